@@ -1,0 +1,3 @@
+from reqtrace.cli import main
+
+main()

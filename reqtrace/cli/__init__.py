@@ -1,0 +1,14 @@
+"""The `reqtrace` command line. Each command is a thin wrapper over a service.
+
+The contract (names, options, JSON shapes, exit codes) is in DESIGN.md and
+docs/cli.md; scripts depend on it.
+"""
+
+from __future__ import annotations
+
+from reqtrace.cli.base import main
+
+# Importing the command modules registers their commands on `main`.
+from reqtrace.cli import admin, baselines, catalog, trace, vendors  # noqa: E402,F401
+
+__all__ = ["main"]

@@ -1,0 +1,172 @@
+"""Setting up: the database, users, the demo and the server."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from reqtrace import sample
+from reqtrace.cli.base import command, emit_json, fail, json_option, main, obj
+from reqtrace.config import describe_database
+from reqtrace.db import head_revision, is_empty, session_scope, upgrade
+from reqtrace.services import users as user_service
+from reqtrace.vocab import USER_ROLE
+
+
+@command(main, "init")
+@json_option
+def init_command(as_json: bool) -> None:
+    """Create the database, or migrate it to the newest schema.
+
+    Example: reqtrace --db postgresql://reqtrace@db/reqtrace init
+    """
+    context = obj()
+    engine = context.engine(migrate=False)
+    before, after = upgrade(engine)
+    result = {"database": describe_database(context.url), "revision_before": before, "revision": after,
+              "head": head_revision(), "changed": before != after}
+    if as_json:
+        emit_json(result)
+    elif before is None:
+        click.echo(f"Created the database at {result['database']} (schema {after}).")
+    elif before != after:
+        click.echo(f"Migrated {result['database']} from schema {before} to {after}.")
+    else:
+        click.echo(f"{result['database']} is already at the newest schema ({after}).")
+
+
+@main.group("user")
+def user_group() -> None:
+    """Manage the people who log in.
+
+    Example: echo 's3cret-pass' | reqtrace user add sam --role owner --password-stdin
+    """
+
+
+def _read_password(password_stdin: bool, *, confirm: bool = True, as_json: bool = False) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        fail("no password given: pipe it in with --password-stdin", as_json=as_json)
+    return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+
+
+@command(user_group, "add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(USER_ROLE.slugs), help="admin is the CRM lead.")
+@click.option("--display-name", default="", help="Name shown in the app and the audit trail.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@json_option
+def user_add(name: str, role: str, display_name: str, password_stdin: bool, as_json: bool) -> None:
+    """Add a user who logs in with NAME and a password.
+
+    Example: echo 's3cret-pass' | reqtrace user add sam --role owner --password-stdin
+    """
+    password = _read_password(password_stdin, as_json=as_json)
+    context = obj()
+    with session_scope(context.engine(), write=True) as session:
+        user = user_service.add_user(session, username=name, role=role, password=password,
+                                     display_name=display_name, actor=context.actor)
+        result = {"username": user.username, "role": user.role, "display_name": user.display_name}
+    emit_json(result) if as_json else click.echo(f"Added {name} ({USER_ROLE.label(role)}).")
+
+
+@command(user_group, "passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@json_option
+def user_passwd(name: str, password_stdin: bool, as_json: bool) -> None:
+    """Set a new password for NAME.
+
+    Example: echo 'n3w-pass-word' | reqtrace user passwd lead --password-stdin
+    """
+    password = _read_password(password_stdin, as_json=as_json)
+    context = obj()
+    with session_scope(context.engine(), write=True) as session:
+        user_service.set_password(session, username=name, password=password, actor=context.actor)
+    emit_json({"username": name, "changed": True}) if as_json else click.echo(f"Changed the password of {name}.")
+
+
+@command(user_group, "list")
+@json_option
+def user_list(as_json: bool) -> None:
+    """List users and their roles.
+
+    Example: reqtrace user list --json
+    """
+    with session_scope(obj().engine()) as session:
+        rows = [{"username": u.username, "role": u.role, "display_name": u.display_name, "active": u.active}
+                for u in user_service.list_users(session)]
+    if as_json:
+        emit_json({"users": rows})
+        return
+    for row in rows:
+        click.echo(f"{row['username']:<16} {USER_ROLE.label(row['role']):<20} {row['display_name']}")
+
+
+@command(main, "demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
+@click.option("--no-serve", is_flag=True, help="Only prepare the sample data.")
+@json_option
+def demo_command(host: str, port: int, no_serve: bool, as_json: bool) -> None:
+    """Fill an empty database with the sample project, then serve the web app.
+
+    The users lead, owner, procurement and evaluator get a random password,
+    printed once (or $REQTRACE_DEMO_PASSWORD).
+
+    Example: reqtrace demo --port 8080
+    """
+    context = obj()
+    engine = context.engine()
+    created, password = False, None
+    if is_empty(engine):
+        password = os.environ.get("REQTRACE_DEMO_PASSWORD") or sample.new_password()
+        with session_scope(engine, write=True) as session:
+            sample.build_sample(session, password=password)
+        created = True
+    url = f"http://{host}:{port}/"
+    result = {"database": describe_database(context.url), "created": created, "project": sample.KEY,
+              "url": None if no_serve else url,
+              "users": [{"username": name, "role": role, "password": password}
+                        for name, (role, _) in sample.USERS.items()]}
+    if as_json:
+        emit_json(result)
+    elif created:
+        click.echo(f"Sample project '{sample.KEY}' created in {result['database']}.")
+        click.echo("Log in as one of these users (the password is shown only now):")
+        for name, (role, _) in sample.USERS.items():
+            click.echo(f"  {name:<12} {USER_ROLE.label(role):<18} password: {password}")
+    else:
+        click.echo(f"{result['database']} already holds data; the demo left it as it was.")
+        click.echo("Reset a demo password with: reqtrace user passwd lead")
+    if not no_serve:
+        _serve(host, port, quiet=as_json)
+
+
+@command(main, "serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the web app with waitress (a production server).
+
+    Example: reqtrace serve --host 0.0.0.0 --port 8080
+    """
+    _serve(host, port, threads=threads)
+
+
+def _serve(host: str, port: int, *, threads: int = 8, quiet: bool = False) -> None:
+    import waitress
+
+    from web import create_app  # the core never imports Flask at module level
+
+    context = obj()
+    context.engine()  # migrate before the first request
+    app = create_app({"DATABASE_URL": context.url})
+    if not quiet:
+        click.echo(f"Serving reqtrace on http://{host}:{port}/ (database {describe_database(context.url)}). "
+                   "Press Ctrl+C to stop.")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="reqtrace", _quiet=True)

@@ -1,0 +1,111 @@
+"""The command group, the shared `--db` and `--json` options, and output helpers."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import sys
+from typing import Any, Callable
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from reqtrace import __version__
+from reqtrace.config import describe_database, resolve_database_url
+from reqtrace.db import ensure_schema, get_engine
+from reqtrace.services.errors import Invalid, ServiceError
+
+
+class Context:
+    def __init__(self, database: str | None = None):
+        self.database = database
+
+    @property
+    def url(self) -> str:
+        return resolve_database_url(self.database)
+
+    def engine(self, *, migrate: bool = True) -> Engine:
+        engine = get_engine(self.url)
+        if migrate:
+            ensure_schema(engine)
+        return engine
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names for CLI changes."""
+        return os.environ.get("REQTRACE_ACTOR") or f"cli:{_os_user()}"
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+def _set_db(ctx: click.Context, _param, value):
+    if value:
+        ctx.ensure_object(Context).database = value
+    return value
+
+
+db_option = click.option("--db", "db", metavar="URL", expose_value=False, callback=_set_db, is_eager=True,
+                         help="Database URL (or a SQLite file path). Default: $REQTRACE_DATABASE_URL, "
+                              "else a SQLite file in the per-user data folder.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="reqtrace")
+@db_option
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """reqtrace: strategies drive roles, roles demand processes, processes need
+    requirements, and vendors prove them in a scripted demo.
+
+    Example: reqtrace --db postgresql://reqtrace@db/reqtrace trace check --project crm
+    """
+    ctx.ensure_object(Context)
+
+
+def command(group: click.Group, name: str | None = None, **kwargs) -> Callable:
+    """Register a command on `group` with `--db`, turning service refusals into exit 1."""
+    def decorate(function: Callable) -> click.Command:
+        @functools.wraps(function)
+        def wrapper(*args, **options):
+            as_json = options.get("as_json", False)
+            try:
+                return function(*args, **options)
+            except ServiceError as error:
+                fail(error, as_json=as_json)
+            except (OperationalError, InterfaceError) as error:
+                # An unreachable or unusable database: say which, without a traceback.
+                reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+                fail(f"cannot use the database {describe_database(obj().url)}: {reason}", as_json=as_json)
+        return group.command(name, **kwargs)(db_option(wrapper))
+    return decorate
+
+
+def fail(error: Exception | str, *, as_json: bool = False, code: int = 1) -> None:
+    message = str(error)
+    problems = getattr(error, "problems", [])
+    if as_json:
+        emit_json({"ok": False, "error": message,
+                   "errors": [{"field": p.field, "message": p.message} for p in problems]})
+    else:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def obj(ctx: click.Context | None = None) -> Context:
+    return (ctx or click.get_current_context()).ensure_object(Context)
+
+
+__all__ = ["main", "command", "fail", "emit_json", "obj", "json_option", "db_option", "Invalid"]

@@ -1,0 +1,41 @@
+"""Who takes part: vendors competing for the contract and the tool's users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from reqtrace.model.types import SlugList, utcnow
+
+
+class Vendor(SQLModel, table=True):
+    __tablename__ = "vendor"
+    __table_args__ = (UniqueConstraint("project_id", "slug", name="uq_vendor_slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    slug: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    product: str = Field(default="", max_length=200)
+    deployment: str = Field(max_length=20)
+    sandbox_url: str = Field(default="", max_length=500)
+    flags: list = Field(default_factory=list, sa_type=SlugList)
+    cost_5y: float | None = None  # five-year cost of ownership, in the project's currency
+    notes: str = ""
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    display_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=300)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None

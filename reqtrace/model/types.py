@@ -1,0 +1,36 @@
+"""Column types and helpers shared by the table models."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Text
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """Aware UTC; SQLModel stores it as UTC and hands it back aware on every database."""
+    return datetime.now(timezone.utc)
+
+
+class SlugList(TypeDecorator):
+    """A list of slugs stored as ",a,b," so `LIKE '%,a,%'` finds one on any database."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if not value:
+            return ""
+        return "," + ",".join(value) + ","
+
+    def process_result_value(self, value, dialect):
+        if not value:
+            return []
+        return [part for part in value.split(",") if part]
+
+
+def slug_list_pattern(slug: str) -> str:
+    """The LIKE pattern that matches rows whose SlugList column holds `slug`."""
+    escaped = slug.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%,{escaped},%"

@@ -1,0 +1,1 @@
+"""Services: functions over plain data that change the database, each with the session passed in."""

@@ -1,0 +1,66 @@
+"""Saving an item from a form: fields and links validated together, then written at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from reqtrace.model import LINKS_UP, Item, Project
+from reqtrace.schemas import EDITABLE_FIELDS, validate_fields
+from reqtrace.services.errors import Invalid, VersionConflict
+from reqtrace.services.items import bump_version, create_item, get_item, set_status, snapshot, update_item
+from reqtrace.services.links import resolve_upstream, set_upstream, upstream_hids
+from reqtrace.workflow import ADMIN, status_after_edit
+
+
+def create_from_form(*, session: Session, project: Project, kind: str, fields: dict[str, Any],
+                     upstream: list[str], actor: str, actor_role: str) -> Item:
+    """A new draft; an owner always owns what they create."""
+    if actor_role != ADMIN or not fields.get("owner"):
+        fields = {**fields, "owner": actor}
+    _validate(session, project, kind, fields, upstream)
+    return create_item(session=session, project=project, kind=kind, fields=fields, actor=actor,
+                       status="draft", upstream=upstream)
+
+
+def edit_from_form(*, session: Session, project: Project, kind: str, hid: str, fields: dict[str, Any],
+                   upstream: list[str] | None, expected_version: int, actor: str, actor_role: str) -> Item:
+    """Save an edit made on top of `expected_version`; a newer saved version refuses it.
+
+    An owner cannot give an item away (only the lead assigns owners), and an
+    approved item whose content an owner changes goes back to draft.
+    """
+    item = get_item(session, project, kind, hid)
+    if item.version != expected_version:
+        current = {**snapshot(kind, item), "links": upstream_hids(session, project, kind, item)}
+        raise VersionConflict(hid=hid, expected=expected_version, current=current,
+                              attempted={**current, **fields, "links": upstream})
+    if actor_role != ADMIN:
+        fields = {**fields, "owner": item.owner}
+    merged = {name: getattr(item, name) for name in EDITABLE_FIELDS[kind]} | fields
+    _validate(session, project, kind, merged, upstream or [])
+    before_print = item.fingerprint
+    saved = update_item(session=session, project=project, kind=kind, item=item, fields=fields, actor=actor)
+    relinked = False
+    if upstream is not None and kind in LINKS_UP:
+        added, removed = set_upstream(session=session, project=project, kind=kind, item=item, hids=upstream,
+                                      actor=actor)
+        relinked = bool(added or removed)
+        if relinked and not saved:
+            # The links are part of the item's state: a stale form must not replace them unnoticed.
+            bump_version(session=session, kind=kind, item=item)
+    # Moving an item under other items changes what it serves: that needs approving again too.
+    target = status_after_edit(actor_role, item.status, item.fingerprint != before_print or relinked)
+    if target != item.status:
+        set_status(session=session, project=project, kind=kind, item=item, status=target, actor=actor)
+    return item
+
+
+def _validate(session: Session, project: Project, kind: str, fields: dict[str, Any], upstream: list[str]) -> None:
+    """Collect every field and link problem before anything is written."""
+    _clean, problems = validate_fields(kind, fields)
+    _targets, link_problems = resolve_upstream(session, project, kind, upstream)
+    if problems or link_problems:
+        raise Invalid(problems + link_problems)
+

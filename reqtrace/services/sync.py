@@ -1,0 +1,295 @@
+"""Bring a project in line with a desired set of items, in bulk and all or nothing.
+
+The catalogue loader and the workbook importers describe what they read as
+`Desired` items; `plan_sync` compares them with the database (a constant
+number of queries) and says what would be added, changed field by field,
+left unchanged and retired; `apply_plan` writes exactly that with bulk
+statements. A plan with errors is never applied.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlmodel import Session
+
+from reqtrace import audit
+from reqtrace.fingerprint import fingerprint
+from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, Project, utcnow
+from reqtrace.schemas import EDITABLE_FIELDS, SCHEMAS
+from reqtrace.services.items import seq_of_hid
+from reqtrace.services.links import link_id
+from reqtrace.trace.graph import hid_key
+
+
+@dataclass
+class Desired:
+    """One item as a source wants it. `fields` holds only the fields the source gives."""
+
+    kind: str
+    hid: str | None
+    fields: dict[str, Any]
+    upstream: list[str] | None = None  # None: leave the item's links as they are
+    status: str | None = None  # None: new items take the default, existing keep theirs
+    where: dict[str, Any] = field(default_factory=dict)  # source position, for messages
+
+
+@dataclass
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class ItemPlan:
+    kind: str
+    hid: str
+    action: str  # add, change, unchanged, remove
+    seq: int = 0
+    changes: list[Change] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)  # full field values after the change
+    status: str = "draft"
+    links_add: list[str] = field(default_factory=list)
+    links_remove: list[str] = field(default_factory=list)
+    where: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SyncPlan:
+    project_id: int | None
+    items: list[ItemPlan]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for item in self.items if item.action == action)
+
+    def summary(self, *, applied: bool) -> dict[str, Any]:
+        return {
+            "applied": applied,
+            "added": self.count("add"),
+            "changed": self.count("change"),
+            "unchanged": self.count("unchanged"),
+            "removed": self.count("remove"),
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "items": [
+                {"kind": item.kind, "id": item.hid, "action": item.action,
+                 "changes": [{"field": c.field, "before": c.before, "after": c.after} for c in item.changes]}
+                for item in self.items if item.action != "unchanged"
+            ],
+        }
+
+
+def plan_sync(session: Session, project: Project | None, desired: list[Desired], *,
+              retire_missing_kinds: set[str] = frozenset(), default_status: str = "draft") -> SyncPlan:
+    """Compare `desired` with the project's items; nothing is written."""
+    existing = _load_items(session, project)
+    links = _load_links(session, project)
+    plan = SyncPlan(project_id=project.id if project else None, items=[])
+    seqs = {kind: max([row["seq"] for row in existing[kind].values()] + [0]) for kind in LEVELS}
+    for item in desired:
+        if item.hid is not None and (seq := seq_of_hid(item.kind, item.hid)) is not None:
+            seqs[item.kind] = max(seqs[item.kind], seq)
+    known = {kind: set(existing[kind]) for kind in LEVELS}
+    seq_of: dict[tuple[str, str], int] = {}
+    for item in desired:
+        if item.hid is None:
+            seqs[item.kind] += 1
+            item.hid = f"{PREFIXES[item.kind]}-{seqs[item.kind]}"
+        known[item.kind].add(item.hid)
+        row = existing[item.kind].get(item.hid)
+        seq = row["seq"] if row else seq_of_hid(item.kind, item.hid)
+        if seq is None:  # a custom ID sorts after everything numbered so far
+            seqs[item.kind] += 1
+            seq = seqs[item.kind]
+        seq_of[(item.kind, item.hid)] = seq
+
+    seen: set[tuple[str, str]] = set()
+    for item in desired:
+        if (item.kind, item.hid) in seen:
+            plan.errors.append({**item.where, "message": f"{item.hid} appears more than once"})
+            continue
+        seen.add((item.kind, item.hid))
+        planned = _plan_item(item, existing[item.kind].get(item.hid), links, known, plan, default_status)
+        planned.seq = seq_of[(item.kind, item.hid)]
+        plan.items.append(planned)
+
+    for kind in retire_missing_kinds:
+        for hid, row in existing[kind].items():
+            if (kind, hid) not in seen and row["status"] != "retired":
+                plan.items.append(ItemPlan(kind=kind, hid=hid, action="remove", status="retired",
+                                           changes=[Change("status", row["status"], "retired")]))
+    return plan
+
+
+def apply_plan(session: Session, project: Project, plan: SyncPlan, *, actor: str) -> dict[str, Any]:
+    """Write the plan with bulk statements; the caller's transaction makes it all or nothing."""
+    if plan.errors:
+        return plan.summary(applied=False)
+    now = utcnow()
+    events: list[dict[str, Any]] = []
+    for kind in LEVELS:
+        model = ITEM_MODELS[kind]
+        adds = [item for item in plan.items if item.kind == kind and item.action == "add"]
+        if adds:
+            rows = [{"project_id": project.id, "seq": item.seq, "hid": item.hid, "status": item.status,
+                     "version": 1, "fingerprint": fingerprint(kind, item.values), "created_at": now,
+                     "updated_at": now, **item.values} for item in adds]
+            session.exec(insert(model), params=rows)
+            events += [audit.event(actor=actor, project_id=project.id, entity_type=kind, entity_id=item.hid,
+                                   action="create", after={"hid": item.hid, **item.values, "status": item.status,
+                                                           "version": 1})
+                       for item in adds]
+        # Links are part of an item's state (its form edits them), so a change of links alone
+        # also makes a new version: a stale edit of the old links is then refused.
+        updates = [item for item in plan.items if item.kind == kind and item.action in ("change", "remove")]
+        if updates:
+            ids = _ids(session, project, kind)
+            versions = dict(session.exec(select(model.hid, model.version).where(
+                model.project_id == project.id, model.hid.in_([item.hid for item in updates]))).all())
+            _update_rows(session, model, [item for item in updates if item.action == "change"], ids, versions, now,
+                         with_values=True)
+            _update_rows(session, model, [item for item in updates if item.action == "remove"], ids, versions, now,
+                         with_values=False)
+            events += [audit.event(actor=actor, project_id=project.id, entity_type=kind, entity_id=item.hid,
+                                   action="retire" if item.action == "remove" else "update",
+                                   before={"hid": item.hid, **{c.field: c.before for c in item.changes},
+                                           "version": versions[item.hid]},
+                                   after={"hid": item.hid, **{c.field: c.after for c in item.changes},
+                                          "version": versions[item.hid] + 1})
+                       for item in updates]
+    events += _apply_links(session, project, plan, actor=actor, now=now)
+    audit.record_all(session, events)
+    return plan.summary(applied=True)
+
+
+def _update_rows(session: Session, model, items: list[ItemPlan], ids: dict[str, int], versions: dict[str, int],
+                 now, *, with_values: bool) -> None:
+    """One executemany UPDATE per kind of change, matching the version the plan read."""
+    if not items:
+        return
+    table = model.__table__
+    names = [*EDITABLE_FIELDS[items[0].kind], "fingerprint"] if with_values else []
+    statement = update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version")) \
+        .values(status=bindparam("_status"), version=bindparam("_new_version"), updated_at=now,
+                **{name: bindparam(f"_{name}") for name in names})
+    rows = []
+    for item in items:
+        row = {"_id": ids[item.hid], "_version": versions[item.hid], "_new_version": versions[item.hid] + 1,
+               "_status": item.status}
+        if with_values:
+            values = {**item.values, "fingerprint": fingerprint(item.kind, item.values)}
+            row.update({f"_{name}": values[name] for name in names})
+        rows.append(row)
+    session.exec(statement, params=rows)
+
+
+def _plan_item(item: Desired, row: dict | None, links, known, plan: SyncPlan, default_status: str) -> ItemPlan:
+    kind = item.kind
+    spec = LINKS_UP.get(kind)
+    result = ItemPlan(kind=kind, hid=item.hid, action="unchanged", where=item.where)
+    if row is None:
+        result.values = {**_defaults(kind), **item.fields}
+        result.status = item.status or default_status
+        result.action = "add"
+    else:
+        current = {name: row[name] for name in EDITABLE_FIELDS[kind]}
+        result.values = {**current, **item.fields}
+        result.status = item.status or row["status"]
+        result.changes = [Change(name, current[name], result.values[name]) for name in EDITABLE_FIELDS[kind]
+                          if current[name] != result.values[name]]
+        if result.status != row["status"]:
+            result.changes.append(Change("status", row["status"], result.status))
+    if spec is not None and item.upstream is not None:
+        missing = [hid for hid in item.upstream if hid not in known[spec.upstream]]
+        for hid in missing:
+            plan.errors.append({**item.where, "message": f"{item.hid} links to {spec.upstream} {hid}, which does "
+                                                         f"not exist"})
+        wanted = [hid for hid in dict.fromkeys(item.upstream) if hid not in missing]
+        have = sorted(links[kind].get(item.hid, set()), key=hid_key) if row is not None else []
+        result.links_add = [hid for hid in wanted if hid not in have]
+        result.links_remove = [hid for hid in have if hid not in wanted]
+        if row is not None and (result.links_add or result.links_remove):
+            result.changes.append(Change(spec.label, ", ".join(have), ", ".join(wanted)))
+    if row is not None and result.changes:
+        result.action = "change"
+    return result
+
+
+def _defaults(kind: str) -> dict[str, Any]:
+    """The schema's defaults, for fields a source does not give when it adds an item."""
+    return {name: "" if info.is_required() else copy.deepcopy(info.default)
+            for name, info in SCHEMAS[kind].model_fields.items()}
+
+
+def _apply_links(session: Session, project: Project, plan: SyncPlan, *, actor: str, now) -> list[dict]:
+    events: list[dict] = []
+    wanted = [item for item in plan.items if item.links_add or item.links_remove]
+    if not wanted:
+        return events
+    ids = {kind: _ids(session, project, kind) for kind in LEVELS}
+    prints = {kind: _fingerprints(session, project, kind) for kind in LEVELS}
+    for kind, spec in LINKS_UP.items():
+        table = spec.model.__table__
+        adds = [(hid, item.hid) for item in wanted if item.kind == kind for hid in item.links_add]
+        removes = [(hid, item.hid) for item in wanted if item.kind == kind for hid in item.links_remove]
+        if adds:
+            session.exec(insert(table), params=[{
+                spec.upstream_column: ids[spec.upstream][up], spec.downstream_column: ids[kind][down],
+                "project_id": project.id, "reviewed_fingerprint": prints[spec.upstream][up],
+                "reviewed_at": now, "reviewed_by": actor} for up, down in adds])
+        if removes:
+            session.exec(delete(table).where(
+                getattr(table.c, spec.upstream_column) == bindparam("up"),
+                getattr(table.c, spec.downstream_column) == bindparam("down")),
+                params=[{"up": ids[spec.upstream][up], "down": ids[kind][down]} for up, down in removes])
+        events += [audit.event(actor=actor, project_id=project.id, entity_type="link", entity_id=link_id(up, down),
+                               action="link", after={"from": up, "to": down}) for up, down in adds]
+        events += [audit.event(actor=actor, project_id=project.id, entity_type="link", entity_id=link_id(up, down),
+                               action="unlink", before={"from": up, "to": down}) for up, down in removes]
+    return events
+
+
+def _ids(session: Session, project: Project, kind: str) -> dict[str, int]:
+    model = ITEM_MODELS[kind]
+    return dict(session.exec(select(model.hid, model.id).where(model.project_id == project.id)).all())
+
+
+def _fingerprints(session: Session, project: Project, kind: str) -> dict[str, str]:
+    model = ITEM_MODELS[kind]
+    return dict(session.exec(select(model.hid, model.fingerprint).where(model.project_id == project.id)).all())
+
+
+def _load_items(session: Session, project: Project | None) -> dict[str, dict[str, dict]]:
+    result: dict[str, dict[str, dict]] = {kind: {} for kind in LEVELS}
+    if project is None:
+        return result
+    for kind in LEVELS:
+        model = ITEM_MODELS[kind]
+        names = ["hid", "seq", "status", *EDITABLE_FIELDS[kind]]
+        statement = select(*(getattr(model, name) for name in names)).where(model.project_id == project.id)
+        for row in session.exec(statement):
+            result[kind][row[0]] = dict(zip(names, row))
+    return result
+
+
+def _load_links(session: Session, project: Project | None) -> dict[str, dict[str, set[str]]]:
+    """Per level, each item's upstream IDs."""
+    result: dict[str, dict[str, set[str]]] = {kind: {} for kind in LINKS_UP}
+    if project is None:
+        return result
+    for kind, spec in LINKS_UP.items():
+        table = spec.model.__table__
+        upper, lower = ITEM_MODELS[spec.upstream], ITEM_MODELS[kind]
+        statement = (select(upper.hid, lower.hid).select_from(table)
+                     .join(upper, upper.id == getattr(table.c, spec.upstream_column))
+                     .join(lower, lower.id == getattr(table.c, spec.downstream_column))
+                     .where(table.c.project_id == project.id))
+        for up, down in session.exec(statement):
+            result[kind].setdefault(down, set()).add(up)
+    return result

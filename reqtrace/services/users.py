@@ -1,0 +1,85 @@
+"""Accounts of the people who use reqtrace, each with one role."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+
+from reqtrace import audit
+from reqtrace.model import User, utcnow
+from reqtrace.schemas import Problem
+from reqtrace.security import hash_password, verify_password
+from reqtrace.services.errors import Conflict, Invalid, NotFound
+from reqtrace.vocab import USER_ROLE, UnknownValue
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
+MIN_PASSWORD = 8
+
+
+def add_user(session: Session, *, username: str, role: str, password: str, actor: str,
+             display_name: str = "") -> User:
+    problems = _check(username=username, password=password)
+    try:
+        role = USER_ROLE.parse(role)
+    except UnknownValue as error:
+        problems.append(Problem("role", str(error)))
+    if problems:
+        raise Invalid(problems)
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise Conflict(f"a user named {username!r} already exists")
+    user = User(username=username, role=role, password_hash=hash_password(password),
+                display_name=display_name or username)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username, action="create",
+                 after={"username": username, "role": role, "display_name": user.display_name})
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.username)))
+
+
+def set_password(session: Session, *, username: str, password: str, actor: str) -> User:
+    problems = _check(username=username, password=password)
+    if problems:
+        raise Invalid(problems)
+    user = get_user(session, username)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username,
+                 action="password", after={"username": username})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None (same answer for both mistakes)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        verify_password(password, _DUMMY_HASH)  # spend the same time either way
+        return None
+    if not verify_password(password, user.password_hash):
+        return None
+    user.last_login_at = utcnow()
+    session.add(user)
+    return user
+
+
+def _check(*, username: str, password: str) -> list[Problem]:
+    problems = []
+    if not USERNAME.match(username or ""):
+        problems.append(Problem("username", "use letters, digits, '.', '_' or '-', at most 80 characters"))
+    if len(password or "") < MIN_PASSWORD:
+        problems.append(Problem("password", f"a password has at least {MIN_PASSWORD} characters"))
+    return problems
+
+
+_DUMMY_HASH = hash_password("not a real password")

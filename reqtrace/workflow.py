@@ -1,0 +1,92 @@
+"""Who may do what, and how items move through their statuses.
+
+Requirement owners write and propose the items they own; the CRM lead
+(`admin`) approves, baselines and may change anything; procurement and
+evaluators read. Items move draft -> proposed -> approved -> retired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ADMIN, OWNER, PROCUREMENT, EVALUATOR = "admin", "owner", "procurement", "evaluator"
+ROLES = (ADMIN, OWNER, PROCUREMENT, EVALUATOR)
+
+# The least a role must be to attempt an action; item-level rules come on top.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "read": frozenset(ROLES),
+    "create": frozenset({ADMIN, OWNER}),
+    "edit": frozenset({ADMIN, OWNER}),
+    "transition": frozenset({ADMIN, OWNER}),
+    "review": frozenset({ADMIN, OWNER}),
+    "preview": frozenset({ADMIN, OWNER}),
+    "assign-owner": frozenset({ADMIN}),
+    "approve": frozenset({ADMIN}),
+    "baseline": frozenset({ADMIN}),
+    "readiness": frozenset({ADMIN}),
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    lead_only: bool
+
+
+# (from, to) -> the transition. Anything not listed is not a move the workflow allows.
+TRANSITIONS: dict[tuple[str, str], Transition] = {
+    ("draft", "proposed"): Transition("propose", "Propose for approval", False),
+    ("proposed", "draft"): Transition("withdraw", "Withdraw to draft", False),
+    ("draft", "approved"): Transition("approve", "Approve", True),
+    ("proposed", "approved"): Transition("approve", "Approve", True),
+    ("approved", "draft"): Transition("reopen", "Reopen as draft", True),
+    ("draft", "retired"): Transition("retire", "Retire", False),
+    ("proposed", "retired"): Transition("retire", "Retire", False),
+    ("approved", "retired"): Transition("retire", "Retire", True),
+    ("retired", "draft"): Transition("restore", "Restore as draft", True),
+}
+
+
+def role_may(role: str, action: str) -> bool:
+    return role in ROLE_ACTIONS.get(action, frozenset())
+
+
+def owns(username: str, owner: str | None) -> bool:
+    return bool(owner) and owner == username
+
+
+def may_edit(role: str, username: str, owner: str | None) -> bool:
+    """The lead edits anything; an owner edits the items they own."""
+    return role == ADMIN or (role == OWNER and owns(username, owner))
+
+
+def may_review(role: str, username: str, downstream_owner: str | None) -> bool:
+    """Reviewing a link is for the lead or the owner of the item the link leads to."""
+    return role == ADMIN or (role == OWNER and owns(username, downstream_owner))
+
+
+def transition(current: str, target: str) -> Transition | None:
+    return TRANSITIONS.get((current, target))
+
+
+def may_transition(role: str, username: str, owner: str | None, current: str, target: str) -> bool:
+    move = transition(current, target)
+    if move is None:
+        return False
+    if move.lead_only:
+        return role == ADMIN
+    return may_edit(role, username, owner)
+
+
+def available_transitions(role: str, username: str, owner: str | None, current: str) -> list[tuple[str, str]]:
+    """(target status, button label) for each move this user may make now."""
+    return [(target, move.label) for (source, target), move in TRANSITIONS.items()
+            if source == current and may_transition(role, username, owner, current, target)]
+
+
+def status_after_edit(role: str, current: str, content_changed: bool) -> str:
+    """An approved item whose content an owner changes needs approving again."""
+    if content_changed and current == "approved" and role != ADMIN:
+        return "draft"
+    return current

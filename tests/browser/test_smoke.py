@@ -1,0 +1,41 @@
+"""The real server (`reqtrace serve`, `reqtrace demo`) answers a real browser."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import DEMO_PASSWORD, start_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    server = start_server(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    server = start_server(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path, args=("demo",))
+    yield server
+    server.stop()
+
+
+def test_serve_asks_an_anonymous_visitor_to_log_in(page, fresh_server, artifacts):
+    page.goto(fresh_server.url + "/")
+    expect(page).to_have_url(fresh_server.url + "/login?next=/")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.screenshot(path=artifacts / "login.png", full_page=True)
+
+
+def test_demo_serves_the_sample_project(page, demo_server, artifacts):
+    page.goto(demo_server.url + "/")
+    page.get_by_label("Username").fill("lead")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    card = page.locator(".card", has_text="crm")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("requirements")
+    expect(card).to_contain_text("Every requirement traces to a strategy")
+    page.screenshot(path=artifacts / "home-demo.png", full_page=True)

@@ -1,0 +1,204 @@
+"""Logging in and out, the login gate on every page, login throttling, cookies and security headers."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+
+from tests.conftest import DEMO_PASSWORD
+from tests.web.support import Visitor, csrf_token, every_page_url, json_twin, parse_html
+
+
+def anonymous(app) -> Visitor:
+    return Visitor(app.test_client())
+
+
+def test_anonymous_page_requests_are_sent_to_the_login_page_with_next(shared_app):
+    visitor = anonymous(shared_app)
+    urls = [url for _endpoint, url in every_page_url(shared_app)] + ["/p/crm/matrix?page=2&priority=must"]
+    assert len(urls) > 20
+    for url in urls:
+        response = visitor.get(url)
+        assert response.status_code == 302, url
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/login", url
+        assert parse_qs(location.query)["next"] == [url], url
+
+
+def test_anonymous_json_twins_answer_401_json(shared_app):
+    visitor = anonymous(shared_app)
+    for _endpoint, url in every_page_url(shared_app):
+        response = visitor.get(json_twin(url))
+        assert response.status_code == 401, url
+        assert response.mimetype == "application/json", url
+        assert response.get_json()["error"], url
+
+
+def test_anonymous_posts_with_a_valid_token_are_refused_401(shared_app):
+    visitor = anonymous(shared_app)
+    for url, data in [("/preview", {"text": "**hi**"}), ("/p/crm/baselines", {"name": "B9"}),
+                      ("/p/crm/requirements/new", {"title": "Sneaky"}), ("/logout", {})]:
+        response = visitor.post(url, data)
+        assert response.status_code == 401, url
+        assert response.get_json() == {"error": "log in first"}
+
+
+def test_health_check_login_page_and_static_files_are_public(shared_app):
+    visitor = anonymous(shared_app)
+    health = visitor.get("/healthz")
+    assert health.status_code == 200 and health.get_json() == {"status": "ok"}
+    login = visitor.page("/login")
+    assert login.one("input", id="username") is not None and login.one("input", id="password") is not None
+    assert visitor.get("/static/app.js").status_code == 200
+
+
+def test_wrong_password_is_refused_with_a_message_and_no_session(client):
+    visitor = client()
+    response = visitor.login("owner", "not-the-password")
+    assert response.status_code == 401
+    page = parse_html(response.get_data(as_text=True))
+    assert "Wrong username or password." in page.text
+    assert page.one("input", id="username").attrs["value"] == "owner"  # the name is kept
+    assert page.one("input", id="password").attrs.get("value", "") == ""  # the password is not
+    assert visitor.get("/p/crm").status_code == 302
+    assert visitor.get("/p/crm.json").status_code == 401
+
+
+def test_unknown_user_gets_the_same_message(client):
+    response = client().login("nobody-here", DEMO_PASSWORD)
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.get_data(as_text=True)
+
+
+def test_login_follows_next_and_logout_ends_the_session(client):
+    visitor = client()
+    gate = visitor.get("/p/crm/gaps")
+    login_url = gate.headers["Location"]
+    form = visitor.page(login_url)
+    assert form.one("input", name="next").attrs["value"] == "/p/crm/gaps"
+    response = visitor.post("/login", {"username": "lead", "password": DEMO_PASSWORD, "next": "/p/crm/gaps",
+                                       "csrf_token": csrf_token(visitor.get(login_url).text)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/p/crm/gaps"
+    page = visitor.page("/p/crm/gaps")
+    assert "Morgan Reyes (CRM lead)" in page.one("div", cls="who").text
+    assert visitor.json("/p/crm.json")["project"]["key"] == "crm"
+
+    logout = visitor.post("/logout", {"csrf_token": csrf_token(visitor.get("/p/crm").text)})
+    assert logout.status_code == 302 and urlsplit(logout.headers["Location"]).path == "/login"
+    assert visitor.get("/p/crm").status_code == 302
+    assert visitor.get("/p/crm.json").status_code == 401
+
+
+def test_login_without_next_goes_home(client):
+    visitor = client()
+    response = visitor.login("procurement")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert visitor.json("/index.json")["projects"][0]["key"] == "crm"
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example",
+    "https://evil.example",
+    "http://evil.example/p/crm",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+    "/\t/evil.example",  # browsers drop tabs: "/\t/evil.example" is "//evil.example" to them
+    "/\n/evil.example",
+])
+def test_login_ignores_a_next_that_leaves_the_site(client, target):
+    visitor = client()
+    response = visitor.login("lead", next_url=target)
+    assert response.status_code == 302, f"{target!r}: {response.status_code}"
+    location = response.headers["Location"]
+    resolved = urlsplit(urljoin("http://localhost/login", location))
+    assert resolved.scheme == "http" and resolved.netloc == "localhost", f"{target!r} -> {location!r}"
+    assert resolved.path == "/", f"{target!r} -> {location!r}"
+    assert visitor.get("/p/crm").status_code == 200  # and the login itself worked
+
+
+def test_login_keeps_a_same_site_next_with_its_query(client):
+    response = client().login("lead", next_url="/p/crm/matrix?page=2&priority=must")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/p/crm/matrix?page=2&priority=must"
+
+
+def _attempt(app, username: str, password: str, address: str = "127.0.0.1"):
+    visitor = Visitor(app.test_client())
+    token = csrf_token(visitor.get("/login").text)
+    return visitor.client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                               environ_base={"REMOTE_ADDR": address})
+
+
+def test_eleventh_login_after_ten_failures_is_refused_even_with_the_right_password(app):
+    for attempt in range(10):
+        assert _attempt(app, "owner", f"wrong-{attempt}").status_code == 401
+    refused = _attempt(app, "owner", DEMO_PASSWORD)
+    assert refused.status_code == 429
+    assert "Too many failed logins" in refused.get_data(as_text=True)
+    assert _attempt(app, "owner", "wrong-again").status_code == 429
+    # Other users, and the same user from another address, are not locked out.
+    assert _attempt(app, "lead", DEMO_PASSWORD).status_code == 302
+    assert _attempt(app, "owner", DEMO_PASSWORD, address="10.1.2.3").status_code == 302
+
+
+def test_nine_failures_then_the_right_password_logs_in(app):
+    for attempt in range(9):
+        assert _attempt(app, "evaluator", f"wrong-{attempt}").status_code == 401
+    assert _attempt(app, "evaluator", DEMO_PASSWORD).status_code == 302
+
+
+def _session_cookie(response) -> str:
+    cookies = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("reqtrace_session=")]
+    assert cookies, response.headers.getlist("Set-Cookie")
+    return cookies[-1]
+
+
+def _flags(cookie: str) -> set[str]:
+    return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client):
+    cookie = _session_cookie(client().login("lead"))
+    flags = _flags(cookie)
+    assert "httponly" in flags and "samesite=lax" in flags
+    assert "secure" not in flags  # plain HTTP (a laptop demo) must still work
+
+
+def test_session_cookie_is_secure_over_https(client):
+    visitor = client(base_url="https://localhost")
+    response = visitor.login("lead")
+    assert response.status_code == 302
+    flags = _flags(_session_cookie(response))
+    assert {"secure", "httponly", "samesite=lax"} <= flags
+    assert visitor.get("/p/crm").headers.get("Strict-Transport-Security", "").startswith("max-age=")
+
+
+def test_security_headers_on_every_kind_of_response(shared_app, reader):
+    lead = reader("lead")
+    responses = {
+        "page": lead.get("/p/crm/matrix"),
+        "json": lead.get("/p/crm/matrix.json"),
+        "error page": lead.get("/p/crm/items/REQ-9999"),
+        "login": anonymous(shared_app).get("/login"),
+        "redirect": anonymous(shared_app).get("/p/crm"),
+    }
+    assert responses["error page"].status_code == 404
+    for what, response in responses.items():
+        policy = response.headers.get("Content-Security-Policy", "")
+        directives = {part.strip().split()[0]: part.strip().split()[1:] for part in policy.split(";") if part.strip()}
+        assert directives.get("script-src") == ["'self'"], what
+        assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy, what
+        assert directives.get("object-src") == ["'none'"], what
+        assert directives.get("frame-ancestors") == ["'none'"], what
+        assert response.headers.get("X-Frame-Options") == "DENY", what
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", what
+
+
+def test_logout_is_not_a_get(client, auth):
+    visitor = auth("owner")
+    assert visitor.get("/logout").status_code == 405
+    assert visitor.get("/p/crm").status_code == 200

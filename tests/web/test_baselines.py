@@ -1,0 +1,152 @@
+"""Baselines in the web app, and the same baselines through `reqtrace baseline` on the same database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from reqtrace.cli import main
+
+SAMPLE_COUNTS = {"strategy": 11, "role": 18, "process": 28, "requirement": 172}
+NEW_TITLE = "Territory accounts usable offline after a restart"
+
+
+def test_the_lead_freezes_the_approved_chain(auth):
+    lead = auth("lead")
+    response = lead.post("/p/crm/baselines", {"name": "B1", "note": "POC issue 1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/p/crm/baselines/B1"
+    assert "Baseline B1 frozen: 172 approved requirements." in lead.page("/p/crm/baselines/B1").text
+    listed = lead.json("/p/crm/baselines.json")["baselines"]
+    assert [(b["name"], b["note"], b["created_by"], b["counts"]) for b in listed] == [
+        ("B1", "POC issue 1", "lead", SAMPLE_COUNTS)]
+    shown = lead.json("/p/crm/baselines/B1.json")
+    assert {kind: len(rows) for kind, rows in shown["levels"].items()} == SAMPLE_COUNTS
+    req47 = next(row for row in shown["levels"]["requirement"] if row["id"] == "REQ-47")
+    assert (req47["version"], req47["links"], req47["priority"]) == (1, ["PRC-8"], "must")
+    overview = lead.json("/p/crm.json")
+    assert overview["project"]["status"] == "baselined"
+    assert overview["latest_baseline"]["name"] == "B1"
+
+
+def test_only_approved_items_are_frozen(auth):
+    lead = auth("lead")
+    assert lead.post("/p/crm/items/REQ-47/status", {"status": "draft", "version": 1}).status_code == 302
+    assert lead.create("requirements", {"title": "Draft only", "links": ["PRC-8"]}).status_code == 302
+    assert lead.post("/p/crm/baselines", {"name": "B1"}).status_code == 302
+    frozen = lead.json("/p/crm/baselines/B1.json")
+    ids = {row["id"] for row in frozen["levels"]["requirement"]}
+    assert "REQ-47" not in ids and "REQ-173" not in ids
+    assert frozen["baseline"]["counts"]["requirement"] == 171
+
+
+@pytest.mark.parametrize("name", ["B1", " B1 "])
+def test_a_duplicate_name_is_refused(auth, name):
+    lead = auth("lead")
+    assert lead.post("/p/crm/baselines", {"name": "B1"}).status_code == 302
+    response = lead.post("/p/crm/baselines", {"name": name})
+    assert response.status_code == 422
+    assert "already has a baseline named 'B1'" in lead.page("/p/crm/baselines").text
+    assert [b["name"] for b in lead.json("/p/crm/baselines.json")["baselines"]] == ["B1"]
+
+
+@pytest.mark.parametrize("name", ["", "current", "../x", "<b>"])
+def test_a_bad_name_is_refused(auth, name):
+    lead = auth("lead")
+    assert lead.post("/p/crm/baselines", {"name": name}).status_code == 422
+    assert lead.json("/p/crm/baselines.json")["baselines"] == []
+
+
+def test_an_owner_cannot_baseline(auth):
+    owner = auth("owner")
+    assert owner.json("/p/crm/baselines.json")["may_create"] is False
+    assert owner.page("/p/crm/baselines").find("form", action="/p/crm/baselines") is None
+    assert owner.post("/p/crm/baselines", {"name": "B1"}).status_code == 403
+    assert owner.json("/p/crm/baselines.json")["baselines"] == []
+
+
+def test_compare_a_baseline_with_the_current_state(auth):
+    lead, owner = auth("lead"), auth("owner")
+    assert lead.post("/p/crm/baselines", {"name": "B1"}).status_code == 302
+    assert lead.json("/p/crm/compare.json?from=B1&to=current")["counts"] == {"added": 0, "removed": 0, "changed": 0}
+    old_title = owner.item("REQ-47")["title"]
+    assert owner.save("REQ-47", {"title": NEW_TITLE}).status_code == 302  # back to draft: an owner's edit
+
+    result = lead.json("/p/crm/compare.json?from=B1&to=current")
+    assert result["counts"] == {"added": 0, "removed": 0, "changed": 1}
+    entry = result["changed"][0]
+    assert (entry["kind"], entry["id"], entry["title"]) == ("requirement", "REQ-47", NEW_TITLE)
+    changes = {change["field"]: (change["before"], change["after"]) for change in entry["changes"]}
+    assert changes == {"title": (old_title, NEW_TITLE), "status": ("approved", "draft")}
+
+    page = lead.page("/p/crm/compare?from=B1&to=current")
+    assert page.one("h1").text == "What changed from B1 to current"
+    rows = {tr.find_all("td")[0].text: (tr.one("td", cls="before").text, tr.one("td", cls="after").text)
+            for tr in page.one("table", cls="diff").one("tbody").find_all("tr")}
+    assert rows == {"title": (old_title, NEW_TITLE), "status": ("approved", "draft")}
+    assert lead.json("/p/crm/compare.json")["from"] == "B1"  # the latest baseline by default
+
+
+def test_compare_two_baselines(auth):
+    lead = auth("lead")
+    assert lead.post("/p/crm/baselines", {"name": "B1"}).status_code == 302
+    old_title = lead.item("REQ-47")["title"]
+    assert lead.save("REQ-47", {"title": NEW_TITLE, "priority": "should"}).status_code == 302  # stays approved
+    assert lead.post("/p/crm/items/REQ-48/status", {"status": "retired", "version": 1}).status_code == 302
+    assert lead.create("requirements", {"title": "New and approved", "links": ["PRC-8"]}).status_code == 302
+    assert lead.post("/p/crm/items/REQ-173/status", {"status": "approved", "version": 1}).status_code == 302
+    assert lead.post("/p/crm/baselines", {"name": "B2"}).status_code == 302
+
+    result = lead.json("/p/crm/compare.json?from=B1&to=B2")
+    assert result["counts"] == {"added": 1, "removed": 1, "changed": 1}  # links are stored upwards only
+    assert [entry["id"] for entry in result["added"]] == ["REQ-173"]
+    assert [entry["id"] for entry in result["removed"]] == ["REQ-48"]
+    changed = {entry["id"]: {c["field"]: (c["before"], c["after"]) for c in entry["changes"]}
+               for entry in result["changed"]}
+    assert changed["REQ-47"] == {"title": (old_title, NEW_TITLE), "priority": ("must", "should")}
+    assert list(changed) == ["REQ-47"]
+    assert lead.json("/p/crm/compare.json?from=B2&to=B1")["counts"] == {"added": 1, "removed": 1, "changed": 1}
+    assert lead.json("/p/crm/baselines.json")["baselines"][0]["name"] == "B2"  # newest first
+
+
+def test_compare_with_an_unknown_baseline_is_404(auth):
+    lead = auth("lead")
+    response = lead.get("/p/crm/compare.json?from=nope&to=current")
+    assert response.status_code == 404
+    assert "nope" in response.get_json()["message"]
+
+
+# --- the CLI on the same database ------------------------------------------------------------
+
+def _cli(app, *args):
+    result = CliRunner().invoke(main, ["--db", app.config["DATABASE_URL"], *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_cli_sees_the_same_baselines_and_differences(app, auth, cli_env):
+    lead = auth("lead")
+    assert lead.post("/p/crm/baselines", {"name": "B1"}).status_code == 302
+    assert lead.save("REQ-47", {"title": NEW_TITLE}).status_code == 302
+
+    created = _cli(app, "baseline", "create", "B2", "--project", "crm", "--json")
+    assert created["counts"] == SAMPLE_COUNTS
+    web = {b["name"]: b["counts"] for b in lead.json("/p/crm/baselines.json")["baselines"]}
+    assert web == {"B1": SAMPLE_COUNTS, "B2": SAMPLE_COUNTS}
+    assert lead.json("/p/crm/baselines/B2.json")["baseline"]["created_by"] == "cli:test"
+
+    listed = _cli(app, "baseline", "list", "--project", "crm", "--json")
+    assert [(b["name"], b["counts"]) for b in listed["baselines"]] == [("B2", SAMPLE_COUNTS), ("B1", SAMPLE_COUNTS)]
+
+    for old, new in (("B1", "current"), ("B1", "B2"), ("B2", "current")):
+        from_cli = _cli(app, "baseline", "compare", old, new, "--project", "crm", "--json")
+        from_web = lead.json(f"/p/crm/compare.json?from={old}&to={new}")
+        assert from_cli["counts"] == from_web["counts"], (old, new)
+        assert from_cli["changed"] == from_web["changed"], (old, new)
+    assert _cli(app, "baseline", "compare", "B1", "B2", "--project", "crm", "--json")["counts"]["changed"] == 1
+
+    refused = CliRunner().invoke(main, ["--db", app.config["DATABASE_URL"], "baseline", "create", "B1",
+                                        "--project", "crm", "--json"])
+    assert refused.exit_code == 1
+    assert [b["name"] for b in lead.json("/p/crm/baselines.json")["baselines"]] == ["B2", "B1"]

@@ -1,0 +1,87 @@
+"""Two people editing the same item: the second save is refused, both versions are shown, nothing is lost."""
+
+from __future__ import annotations
+
+from tests.web.support import Element, form_values, parse_html
+
+SAVED_TITLE = "Territory accounts usable offline after a restart"
+SECOND_TITLE = "All territory data on the device, no network needed"
+
+
+def _open_both(auth):
+    lead, owner = auth("lead"), auth("owner")
+    lead_form, owner_form = lead.edit_form("REQ-47"), owner.edit_form("REQ-47")
+    assert dict(lead_form)["version"] == dict(owner_form)["version"] == "1"
+    return lead, owner, lead_form, owner_form
+
+
+def _conflict_rows(page: Element) -> dict[str, tuple[str, str]]:
+    table = page.one("section", cls="conflict").one("table")
+    return {tr.find_all("td")[0].text: (tr.one("td", cls="yours").text, tr.one("td", cls="saved").text)
+            for tr in table.one("tbody").find_all("tr")}
+
+
+def test_the_second_save_is_refused_and_shows_both_versions(auth):
+    lead, owner, lead_form, owner_form = _open_both(auth)
+    assert lead.save("REQ-47", {"title": SAVED_TITLE}, form=lead_form).status_code == 302
+
+    response = owner.save("REQ-47", {"title": SECOND_TITLE}, form=owner_form)
+    assert response.status_code == 409
+    page = parse_html(response.get_data(as_text=True))
+    alert = page.one("p", cls="flash-error").text
+    assert "REQ-47 was changed by someone else" in alert and "not saved" in alert, alert
+    rows = _conflict_rows(page)
+    assert rows["Title"] == (SECOND_TITLE, SAVED_TITLE)
+    assert page.one("input", id="title").attrs["value"] == SECOND_TITLE  # the owner's text is kept in the form
+    assert page.one("input", name="version").attrs["value"] == "2"  # ...now on top of the saved version
+
+    item = lead.item("REQ-47")
+    assert (item["title"], item["version"]) == (SAVED_TITLE, 2)  # the saved value is not overwritten
+
+    again = owner.post("/p/crm/items/REQ-47/edit", form_values(page.one("form", cls="item-form")))
+    assert again.status_code == 302
+    item = lead.item("REQ-47")
+    assert item["title"] == SECOND_TITLE and item["version"] > 2
+    assert item["status"] == "draft"  # the owner changed an approved item
+
+
+def test_the_conflict_table_lists_only_fields_that_differ(auth):
+    lead, owner, lead_form, owner_form = _open_both(auth)
+    assert lead.save("REQ-47", {"title": SAVED_TITLE}, form=lead_form).status_code == 302
+    response = owner.save("REQ-47", {"title": SECOND_TITLE}, form=owner_form)
+    assert response.status_code == 409
+    rows = _conflict_rows(parse_html(response.get_data(as_text=True)))
+    assert list(rows) == ["Title"], rows  # the owner did not touch (and cannot see) the owner field
+
+
+def test_a_conflict_on_links_shows_both_link_sets(auth):
+    """A save that only relinks is a change too: a stale form must not silently undo it."""
+    lead, owner, lead_form, owner_form = _open_both(auth)
+    assert lead.save("REQ-47", {"links": ["PRC-8", "PRC-9"]}, form=lead_form).status_code == 302
+    response = owner.save("REQ-47", {"links": ["PRC-10"]}, form=owner_form)
+    assert response.status_code == 409
+    rows = _conflict_rows(parse_html(response.get_data(as_text=True)))
+    yours, saved = next(value for label, value in rows.items() if label.startswith("Processes"))
+    assert (yours, saved) == ("PRC-10", "PRC-8, PRC-9")
+    assert [link["id"] for link in lead.json("/p/crm/items/REQ-47.json")["up"]] == ["PRC-8", "PRC-9"]
+
+
+def test_the_same_person_saving_a_stale_tab_is_refused_too(auth):
+    lead = auth("lead")
+    stale = lead.edit_form("REQ-1")
+    assert lead.save("REQ-1", {"statement": "First tab"}).status_code == 302
+    response = lead.save("REQ-1", {"statement": "Second tab"}, form=stale)
+    assert response.status_code == 409
+    assert lead.item("REQ-1")["statement"] == "First tab"
+
+
+def test_a_refused_save_keeps_every_field_the_user_typed(auth):
+    lead, owner, lead_form, owner_form = _open_both(auth)
+    assert lead.save("REQ-47", {"title": SAVED_TITLE}, form=lead_form).status_code == 302
+    typed = {"title": SECOND_TITLE, "statement": "Typed statement", "acceptance": "- typed criterion",
+             "weight": "7", "tags": "offline, typed"}
+    response = owner.save("REQ-47", typed, form=owner_form)
+    assert response.status_code == 409
+    values = dict(form_values(parse_html(response.get_data(as_text=True)).one("form", cls="item-form")))
+    assert {name: values[name] for name in typed} == typed
+    assert lead.item("REQ-47")["statement"] != "Typed statement"

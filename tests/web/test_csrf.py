@@ -1,0 +1,95 @@
+"""A state-changing request without a valid CSRF token is answered 400 and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.support import Visitor, csrf_token, replace
+
+
+def _state(lead: Visitor) -> dict:
+    """Everything the POST endpoints could change, as the JSON twins show it."""
+    return {
+        "requirements": lead.json("/p/crm/requirements.json")["total"],
+        "strategies": lead.json("/p/crm/strategies.json")["total"],
+        "REQ-47": lead.item("REQ-47"),
+        "suspect": [link["id"] for link in lead.json("/p/crm/suspect.json")["links"]],
+        "baselines": lead.json("/p/crm/baselines.json")["baselines"],
+        "readiness": lead.json("/p/crm/gaps.json")["readiness"],
+    }
+
+
+def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
+    """One complete, otherwise valid request per POST endpoint (minus the token)."""
+    strip = lambda pairs: [(n, v) for n, v in pairs if n != "csrf_token"]  # noqa: E731
+    return {
+        "items.create": ("/p/crm/requirements/new",
+                         replace(strip(lead.new_form("requirements")), title="Forged", links=["PRC-8"])),
+        "items.save": ("/p/crm/items/REQ-47/edit", replace(strip(lead.edit_form("REQ-47")), title="Forged")),
+        "items.change_status": ("/p/crm/items/REQ-47/status", [("status", "retired"), ("version", "1")]),
+        "trace.review": ("/p/crm/suspect/review", [("link", "STR-4->ROL-6")]),
+        "baselines.create": ("/p/crm/baselines", [("name", "Forged")]),
+        "projects.readiness": ("/p/crm/readiness", [(area, "1") for area in
+                                                    ("business_focus", "organisational_structure", "business_metrics",
+                                                     "marketing_focus", "technology")]),
+        "items.preview": ("/preview", [("text", "**hi**")]),
+        "auth.logout": ("/logout", []),
+    }
+
+
+def test_every_post_endpoint_is_covered_here(shared_app):
+    posting = {rule.endpoint for rule in shared_app.url_map.iter_rules() if "POST" in rule.methods}
+    covered = {"items.create", "items.save", "items.change_status", "trace.review", "baselines.create",
+               "projects.readiness", "items.preview", "auth.logout", "auth.login"}
+    assert posting == covered
+
+
+@pytest.mark.parametrize("token", ["missing", "forged", "another session's"])
+def test_posts_without_a_valid_token_are_refused_and_change_nothing(auth, client, token):
+    lead = auth("lead")
+    assert lead.save("STR-4", {"statement": "Changed, so its links are suspect."}).status_code == 302
+    before = _state(lead)
+    other_token = csrf_token(client().get("/login").text)
+    for endpoint, (url, data) in _requests(lead).items():
+        if token == "forged":
+            data = data + [("csrf_token", "IjEyMzQ1Njc4OTAi.forged.signature")]
+        elif token == "another session's":
+            data = data + [("csrf_token", other_token)]
+        response = lead.post(url, data, csrf=False)
+        assert response.status_code == 400, f"{endpoint}: {response.status_code}"
+        assert "nothing was saved" in response.get_data(as_text=True), endpoint
+        assert _state(lead) == before, endpoint
+    assert lead.get("/p/crm").status_code == 200  # logout without a token did not log out
+
+
+def test_the_same_requests_with_the_token_do_take_effect(auth):
+    """The refusals above are about the token: with it, each request works."""
+    lead = auth("lead")
+    assert lead.save("STR-4", {"statement": "Changed, so its links are suspect."}).status_code == 302
+    before = _state(lead)
+    results = {endpoint: lead.post(url, data).status_code for endpoint, (url, data) in _requests(lead).items()
+               if endpoint not in ("auth.logout", "items.change_status")}
+    assert results == {"items.create": 302, "items.save": 302, "trace.review": 302, "baselines.create": 302,
+                       "projects.readiness": 302, "items.preview": 200}
+    after = _state(lead)
+    assert after["requirements"] == before["requirements"] + 1
+    assert after["REQ-47"]["title"] == "Forged"
+    assert "STR-4->ROL-6" not in after["suspect"]
+    assert [b["name"] for b in after["baselines"]] == ["Forged"]
+    assert after["readiness"] != before["readiness"]
+
+
+def test_login_without_a_token_is_refused(client):
+    visitor = client()
+    visitor.get("/login")
+    response = visitor.post("/login", {"username": "lead", "password": "demo-password-1"}, csrf=False)
+    assert response.status_code == 400
+    assert visitor.get("/p/crm").status_code == 302
+
+
+def test_json_preview_needs_the_token_header(auth):
+    owner = auth("owner")
+    refused = owner.client.post("/preview", json={"text": "**hi**"})
+    assert refused.status_code == 400
+    accepted = owner.client.post("/preview", json={"text": "**hi**"}, headers={"X-CSRFToken": owner.token()})
+    assert accepted.status_code == 200 and accepted.get_json()["html"] == "<p><strong>hi</strong></p>"

@@ -1,0 +1,129 @@
+"""Logging in and out; who the current user is; too many failed logins slow an attacker down."""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import urlsplit
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlmodel import select
+
+from reqtrace.model import User
+from reqtrace.services.users import authenticate
+from reqtrace.vocab import USER_ROLE
+from web import db
+from web.pages import action
+
+blueprint = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+
+@dataclass
+class WebUser(UserMixin):
+    id: int
+    username: str
+    role: str
+    display_name: str
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_label(self) -> str:
+        return USER_ROLE.label(self.role)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    app.extensions["reqtrace_login_failures"] = LoginFailures()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> WebUser | None:
+    if not user_id.isdigit():
+        return None
+    user = db.session().exec(select(User).where(User.id == int(user_id), User.active.is_(True))).first()
+    if user is None:
+        return None
+    return WebUser(user.id, user.username, user.role, user.display_name or user.username)
+
+
+class LoginFailures:
+    """Failed logins per (address, username) in a sliding window (per process)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def blocked(self, key: tuple[str, str], limit: int, window: float) -> bool:
+        with self._lock:
+            attempts = self._failures[key]
+            while attempts and attempts[0] < time.monotonic() - window:
+                attempts.popleft()
+            return len(attempts) >= limit
+
+    def fail(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._failures[key].append(time.monotonic())
+
+    def clear(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with a username and a password."""
+    if request.method == "GET":
+        return render_template("login.html", next=request.args.get("next", ""), username="")
+    username = (request.form.get("username") or "").strip()
+    password = request.form.get("password") or ""
+    next_url = _safe_next(request.form.get("next"))
+    failures: LoginFailures = current_app.extensions["reqtrace_login_failures"]
+    key = (request.remote_addr or "", username.lower())
+    window = current_app.config["LOGIN_WINDOW_SECONDS"]
+    if failures.blocked(key, current_app.config["LOGIN_ATTEMPTS"], window):
+        abort(429, description=f"Too many failed logins for {username!r}. Wait {window // 60} minutes and "
+                               "try again, or ask the CRM lead to reset your password.")
+    session = db.session()
+    user = authenticate(session, username, password)
+    if user is None:
+        failures.fail(key)
+        session.rollback()
+        flash("Wrong username or password.", "error")
+        return render_template("login.html", next=next_url, username=username), 401
+    session.commit()
+    failures.clear(key)
+    login_user(WebUser(user.id, user.username, user.role, user.display_name or user.username))
+    return redirect(next_url or url_for("home.index"))
+
+
+@action(blueprint, "/logout", permission="read")
+def logout():
+    """Log out."""
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect a user to another site after login.
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as a
+    slash, so "/\t/evil.example" would become "//evil.example": any control
+    character, whitespace or backslash makes the target unsafe.
+    """
+    if not target or any(ord(char) < 33 or char == "\\" for char in target):
+        return ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return ""
+    return target
+
+
+__all__ = ["blueprint", "current_user", "init_app", "WebUser"]

@@ -1,0 +1,68 @@
+"""Helpers the views share: loading a project, level names, template filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, abort
+from flask_login import current_user
+from markupsafe import Markup
+
+from reqtrace.model import PLURALS, Project
+from reqtrace.richtext import plain_summary, render_markdown
+from reqtrace.services.errors import NotFound
+from reqtrace.services.projects import get_project
+from reqtrace.vocab import (
+    CAPABILITY,
+    DEPLOYMENT,
+    KIND,
+    MANAGEMENT,
+    PERSPECTIVE,
+    PRIORITY,
+    PROJECT_STATUS,
+    STATUS,
+    USER_ROLE,
+)
+from reqtrace.workflow import may_edit
+from web.db import session
+
+KIND_BY_PLURAL = {plural: kind for kind, plural in PLURALS.items()}
+LEVEL_TITLES = {"strategy": "Strategies", "role": "Roles", "process": "Processes", "requirement": "Requirements"}
+LEVEL_NAMES = {"strategy": "strategy", "role": "role", "process": "process", "requirement": "requirement"}
+VOCABULARIES = {"capability": CAPABILITY, "deployment": DEPLOYMENT, "kind": KIND, "management": MANAGEMENT,
+                "perspective": PERSPECTIVE, "priority": PRIORITY, "status": STATUS, "role": USER_ROLE,
+                "project_status": PROJECT_STATUS}
+
+
+def project_or_404(key: str) -> Project:
+    try:
+        return get_project(session(), key)
+    except NotFound:
+        abort(404, description=f"There is no project {key!r}.")
+
+
+def kind_or_404(plural: str) -> str:
+    if plural not in KIND_BY_PLURAL:
+        abort(404)
+    return KIND_BY_PLURAL[plural]
+
+
+def can_edit(owner: str | None) -> bool:
+    return may_edit(current_user.role, current_user.username, owner)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.loopcontrols")
+    app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text))
+    app.jinja_env.filters["summary"] = plain_summary
+    app.jinja_env.filters["label"] = lambda value, vocabulary: VOCABULARIES[vocabulary].label(value) if value else ""
+    app.jinja_env.filters["when"] = _when
+    app.jinja_env.globals.update(PLURALS=PLURALS, LEVEL_TITLES=LEVEL_TITLES, VOCABULARIES=VOCABULARIES)
+
+
+def _when(value) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,84 @@
+"""A project's overview and its readiness assessment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from reqtrace.model import AuditEvent, ITEM_MODELS
+from reqtrace.readiness import AREAS, assess
+from reqtrace.services.baselines import latest_baseline
+from reqtrace.services.errors import Invalid
+from reqtrace.services.projects import set_readiness
+from reqtrace.trace import check
+from reqtrace.trace.load import load_graph
+from web.common import project_or_404
+from web.db import session
+from web.pages import action, page
+
+blueprint = Blueprint("projects", __name__)
+
+
+@page(blueprint, "/p/<key>", "project.html")
+def overview(key: str):
+    """A project at a glance: the chain's size, its trace health, readiness and recent changes."""
+    project = project_or_404(key)
+    db = session()
+    report = check(load_graph(db, project))
+    statuses = {}
+    for kind, model in ITEM_MODELS.items():
+        rows = db.exec(select(model.status, func.count()).where(model.project_id == project.id)
+                       .group_by(model.status)).all()
+        statuses[kind] = {status: count for status, count in rows}
+    mine = {}
+    for kind, model in ITEM_MODELS.items():
+        mine[kind] = db.exec(select(func.count()).where(model.project_id == project.id,
+                                                         model.owner == current_user.username)).scalar_one()
+    recent = db.exec(select(AuditEvent).where(AuditEvent.project_id == project.id)
+                     .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(12)).scalars().all()
+    baseline = latest_baseline(db, project)
+    return {
+        "project": {"key": project.key, "name": project.name, "description": project.description,
+                    "status": project.status},
+        "counts": report.counts,
+        "statuses": statuses,
+        "mine": mine,
+        "trace": {"technology_driven": report.technology_driven,
+                  "unsupported_strategies": report.unsupported_strategies,
+                  "suspect_links": len(report.suspect_links), "ok": not report.violations},
+        "readiness": assess(project.readiness).as_dict(),
+        "latest_baseline": {"name": baseline.name, "created_at": baseline.created_at,
+                            "counts": baseline.counts} if baseline else None,
+        "recent": [{"at": event.at, "actor": event.actor, "action": event.action, "entity_type": event.entity_type,
+                    "entity_id": event.entity_id, "summary": describe(event)} for event in recent],
+    }
+
+
+VERBS = {"create": "created", "update": "changed", "status": "changed the status of", "retire": "retired",
+         "link": "linked", "unlink": "unlinked", "review": "reviewed", "readiness": "assessed the readiness of"}
+
+
+def describe(event: AuditEvent) -> str:
+    """One line a person reads: "lead approved REQ-4", "owner linked PRC-1->REQ-9"."""
+    verb = VERBS.get(event.action, event.action)
+    if event.action == "status" and event.after:
+        verb = {"approved": "approved", "proposed": "proposed", "retired": "retired", "draft": "reopened"}.get(
+            event.after.get("status"), verb)
+    noun = "" if event.entity_type in ("strategy", "role", "process", "requirement", "link") else event.entity_type + " "
+    return f"{verb} {noun}{event.entity_id}"
+
+
+@action(blueprint, "/p/<key>/readiness", permission="readiness")
+def readiness(key: str):
+    """Record the readiness assessment of the five transformation areas."""
+    project = project_or_404(key)
+    stages = {area: request.form.get(area, "") for area in AREAS}
+    try:
+        set_readiness(session(), project, stages, actor=current_user.username)
+        session().commit()
+        flash("Readiness assessment saved.", "info")
+    except Invalid as error:
+        session().rollback()
+        flash(str(error), "error")
+    return redirect(url_for("trace.gaps", key=key) + "#readiness")

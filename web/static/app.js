@@ -1,0 +1,56 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+  var token = csrf ? csrf.getAttribute("content") : "";
+
+  // Live Markdown preview, rendered and sanitised by the server exactly as the page will show it.
+  document.querySelectorAll("textarea[data-preview]").forEach(function (area) {
+    var target = document.getElementById(area.getAttribute("data-preview"));
+    if (!target) { return; }
+    var timer = null;
+    var render = function () {
+      var body = new URLSearchParams();
+      body.set("text", area.value);
+      fetch("/preview", { method: "POST", credentials: "same-origin",
+        headers: { "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded" }, body: body })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          target.innerHTML = data.html;  // sanitised server-side (nh3 allow-list)
+          target.hidden = !area.value.trim();
+        })
+        .catch(function () { /* offline: the preview just waits */ });
+    };
+    area.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(render, 250); });
+    if (area.value.trim()) { render(); }
+  });
+
+  // Filter long lists of link checkboxes.
+  document.querySelectorAll(".link-filter").forEach(function (box) {
+    var list = box.parentElement.querySelector(".checklist");
+    if (!list) { return; }
+    box.hidden = false;
+    box.addEventListener("input", function () {
+      var needle = box.value.trim().toLowerCase();
+      list.querySelectorAll("label").forEach(function (label) {
+        label.hidden = needle && label.textContent.toLowerCase().indexOf(needle) === -1;
+      });
+    });
+  });
+
+  // Ask before retiring.
+  document.querySelectorAll("[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+
+  // Expand or collapse the whole tree.
+  document.querySelectorAll("[data-tree]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("data-tree") === "open";
+      document.querySelectorAll(".tree details").forEach(function (d) { d.open = open; });
+    });
+  });
+})();
