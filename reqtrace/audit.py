@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from reqtrace.model import AuditEvent, utcnow
@@ -26,7 +26,7 @@ def record_all(session: Session, events: Iterable[dict[str, Any]]) -> int:
     """Insert audit rows in one statement; returns how many."""
     rows = list(events)
     if rows:
-        session.exec(insert(AuditEvent), params=rows)
+        session.connection().execute(AuditEvent.__table__.insert(), rows)
     return len(rows)
 
 

@@ -1,9 +1,14 @@
 """The editable fields of each level, validated once for forms, imports and the catalogue.
 
-Each schema accepts loose input (synonyms, stray whitespace, comma-separated
-lists) and yields the canonical values stored in the database. Validation
-errors come back as `Problem`s naming the field, so every caller can say
-where the problem is in its own terms (form field, sheet column, TOML key).
+Each field has one cleaner: a plain function that accepts loose input
+(synonyms, stray whitespace, comma-separated lists, numbers typed as text) and
+returns the canonical value stored in the database, or raises ValueError with a
+message a person understands. `validate_fields` runs them; problems come back
+as `Problem`s naming the field, so every caller can say where the problem is
+in its own terms (form field, sheet column, TOML key).
+
+Plain functions rather than a validation library: a 10,000-row workbook import
+validates 10,000 rows, and this is several times faster.
 """
 
 from __future__ import annotations
@@ -11,9 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from typing import Any, Callable
 
 from reqtrace.vocab import (
     CAPABILITY,
@@ -24,12 +27,15 @@ from reqtrace.vocab import (
     PRIORITY,
     STATUS,
     UnknownValue,
+    Vocabulary,
 )
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 HID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$")
 MAX_WEIGHT = 1000.0
 MAX_TIMEBOX = 240
+MAX_TITLE = 300
+_LIST_SPLIT = re.compile(r"[,;\n]")
 
 
 @dataclass(frozen=True)
@@ -41,205 +47,156 @@ class Problem:
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
+# --- cleaners: one per kind of value ----------------------------------------------------------
+
 def split_list(value: Any) -> list[str]:
     """Accept a list or a comma/semicolon/newline separated string."""
     if value is None:
         return []
     if isinstance(value, str):
-        return [part.strip() for part in re.split(r"[,;\n]", value) if part.strip()]
+        return [part.strip() for part in _LIST_SPLIT.split(value) if part.strip()]
     if isinstance(value, (list, tuple)):
         return [str(part).strip() for part in value if str(part).strip()]
     raise ValueError("expected a list or a comma-separated text")
 
 
-def _text(value: Any) -> str:
+def clean_text(value: Any) -> str:
+    if value.__class__ is str and "\r" not in value:
+        return value.strip()
     if value is None:
         return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = f"{value:g}" if isinstance(value, float) else str(value)  # a cell typed as a number
     if not isinstance(value, str):
         raise ValueError("expected text")
     # Normalise line endings so a round-trip through Excel or a browser changes nothing.
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value.strip()
 
 
-def _vocab(vocabulary, value: Any) -> str:
+def clean_title(value: Any) -> str:
+    text = clean_text(value)
+    if not text:
+        raise ValueError("a title is required")
+    if "\n" in text:
+        raise ValueError("a title is one line")
+    if len(text) > MAX_TITLE:
+        raise ValueError(f"a title has at most {MAX_TITLE} characters (this one has {len(text)})")
+    return text
+
+
+def clean_owner(value: Any) -> str | None:
+    return clean_text(value) or None
+
+
+def _vocabulary(vocabulary: Vocabulary) -> Callable[[Any], str]:
+    def clean(value: Any) -> str:
+        try:
+            return vocabulary.parse(value)
+        except UnknownValue as error:
+            raise ValueError(str(error)) from None
+    return clean
+
+
+def clean_steps(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        # One step per line, kept as written (stripping "1." would make a round-trip change them).
+        lines = (line.strip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        return [line for line in lines if line]
+    if isinstance(value, (list, tuple)):
+        return [step for step in (clean_text(item) for item in value) if step]
+    raise ValueError("expected a list of steps or one step per line")
+
+
+def _number(value: Any, what: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not {what}")
     try:
-        return vocabulary.parse(value)
-    except UnknownValue as error:
-        raise ValueError(str(error)) from None
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not {what}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not {what}")
+    return number
 
 
-class _Fields(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    title: str
-    owner: str | None = None
-
-    @field_validator("title", mode="before")
-    @classmethod
-    def _title(cls, value: Any) -> str:
-        text = _text(value)
-        if not text:
-            raise ValueError("a title is required")
-        if "\n" in text:
-            raise ValueError("a title is one line")
-        if len(text) > 300:
-            raise ValueError(f"a title has at most 300 characters (this one has {len(text)})")
-        return text
-
-    @field_validator("owner", mode="before")
-    @classmethod
-    def _owner(cls, value: Any) -> str | None:
-        text = _text(value)
-        return text or None
+def clean_weight(value: Any) -> float | None:
+    weight = _number(value, "a number")
+    if weight is not None and not 0 <= weight <= MAX_WEIGHT:
+        raise ValueError(f"a weight is a number from 0 to {MAX_WEIGHT:g}")
+    return weight
 
 
-class StrategyFields(_Fields):
-    statement: str = ""
-    sponsor: str = ""
-    perspective: str = "customer"
-    segment: str = ""
-    kpi: str = ""
-    target: str = ""
-
-    _texts = field_validator("statement", "sponsor", "segment", "kpi", "target", mode="before")(
-        classmethod(lambda cls, value: _text(value)))
-
-    @field_validator("perspective", mode="before")
-    @classmethod
-    def _perspective(cls, value: Any) -> str:
-        return _vocab(PERSPECTIVE, value)
+def clean_timebox(value: Any) -> int | None:
+    minutes = _number(value, "a number of minutes")
+    if minutes is None:
+        return None
+    if minutes != int(minutes) or not 1 <= minutes <= MAX_TIMEBOX:
+        raise ValueError(f"a timebox is a whole number of minutes from 1 to {MAX_TIMEBOX}")
+    return int(minutes)
 
 
-class RoleFields(_Fields):
-    from_state: str = ""
-    to_state: str = ""
-    department: str = ""
-    description: str = ""
-
-    _texts = field_validator("from_state", "to_state", "department", "description", mode="before")(
-        classmethod(lambda cls, value: _text(value)))
-
-
-class ProcessFields(_Fields):
-    description: str = ""
-    steps: list[str] = []
-    management: str = "balanced-flow"
-    bottleneck: str = ""
-    peak_demand: str = ""
-
-    _texts = field_validator("description", "bottleneck", "peak_demand", mode="before")(
-        classmethod(lambda cls, value: _text(value)))
-
-    @field_validator("steps", mode="before")
-    @classmethod
-    def _steps(cls, value: Any) -> list[str]:
-        if isinstance(value, str):
-            # One step per line; a leading "1." or "-" is list decoration, not content.
-            lines = [re.sub(r"^\s*(?:\d+[.)]|[-*•])\s*", "", line) for line in value.splitlines()]
-            return [line.strip() for line in lines if line.strip()]
-        if isinstance(value, (list, tuple)):
-            return [_text(step) for step in value if _text(step)]
-        raise ValueError("expected a list of steps or one step per line")
-
-    @field_validator("management", mode="before")
-    @classmethod
-    def _management(cls, value: Any) -> str:
-        return _vocab(MANAGEMENT, value)
-
-
-class RequirementFields(_Fields):
-    statement: str = ""
-    acceptance: str = ""
-    kind: str = "process-control"
-    capability: str = "technology"
-    priority: str = "should"
-    weight: float | None = None
+def clean_tags(value: Any) -> list[str]:
     tags: list[str] = []
-    excluded_deployments: list[str] = []
-    timebox_minutes: int | None = None
-    custom_fields: dict[str, str] = {}
-
-    _texts = field_validator("statement", "acceptance", mode="before")(
-        classmethod(lambda cls, value: _text(value)))
-
-    @field_validator("kind", mode="before")
-    @classmethod
-    def _kind(cls, value: Any) -> str:
-        return _vocab(KIND, value)
-
-    @field_validator("capability", mode="before")
-    @classmethod
-    def _capability(cls, value: Any) -> str:
-        return _vocab(CAPABILITY, value)
-
-    @field_validator("priority", mode="before")
-    @classmethod
-    def _priority(cls, value: Any) -> str:
-        return _vocab(PRIORITY, value)
-
-    @field_validator("weight", mode="before")
-    @classmethod
-    def _weight(cls, value: Any) -> float | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        try:
-            weight = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{value!r} is not a number") from None
-        if not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
-            raise ValueError(f"a weight is a number from 0 to {MAX_WEIGHT:g}")
-        return weight
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tags(cls, value: Any) -> list[str]:
-        tags: list[str] = []
-        for tag in split_list(value):
-            slug = re.sub(r"\s+", "-", tag.lower())
-            if not SLUG.match(slug):
-                raise ValueError(f"tag {tag!r} may hold only letters, digits and dashes")
-            if slug not in tags:
-                tags.append(slug)
-        return tags
-
-    @field_validator("excluded_deployments", mode="before")
-    @classmethod
-    def _excluded(cls, value: Any) -> list[str]:
-        models: list[str] = []
-        for item in split_list(value):
-            slug = _vocab(DEPLOYMENT, item)
-            if slug not in models:
-                models.append(slug)
-        return models
-
-    @field_validator("timebox_minutes", mode="before")
-    @classmethod
-    def _timebox(cls, value: Any) -> int | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        try:
-            minutes = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{value!r} is not a number of minutes") from None
-        if not math.isfinite(minutes) or minutes != int(minutes) or not 1 <= minutes <= MAX_TIMEBOX:
-            raise ValueError(f"a timebox is a whole number of minutes from 1 to {MAX_TIMEBOX}")
-        return int(minutes)
-
-    @field_validator("custom_fields", mode="before")
-    @classmethod
-    def _custom(cls, value: Any) -> dict[str, str]:
-        if not value:
-            return {}
-        if not isinstance(value, dict):
-            raise ValueError("expected a mapping of column name to text")
-        return {str(key).strip(): "" if item is None else str(item) for key, item in value.items()}
+    for tag in split_list(value):
+        slug = "-".join(tag.lower().split())
+        if not SLUG.match(slug):
+            raise ValueError(f"tag {tag!r} may hold only letters, digits and dashes")
+        if slug not in tags:
+            tags.append(slug)
+    return tags
 
 
-SCHEMAS: dict[str, type[_Fields]] = {
-    "strategy": StrategyFields,
-    "role": RoleFields,
-    "process": ProcessFields,
-    "requirement": RequirementFields,
+_deployment = _vocabulary(DEPLOYMENT)
+
+
+def clean_deployments(value: Any) -> list[str]:
+    models: list[str] = []
+    for item in split_list(value):
+        slug = _deployment(item)
+        if slug not in models:
+            models.append(slug)
+    return models
+
+
+def clean_custom(value: Any) -> dict[str, str]:
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of column name to text")
+    return {str(key).strip(): "" if item is None else str(item) for key, item in value.items()}
+
+
+# --- the fields of each level: cleaner and default ---------------------------------------------
+
+_REQUIRED = object()
+FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
+    "strategy": {
+        "title": (clean_title, _REQUIRED), "statement": (clean_text, ""), "sponsor": (clean_text, ""),
+        "perspective": (_vocabulary(PERSPECTIVE), "customer"), "segment": (clean_text, ""),
+        "kpi": (clean_text, ""), "target": (clean_text, ""), "owner": (clean_owner, None),
+    },
+    "role": {
+        "title": (clean_title, _REQUIRED), "from_state": (clean_text, ""), "to_state": (clean_text, ""),
+        "department": (clean_text, ""), "description": (clean_text, ""), "owner": (clean_owner, None),
+    },
+    "process": {
+        "title": (clean_title, _REQUIRED), "description": (clean_text, ""), "steps": (clean_steps, ()),
+        "management": (_vocabulary(MANAGEMENT), "balanced-flow"), "bottleneck": (clean_text, ""),
+        "peak_demand": (clean_text, ""), "owner": (clean_owner, None),
+    },
+    "requirement": {
+        "title": (clean_title, _REQUIRED), "statement": (clean_text, ""), "acceptance": (clean_text, ""),
+        "kind": (_vocabulary(KIND), "process-control"), "capability": (_vocabulary(CAPABILITY), "technology"),
+        "priority": (_vocabulary(PRIORITY), "should"), "weight": (clean_weight, None), "tags": (clean_tags, ()),
+        "excluded_deployments": (clean_deployments, ()), "timebox_minutes": (clean_timebox, None),
+        "custom_fields": (clean_custom, {}), "owner": (clean_owner, None),
+    },
 }
 
 # Fields whose change alters what an item means: they make links below it suspect.
@@ -256,13 +213,41 @@ EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def validate_fields(kind: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Validate `data` for `kind`; return (canonical fields, []) or (None, problems)."""
-    try:
-        model = SCHEMAS[kind].model_validate(data)
-    except ValidationError as error:
-        return None, problems_from(error)
-    return model.model_dump(), []
+def defaults(kind: str) -> dict[str, Any]:
+    """Each field's value when a source does not give it (a title has none)."""
+    return {name: ("" if default is _REQUIRED else _fresh(default)) for name, (_clean, default) in FIELDS[kind].items()}
+
+
+def validate_fields(kind: str, data: dict[str, Any], *,
+                    partial: bool = False) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Clean `data` for `kind`: (canonical fields, []) or (None, problems).
+
+    By default the result holds every field, defaults filled in. With
+    `partial`, only the fields `data` names are cleaned and returned (an
+    import that lacks a column leaves that field as it is).
+    """
+    spec = FIELDS[kind]
+    clean: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, value in data.items():
+        entry = spec.get(name)
+        if entry is None:
+            problems.append(Problem(name, "is not a known field"))
+            continue
+        try:
+            clean[name] = entry[0](value)
+        except ValueError as error:
+            problems.append(Problem(name, str(error)))
+    if not partial:
+        for name, (_cleaner, default) in spec.items():
+            if name not in data:
+                if default is _REQUIRED:
+                    problems.append(Problem(name, "is required"))
+                else:
+                    clean[name] = _fresh(default)
+    if problems:
+        return None, problems
+    return clean, []
 
 
 def validate_status(value: Any) -> str:
@@ -272,16 +257,10 @@ def validate_status(value: Any) -> str:
         raise ValueError(str(error)) from None
 
 
-def problems_from(error: ValidationError) -> list[Problem]:
-    problems = []
-    for detail in error.errors():
-        field = ".".join(str(part) for part in detail["loc"]) if detail["loc"] else ""
-        message = detail["msg"]
-        if detail["type"] == "extra_forbidden":
-            message = "is not a known field"
-        elif detail["type"] == "missing":
-            message = "is required"
-        else:
-            message = message.removeprefix("Value error, ")
-        problems.append(Problem(field, message))
-    return problems
+def _fresh(default: Any) -> Any:
+    """A new list or dict for each item, never a shared one."""
+    if isinstance(default, tuple):
+        return list(default)
+    if isinstance(default, dict):
+        return dict(default)
+    return default

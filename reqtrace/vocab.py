@@ -34,6 +34,8 @@ class Vocabulary:
             assert slug in self.terms, (self.name, synonym, slug)
             lookup[_normalise(synonym)] = slug
         object.__setattr__(self, "_lookup", lookup)
+        # Values repeat (a workbook says "Must" thousands of times): remember raw -> slug.
+        object.__setattr__(self, "_seen", {slug: slug for slug in self.terms})
 
     @property
     def slugs(self) -> list[str]:
@@ -41,11 +43,18 @@ class Vocabulary:
 
     def parse(self, value: object) -> str:
         """Return the slug for `value`, matching case-insensitively with synonyms."""
+        seen = self._seen.get(value) if isinstance(value, str) else None  # type: ignore[attr-defined]
+        if seen is not None:
+            return seen
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = f"{value:g}"  # a cell that holds 1 for "must"
         if not isinstance(value, str) or not value.strip():
             raise UnknownValue(f"{self.name} is empty; expected one of: {self.choices()}")
         slug = self._lookup.get(_normalise(value))  # type: ignore[attr-defined]
         if slug is None:
             raise UnknownValue(f"{value!r} is not a {self.name}; expected one of: {self.choices()}")
+        if len(self._seen) < 4096:  # type: ignore[attr-defined]
+            self._seen[value] = slug  # type: ignore[attr-defined]
         return slug
 
     def label(self, slug: str) -> str:
@@ -143,3 +152,20 @@ VENDOR_FLAG = Vocabulary(
     {"contract-before-poc": "Asked for a contract before the proof of concept"},
     {"contract first": "contract-before-poc", "contract": "contract-before-poc"},
 )
+
+# A vendor's questionnaire answer, spelled as in the scoring model, and what each claims.
+ANSWER = Vocabulary(
+    "answer",
+    {"fully supported": "Fully supported", "configuration": "Configuration", "customisation": "Customisation",
+     "third party": "Third party", "roadmap": "Roadmap", "not supported": "Not supported"},
+    {"full": "fully supported", "fully": "fully supported", "supported": "fully supported",
+     "standard": "fully supported", "out of the box": "fully supported", "ootb": "fully supported",
+     "yes": "fully supported", "config": "configuration", "configurable": "configuration",
+     "customization": "customisation", "custom": "customisation", "custom development": "customisation",
+     "customised": "customisation", "customized": "customisation", "3rd party": "third party",
+     "partner": "third party", "third-party product": "third party", "road map": "roadmap",
+     "future": "roadmap", "planned": "roadmap", "no": "not supported", "unsupported": "not supported",
+     "none": "not supported"},
+)
+CLAIM_VALUE = {"fully supported": 1.0, "configuration": 0.8, "customisation": 0.5, "third party": 0.5,
+               "roadmap": 0.2, "not supported": 0.0}

@@ -24,6 +24,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "approve": frozenset({ADMIN}),
     "baseline": frozenset({ADMIN}),
     "readiness": frozenset({ADMIN}),
+    # Procurement lives in Excel: it imports requirement workbooks and handles vendor questionnaires.
+    "import": frozenset({ADMIN, PROCUREMENT}),
+    "questionnaire": frozenset({ADMIN, PROCUREMENT}),
 }
 
 

@@ -17,6 +17,7 @@ from reqtrace.model.chain import (
     StrategyRole,
 )
 from reqtrace.model.people import User, Vendor
+from reqtrace.model.responses import QuestionnaireIssue, VendorResponse
 from reqtrace.model.types import utcnow
 
 ITEM_MODELS = {"strategy": Strategy, "role": Role, "process": Process, "requirement": Requirement}
@@ -49,6 +50,6 @@ PLURALS = {"strategy": "strategies", "role": "roles", "process": "processes", "r
 
 __all__ = [
     "AuditEvent", "Baseline", "BaselineItem", "Item", "Link", "Process", "ProcessRequirement", "Project", "Requirement", "Role",
-    "RoleProcess", "Strategy", "StrategyRole", "User", "Vendor", "utcnow", "ITEM_MODELS", "PREFIXES",
+    "RoleProcess", "Strategy", "StrategyRole", "User", "Vendor", "QuestionnaireIssue", "VendorResponse", "utcnow", "ITEM_MODELS", "PREFIXES",
     "LEVELS", "LINKS_UP", "LINKS_DOWN", "LinkSpec", "PLURALS",
 ]

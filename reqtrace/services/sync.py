@@ -9,23 +9,21 @@ statements. A plan with errors is never applied.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlmodel import Session
 
-from reqtrace import audit
+from reqtrace.bulk import bulk_insert
 from reqtrace.fingerprint import fingerprint
-from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, Project, utcnow
-from reqtrace.schemas import EDITABLE_FIELDS, SCHEMAS
+from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, AuditEvent, Project, utcnow
+from reqtrace.schemas import EDITABLE_FIELDS, defaults
 from reqtrace.services.items import seq_of_hid
-from reqtrace.services.links import link_id
-from reqtrace.trace.graph import hid_key
+from reqtrace.trace.graph import hid_key, nogc
 
 
-@dataclass
+@dataclass(slots=True)
 class Desired:
     """One item as a source wants it. `fields` holds only the fields the source gives."""
 
@@ -37,19 +35,20 @@ class Desired:
     where: dict[str, Any] = field(default_factory=dict)  # source position, for messages
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     field: str
     before: Any
     after: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemPlan:
     kind: str
     hid: str
     action: str  # add, change, unchanged, remove
     seq: int = 0
+    version_before: int | None = None  # the stored version, for existing items
     changes: list[Change] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)  # full field values after the change
     status: str = "draft"
@@ -85,11 +84,30 @@ class SyncPlan:
         }
 
 
+@dataclass
+class StoredState:
+    """The project's items (per level, by ID: fields, status, version, seq) and upward links."""
+
+    items: dict[str, dict[str, dict]]
+    links: dict[str, dict[str, set[str]]]
+
+
+@nogc
+def load_state(session: Session, project: Project | None) -> StoredState:
+    """Every item and link of the project in seven queries."""
+    return StoredState(_load_items(session, project), _load_links(session, project))
+
+
 def plan_sync(session: Session, project: Project | None, desired: list[Desired], *,
-              retire_missing_kinds: set[str] = frozenset(), default_status: str = "draft") -> SyncPlan:
-    """Compare `desired` with the project's items; nothing is written."""
-    existing = _load_items(session, project)
-    links = _load_links(session, project)
+              retire_missing_kinds: set[str] = frozenset(), default_status: str = "draft",
+              state: StoredState | None = None, unchanged: set[tuple[str, str]] = frozenset()) -> SyncPlan:
+    """Compare `desired` with the project's items; nothing is written.
+
+    `unchanged` names items a caller already found identical to what is stored
+    (without building `Desired` items for them); they count as present.
+    """
+    state = state or load_state(session, project)
+    existing, links = state.items, state.links
     plan = SyncPlan(project_id=project.id if project else None, items=[])
     seqs = {kind: max([row["seq"] for row in existing[kind].values()] + [0]) for kind in LEVELS}
     for item in desired:
@@ -109,13 +127,16 @@ def plan_sync(session: Session, project: Project | None, desired: list[Desired],
             seq = seqs[item.kind]
         seq_of[(item.kind, item.hid)] = seq
 
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set(unchanged)
+    plan.items.extend(ItemPlan(kind=kind, hid=hid, action="unchanged") for kind, hid in unchanged)
+    bases = {kind: defaults(kind) for kind in LEVELS}  # shared, never mutated
     for item in desired:
         if (item.kind, item.hid) in seen:
             plan.errors.append({**item.where, "message": f"{item.hid} appears more than once"})
             continue
         seen.add((item.kind, item.hid))
-        planned = _plan_item(item, existing[item.kind].get(item.hid), links, known, plan, default_status)
+        planned = _plan_item(item, existing[item.kind].get(item.hid), links, known, plan, default_status,
+                             bases[item.kind])
         planned.seq = seq_of[(item.kind, item.hid)]
         plan.items.append(planned)
 
@@ -123,28 +144,40 @@ def plan_sync(session: Session, project: Project | None, desired: list[Desired],
         for hid, row in existing[kind].items():
             if (kind, hid) not in seen and row["status"] != "retired":
                 plan.items.append(ItemPlan(kind=kind, hid=hid, action="remove", status="retired",
+                                           version_before=row["version"],
                                            changes=[Change("status", row["status"], "retired")]))
     return plan
 
 
 def apply_plan(session: Session, project: Project, plan: SyncPlan, *, actor: str) -> dict[str, Any]:
-    """Write the plan with bulk statements; the caller's transaction makes it all or nothing."""
+    """Write the plan with bulk statements; the caller's transaction makes it all or nothing.
+
+    Each item gets one audit event holding its fields and the IDs it links up
+    to, so a bulk load writes one event per item, not one per link too.
+    """
     if plan.errors:
         return plan.summary(applied=False)
     now = utcnow()
+    connection = session.connection()
     events: list[dict[str, Any]] = []
+    printed: dict[tuple[str, str], str] = {}  # fingerprints written by this plan
     for kind in LEVELS:
         model = ITEM_MODELS[kind]
+        label = LINKS_UP[kind].label if kind in LINKS_UP else None
         adds = [item for item in plan.items if item.kind == kind and item.action == "add"]
         if adds:
-            rows = [{"project_id": project.id, "seq": item.seq, "hid": item.hid, "status": item.status,
-                     "version": 1, "fingerprint": fingerprint(kind, item.values), "created_at": now,
-                     "updated_at": now, **item.values} for item in adds]
-            session.exec(insert(model), params=rows)
-            events += [audit.event(actor=actor, project_id=project.id, entity_type=kind, entity_id=item.hid,
-                                   action="create", after={"hid": item.hid, **item.values, "status": item.status,
-                                                           "version": 1})
-                       for item in adds]
+            rows = []
+            for item in adds:
+                printed[(kind, item.hid)] = mark = fingerprint(kind, item.values)
+                rows.append({"seq": item.seq, "hid": item.hid, "status": item.status, "fingerprint": mark,
+                             **item.values})
+            bulk_insert(connection, model.__table__, rows,
+                        {"project_id": project.id, "version": 1, "created_at": now, "updated_at": now})
+            for item in adds:
+                after = {"hid": item.hid, **item.values, "status": item.status, "version": 1}
+                if label:
+                    after[label] = ", ".join(item.links_add)
+                events.append(_event(kind, item.hid, "create", None, after))
         # Links are part of an item's state (its form edits them), so a change of links alone
         # also makes a new version: a stale edit of the old links is then refused.
         updates = [item for item in plan.items if item.kind == kind and item.action in ("change", "remove")]
@@ -152,24 +185,29 @@ def apply_plan(session: Session, project: Project, plan: SyncPlan, *, actor: str
             ids = _ids(session, project, kind)
             versions = dict(session.exec(select(model.hid, model.version).where(
                 model.project_id == project.id, model.hid.in_([item.hid for item in updates]))).all())
-            _update_rows(session, model, [item for item in updates if item.action == "change"], ids, versions, now,
-                         with_values=True)
-            _update_rows(session, model, [item for item in updates if item.action == "remove"], ids, versions, now,
-                         with_values=False)
-            events += [audit.event(actor=actor, project_id=project.id, entity_type=kind, entity_id=item.hid,
-                                   action="retire" if item.action == "remove" else "update",
-                                   before={"hid": item.hid, **{c.field: c.before for c in item.changes},
-                                           "version": versions[item.hid]},
-                                   after={"hid": item.hid, **{c.field: c.after for c in item.changes},
-                                          "version": versions[item.hid] + 1})
-                       for item in updates]
-    events += _apply_links(session, project, plan, actor=actor, now=now)
-    audit.record_all(session, events)
+            changes = [item for item in updates if item.action == "change"]
+            for item in changes:
+                printed[(kind, item.hid)] = fingerprint(kind, item.values)
+            _update_rows(session, model, changes, ids, versions, now, printed, with_values=True)
+            _update_rows(session, model, [item for item in updates if item.action == "remove"], ids, versions,
+                         now, printed, with_values=False)
+            for item in updates:
+                version = versions[item.hid]
+                events.append(_event(
+                    kind, item.hid, "retire" if item.action == "remove" else "update",
+                    {"hid": item.hid, **{c.field: c.before for c in item.changes}, "version": version},
+                    {"hid": item.hid, **{c.field: c.after for c in item.changes}, "version": version + 1}))
+    _apply_links(session, project, plan, actor=actor, now=now, printed=printed)
+    bulk_insert(connection, AuditEvent.__table__, events, {"at": now, "actor": actor, "project_id": project.id})
     return plan.summary(applied=True)
 
 
+def _event(kind: str, hid: str, action: str, before, after) -> dict[str, Any]:
+    return {"entity_type": kind, "entity_id": hid, "action": action, "before": before, "after": after}
+
+
 def _update_rows(session: Session, model, items: list[ItemPlan], ids: dict[str, int], versions: dict[str, int],
-                 now, *, with_values: bool) -> None:
+                 now, printed: dict[tuple[str, str], str], *, with_values: bool) -> None:
     """One executemany UPDATE per kind of change, matching the version the plan read."""
     if not items:
         return
@@ -183,21 +221,23 @@ def _update_rows(session: Session, model, items: list[ItemPlan], ids: dict[str, 
         row = {"_id": ids[item.hid], "_version": versions[item.hid], "_new_version": versions[item.hid] + 1,
                "_status": item.status}
         if with_values:
-            values = {**item.values, "fingerprint": fingerprint(item.kind, item.values)}
+            values = {**item.values, "fingerprint": printed[(item.kind, item.hid)]}
             row.update({f"_{name}": values[name] for name in names})
         rows.append(row)
     session.exec(statement, params=rows)
 
 
-def _plan_item(item: Desired, row: dict | None, links, known, plan: SyncPlan, default_status: str) -> ItemPlan:
+def _plan_item(item: Desired, row: dict | None, links, known, plan: SyncPlan, default_status: str,
+               base: dict[str, Any]) -> ItemPlan:
     kind = item.kind
     spec = LINKS_UP.get(kind)
     result = ItemPlan(kind=kind, hid=item.hid, action="unchanged", where=item.where)
     if row is None:
-        result.values = {**_defaults(kind), **item.fields}
+        result.values = {**base, **item.fields}
         result.status = item.status or default_status
         result.action = "add"
     else:
+        result.version_before = row["version"]
         current = {name: row[name] for name in EDITABLE_FIELDS[kind]}
         result.values = {**current, **item.fields}
         result.status = item.status or row["status"]
@@ -208,8 +248,8 @@ def _plan_item(item: Desired, row: dict | None, links, known, plan: SyncPlan, de
     if spec is not None and item.upstream is not None:
         missing = [hid for hid in item.upstream if hid not in known[spec.upstream]]
         for hid in missing:
-            plan.errors.append({**item.where, "message": f"{item.hid} links to {spec.upstream} {hid}, which does "
-                                                         f"not exist"})
+            plan.errors.append({**item.where, "column": item.where.get("link_column", item.where.get("column")),
+                                "message": f"{item.hid} links to {spec.upstream} {hid}, which does not exist"})
         wanted = [hid for hid in dict.fromkeys(item.upstream) if hid not in missing]
         have = sorted(links[kind].get(item.hid, set()), key=hid_key) if row is not None else []
         result.links_add = [hid for hid in wanted if hid not in have]
@@ -221,48 +261,40 @@ def _plan_item(item: Desired, row: dict | None, links, known, plan: SyncPlan, de
     return result
 
 
-def _defaults(kind: str) -> dict[str, Any]:
-    """The schema's defaults, for fields a source does not give when it adds an item."""
-    return {name: "" if info.is_required() else copy.deepcopy(info.default)
-            for name, info in SCHEMAS[kind].model_fields.items()}
-
-
-def _apply_links(session: Session, project: Project, plan: SyncPlan, *, actor: str, now) -> list[dict]:
-    events: list[dict] = []
+def _apply_links(session: Session, project: Project, plan: SyncPlan, *, actor: str, now,
+                 printed: dict[tuple[str, str], str]) -> None:
+    """Add and remove links in bulk; a new link is reviewed against its upstream item as it now is."""
     wanted = [item for item in plan.items if item.links_add or item.links_remove]
     if not wanted:
-        return events
+        return
+    connection = session.connection()
     ids = {kind: _ids(session, project, kind) for kind in LEVELS}
-    prints = {kind: _fingerprints(session, project, kind) for kind in LEVELS}
     for kind, spec in LINKS_UP.items():
         table = spec.model.__table__
         adds = [(hid, item.hid) for item in wanted if item.kind == kind for hid in item.links_add]
         removes = [(hid, item.hid) for item in wanted if item.kind == kind for hid in item.links_remove]
         if adds:
-            session.exec(insert(table), params=[{
+            stored = _fingerprints(session, project, spec.upstream)
+            bulk_insert(connection, table, [{
                 spec.upstream_column: ids[spec.upstream][up], spec.downstream_column: ids[kind][down],
-                "project_id": project.id, "reviewed_fingerprint": prints[spec.upstream][up],
-                "reviewed_at": now, "reviewed_by": actor} for up, down in adds])
+                "reviewed_fingerprint": printed.get((spec.upstream, up)) or stored[up]} for up, down in adds],
+                {"project_id": project.id, "reviewed_at": now, "reviewed_by": actor})
         if removes:
-            session.exec(delete(table).where(
+            connection.execute(delete(table).where(
                 getattr(table.c, spec.upstream_column) == bindparam("up"),
                 getattr(table.c, spec.downstream_column) == bindparam("down")),
-                params=[{"up": ids[spec.upstream][up], "down": ids[kind][down]} for up, down in removes])
-        events += [audit.event(actor=actor, project_id=project.id, entity_type="link", entity_id=link_id(up, down),
-                               action="link", after={"from": up, "to": down}) for up, down in adds]
-        events += [audit.event(actor=actor, project_id=project.id, entity_type="link", entity_id=link_id(up, down),
-                               action="unlink", before={"from": up, "to": down}) for up, down in removes]
-    return events
+                [{"up": ids[spec.upstream][up], "down": ids[kind][down]} for up, down in removes])
 
 
 def _ids(session: Session, project: Project, kind: str) -> dict[str, int]:
     model = ITEM_MODELS[kind]
-    return dict(session.exec(select(model.hid, model.id).where(model.project_id == project.id)).all())
+    return dict(session.connection().execute(select(model.hid, model.id).where(model.project_id == project.id)).all())
 
 
 def _fingerprints(session: Session, project: Project, kind: str) -> dict[str, str]:
     model = ITEM_MODELS[kind]
-    return dict(session.exec(select(model.hid, model.fingerprint).where(model.project_id == project.id)).all())
+    return dict(session.connection().execute(
+        select(model.hid, model.fingerprint).where(model.project_id == project.id)).all())
 
 
 def _load_items(session: Session, project: Project | None) -> dict[str, dict[str, dict]]:
@@ -271,10 +303,11 @@ def _load_items(session: Session, project: Project | None) -> dict[str, dict[str
         return result
     for kind in LEVELS:
         model = ITEM_MODELS[kind]
-        names = ["hid", "seq", "status", *EDITABLE_FIELDS[kind]]
+        names = ["hid", "seq", "status", "version", *EDITABLE_FIELDS[kind]]
         statement = select(*(getattr(model, name) for name in names)).where(model.project_id == project.id)
-        for row in session.exec(statement):
-            result[kind][row[0]] = dict(zip(names, row))
+        items = result[kind]
+        for row in session.connection().execute(statement).all():
+            items[row[0]] = dict(zip(names, row))
     return result
 
 

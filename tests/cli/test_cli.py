@@ -424,6 +424,22 @@ JSON_CASES = [
     (("vendor", "add"), ["zeta", "--project", "nope", "--name", "Zeta", "--deployment", "saas"], None, 1),
     (("vendor", "list"), ["--project", "crm"], None, 0),
     (("vendor", "list"), ["--project", "nope"], None, 1),
+    (("export", "requirements"), ["--project", "crm", "-o", "{out}"], None, 0),
+    (("export", "requirements"), ["--project", "nope", "-o", "{out}"], None, 1),
+    (("export", "requirements"), ["--project", "crm", "-o", "{folder}/wrong.csv"], None, 1),
+    (("import", "requirements"), ["{workbook}", "--project", "crm"], None, 0),
+    (("import", "requirements"), ["{workbook}", "--project", "crm", "--dry-run"], None, 0),
+    (("import", "requirements"), ["{junk}", "--project", "crm"], None, 1),
+    (("import", "requirements"), ["{workbook}", "--project", "crm", "--map", "Title=bogus"], None, 1),
+    (("export", "questionnaire"), ["--project", "crm", "--vendor", "atlas", "-o", "{out}"], None, 0),
+    (("export", "questionnaire"), ["--project", "crm", "--vendor", "nobody", "-o", "{out}"], None, 1),
+    (("import", "responses"), ["{questionnaire}", "--project", "crm", "--vendor", "atlas"], None, 0),
+    (("import", "responses"), ["{questionnaire}", "--project", "crm", "--vendor", "omega"], None, 1),
+    (("import", "responses"), ["{junk}", "--project", "crm", "--vendor", "atlas"], None, 1),
+    (("export", "scores"), ["--project", "crm", "-o", "{out}"], None, 0),
+    (("export", "scores"), ["--project", "nope", "-o", "{out}"], None, 1),
+    (("score",), ["--project", "crm"], None, 0),
+    (("score",), ["--project", "nope"], None, 1),
 ]
 
 
@@ -442,6 +458,13 @@ def populated_template(tmp_path_factory) -> tuple[Path, Path, Path]:
                         (["user", "add", "sam", "--role", "owner", "--password-stdin"], PASSWORD + "\n")):
         result = runner.invoke(main, db + args, input=stdin, env=env)
         assert result.exit_code == 0, result.output
+    for args in (["export", "requirements", "--project", "crm", "-o", str(folder / "crm.xlsx")],
+                 ["vendor", "add", "omega", "--project", "crm", "--name", "Omega", "--deployment", "saas"],
+                 ["export", "questionnaire", "--project", "crm", "--vendor", "atlas", "-o",
+                  str(folder / "atlas-questionnaire.xlsx")]):
+        result = runner.invoke(main, db + args, env=env)
+        assert result.exit_code == 0, result.output
+    (folder / "junk.xlsx").write_text("not a workbook")
     dispose_all()
     return database, good, bad
 
@@ -481,7 +504,11 @@ def test_unknown_project_gives_one_json_error_document(database, run, path):
 def test_json_output_is_exactly_one_document(populated_template, database, path, arguments, stdin, exit_code):
     template, good, bad = populated_template
     shutil.copyfile(template, database)
-    arguments = [argument.format(good=good, bad=bad) for argument in arguments]
+    folder = template.parent
+    places = {"good": good, "bad": bad, "folder": database.parent, "out": database.parent / "out.xlsx",
+              "workbook": folder / "crm.xlsx", "questionnaire": folder / "atlas-questionnaire.xlsx",
+              "junk": folder / "junk.xlsx"}
+    arguments = [argument.format(**places) for argument in arguments]
     result = CliRunner().invoke(main, ["--db", f"sqlite:///{database}", *path, *arguments, "--json"], input=stdin)
     assert result.exit_code == exit_code, result.output
     document = json.loads(result.stdout)  # the whole of stdout, nothing before or after

@@ -238,11 +238,15 @@ def test_strategy_perspective_accepts_balanced_scorecard_synonyms():
 
 # --- process steps --------------------------------------------------------------------------
 
-def test_steps_from_a_multi_line_string_are_one_per_line_without_list_markers():
-    text = "1. Review the territory\n2) Plan the route\n\n- Visit the customer\n  * Record the outcome  \n"
+def test_steps_from_a_multi_line_string_are_one_per_line_kept_as_written():
+    """Blank lines and outer spaces go; the text stays, so a workbook round-trip changes nothing."""
+    text = "1. Review the territory\r\n2) Plan the route\n\n- Visit the customer\n  Record the outcome  \n"
     clean, problems = validate_fields("process", {"title": "Visit", "steps": text})
     assert problems == []
-    assert clean["steps"] == ["Review the territory", "Plan the route", "Visit the customer", "Record the outcome"]
+    assert clean["steps"] == ["1. Review the territory", "2) Plan the route", "- Visit the customer",
+                              "Record the outcome"]
+    again, _ = validate_fields("process", {"title": "Visit", "steps": "\n".join(clean["steps"])})
+    assert again["steps"] == clean["steps"]
 
 
 def test_steps_from_a_list_drop_blank_entries():

@@ -54,3 +54,28 @@
     });
   });
 })();
+
+// Import progress: poll the job's JSON twin until it is done, then show its result.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-job-progress]");
+  if (!box) { return; }
+  var url = box.getAttribute("data-job-progress");
+  var bar = box.querySelector("progress");
+  var tick = function () {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        var job = data.job;
+        if (job.status !== "running") { window.location.reload(); return; }
+        box.querySelector("[data-stage]").textContent = job.stage;
+        box.querySelector("[data-done]").textContent = job.done;
+        var total = box.querySelector("[data-total]");
+        if (total) { total.textContent = job.total; }
+        if (bar) { bar.max = job.total || 1; bar.value = job.done; }
+        setTimeout(tick, 400);
+      })
+      .catch(function () { setTimeout(tick, 1500); });
+  };
+  setTimeout(tick, 300);
+})();

@@ -1,0 +1,99 @@
+"""The vendor questionnaire: the requirements in scope, locked, with an answer dropdown per row.
+
+The hidden metadata names the project, the vendor, the baseline and a token
+for this issue of the questionnaire, and holds a checksum of the issued rows,
+so an answered workbook cannot be read into another vendor's or project's
+answers, nor with altered requirement text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import IO, Any
+
+from openpyxl import Workbook
+from sqlmodel import Session
+
+from reqtrace import __version__, audit
+from reqtrace.formats.xlsx_writer import SheetColumn, SheetWriter, text_rows
+from reqtrace.model import Project, QuestionnaireIssue, Vendor, utcnow
+from reqtrace.services.scope import current_scope, effective_weight
+from reqtrace.vocab import ANSWER, PRIORITY
+
+FORMAT_NAME = "reqtrace-questionnaire"
+SHEET = "Questionnaire"
+META_SHEET = "_reqtrace"
+HEADERS = ("ID", "Requirement", "Acceptance criteria", "Priority", "Answer", "Comment", "How we will demonstrate it")
+ANSWER_CHOICES = tuple(ANSWER.slugs)
+
+
+def requirement_text(row: dict[str, Any]) -> str:
+    """What the vendor answers to: the title, then the statement."""
+    statement = (row.get("statement") or "").strip()
+    return f"{row['title']}\n\n{statement}" if statement else row["title"]
+
+
+def checksum(rows: list[tuple[str, str]]) -> str:
+    """Of the issued (ID, requirement text) pairs, in order."""
+    digest = hashlib.sha256()
+    for hid, text in rows:
+        digest.update(hid.encode("utf-8") + b"\t" + text.replace("\r\n", "\n").encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def export_questionnaire(session: Session, project: Project, vendor: Vendor, target: str | IO[bytes], *,
+                         actor: str) -> dict[str, Any]:
+    """Write the questionnaire for `vendor` and record this issue of it."""
+    scope = current_scope(session, project)
+    rows = [row for row in scope.requirements if effective_weight(row) > 0]  # weight 0 counts nowhere
+    issued = [(row["hid"], requirement_text(row)) for row in rows]
+    issue = QuestionnaireIssue(project_id=project.id, vendor_id=vendor.id, token=secrets.token_urlsafe(16),
+                               baseline=scope.baseline, checksum=checksum(issued), rows=len(rows), issued_by=actor,
+                               issued_at=utcnow())
+    session.add(issue)
+    session.flush()
+
+    workbook = Workbook(write_only=True)
+    text_rows(workbook, "Instructions", _instructions(project, vendor, scope.label), [110])
+    columns = [SheetColumn("ID", 10, locked=True), SheetColumn("Requirement", 70, locked=True, wrap=True),
+               SheetColumn("Acceptance criteria", 55, locked=True, wrap=True), SheetColumn("Priority", 10, locked=True),
+               SheetColumn("Answer", 18, dropdown=ANSWER_CHOICES,
+                           dropdown_message="Choose one of the six answers: " + ", ".join(ANSWER_CHOICES) + "."),
+               SheetColumn("Comment", 40, wrap=True), SheetColumn("How we will demonstrate it", 40, wrap=True)]
+    writer = SheetWriter(workbook, SHEET, columns, freeze="C2")
+    for row, (hid, text) in zip(rows, issued):
+        writer.append([hid, text, row.get("acceptance") or None, PRIORITY.label(row["priority"]), None, None, None])
+    writer.finish()
+    metadata = [["format", FORMAT_NAME], ["project", project.key], ["vendor", vendor.slug],
+                ["baseline", scope.baseline], ["issue", issue.token], ["checksum", issue.checksum],
+                ["rows", len(rows)], ["issued_at", issue.issued_at.isoformat()], ["reqtrace", __version__]]
+    text_rows(workbook, META_SHEET, metadata, [14, 70])
+    workbook.worksheets[-1].sheet_state = "veryHidden"
+    workbook.save(target)
+    audit.record(session, actor=actor, project_id=project.id, entity_type="questionnaire", entity_id=vendor.slug,
+                 action="issue", after={"vendor": vendor.slug, "baseline": scope.baseline, "rows": len(rows),
+                                        "checksum": issue.checksum})
+    return {"project": project.key, "vendor": vendor.slug, "baseline": scope.baseline, "source": scope.source,
+            "rows": len(rows), "issue": issue.token}
+
+
+def _instructions(project: Project, vendor: Vendor, scope_label: str) -> list[list[str]]:
+    return [
+        [f"Questionnaire for {vendor.name} — {project.name}"],
+        [""],
+        [f"It lists {scope_label}. For each requirement, choose one answer in the Answer column:"],
+        ["• fully supported — the product does it as delivered"],
+        ["• configuration — the product does it once set up, without programming"],
+        ["• customisation — it needs programming on the product"],
+        ["• third party — it needs another product"],
+        ["• roadmap — it is planned but not available today"],
+        ["• not supported"],
+        [""],
+        ["Add a comment where useful, and say how you will demonstrate it: every claim will be checked in a "
+         "scripted demonstration on your own product with our sample data, and claims the demonstration does "
+         "not back count for little."],
+        ["The ID, Requirement, Acceptance criteria and Priority columns are locked. Do not change, add, remove "
+         "or reorder rows: a questionnaire whose requirement text was changed is returned to you."],
+        ["Return this file as it is (do not copy the rows into another workbook): it identifies your answers."],
+    ]

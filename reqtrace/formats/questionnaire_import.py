@@ -1,0 +1,203 @@
+"""Read a vendor's answered questionnaire back, refusing one meant for someone else or altered.
+
+Checks, in order: it is a reqtrace questionnaire; it was issued to this
+project and this vendor by this database; no newer questionnaire from another
+baseline has replaced it; the locked rows (ID and requirement text) are as
+issued (a checksum, then row by row to say which); every answer is one of the
+six. Any error stores nothing. Applying replaces all of the vendor's answers
+at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from reqtrace import audit
+from reqtrace.bulk import bulk_insert
+from reqtrace.formats.questionnaire_export import FORMAT_NAME, HEADERS, META_SHEET, SHEET, checksum, requirement_text
+from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, column_letter, open_workbook
+from reqtrace.model import Project, QuestionnaireIssue, Requirement, Vendor, VendorResponse, utcnow
+from reqtrace.services.baselines import baseline_state, get_baseline
+from reqtrace.services.errors import NotFound
+from reqtrace.services.scope import effective_weight
+from reqtrace.trace.graph import hid_key
+from reqtrace.vocab import ANSWER, UnknownValue
+
+
+def import_responses(session: Session, project: Project, vendor: Vendor, path: str | Path, *, actor: str,
+                     dry_run: bool = False, max_bytes: int = MAX_UPLOAD_BYTES) -> dict[str, Any]:
+    """Validate the answered questionnaire; unless `dry_run` or on any error, store its answers."""
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    workbook = open_workbook(path, max_bytes=max_bytes)
+    summary = {"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0, "answered": 0,
+               "unanswered": 0, "errors": errors, "warnings": warnings, "project": project.key,
+               "vendor": vendor.slug}
+    meta = workbook.sheets.get(META_SHEET)
+    metadata = {str(row[0]): str(row[1]) for row in meta.rows if len(row) >= 2 and row[0]} if meta else {}
+    if metadata.get("format") != FORMAT_NAME or SHEET not in workbook.sheets:
+        errors.append(_error(None, None, None, "this is not a reqtrace questionnaire; answers must come back in "
+                                               "the workbook `reqtrace export questionnaire` made"))
+        return summary
+    issue = _check_issue(session, project, vendor, metadata, errors, warnings)
+    if issue is None:
+        return summary
+    summary["baseline"] = issue.baseline
+    rows = _answers(workbook.sheets[SHEET], errors)
+    if rows is None:
+        return summary
+    _check_locked_text(session, project, issue, rows, errors)
+    ids = dict(session.exec(select(Requirement.hid, Requirement.id)
+                            .where(Requirement.project_id == project.id)).all())
+    stored = {hid: answer for hid, answer in session.exec(
+        select(Requirement.hid, VendorResponse.answer).join(Requirement, Requirement.id == VendorResponse.requirement_id)
+        .where(VendorResponse.vendor_id == vendor.id)).all()}
+    answers = {row["hid"]: row for row in rows if row["answer"]}
+    summary["answered"], summary["unanswered"] = len(answers), len(rows) - len(answers)
+    if summary["unanswered"]:
+        warnings.append(_error(SHEET, None, column_letter(4), f"{summary['unanswered']} requirement(s) have no "
+                                                             "answer: they are scored as unanswered"))
+    for hid, row in answers.items():
+        before = stored.get(hid)
+        summary["added" if before is None else "unchanged" if before == row["answer"] else "changed"] += 1
+    summary["removed"] = sum(1 for hid in stored if hid not in answers)
+    summary["answers"] = {hid: row["answer"] for hid, row in answers.items()}
+    if errors or dry_run:
+        return summary
+    _store(session, project, vendor, issue, answers, ids, stored, actor=actor)
+    summary["applied"] = True
+    return summary
+
+
+def _check_issue(session: Session, project: Project, vendor: Vendor, metadata: dict[str, str],
+                 errors: list, warnings: list) -> QuestionnaireIssue | None:
+    if metadata.get("project") != project.key:
+        errors.append(_error(META_SHEET, None, None, f"this questionnaire belongs to project "
+                                                     f"{metadata.get('project')!r}, not {project.key!r}"))
+        return None
+    if metadata.get("vendor") != vendor.slug:
+        errors.append(_error(META_SHEET, None, None, f"this questionnaire was issued to vendor "
+                                                     f"{metadata.get('vendor')!r}; it cannot be read as the answers "
+                                                     f"of {vendor.slug!r}"))
+        return None
+    issue = session.exec(select(QuestionnaireIssue).where(QuestionnaireIssue.token == metadata.get("issue"))
+                         ).scalars().first()
+    if issue is None or issue.project_id != project.id or issue.vendor_id != vendor.id:
+        errors.append(_error(META_SHEET, None, None, "this questionnaire was not issued from this reqtrace "
+                                                     "database; export a new one for the vendor"))
+        return None
+    if (metadata.get("baseline") or "") != issue.baseline:
+        errors.append(_error(META_SHEET, None, None, "the questionnaire's baseline was altered"))
+        return None
+    latest = session.exec(select(QuestionnaireIssue).where(QuestionnaireIssue.vendor_id == vendor.id)
+                          .order_by(QuestionnaireIssue.issued_at.desc(), QuestionnaireIssue.id.desc())
+                          ).scalars().first()
+    if latest is not None and latest.id != issue.id and latest.baseline != issue.baseline:
+        errors.append(_error(META_SHEET, None, None, f"this questionnaire answers "
+                                                     f"{_label(issue.baseline)}, but {vendor.slug} was since sent "
+                                                     f"the questionnaire of {_label(latest.baseline)}: ask for "
+                                                     "answers to that one"))
+        return None
+    return issue
+
+
+def _answers(sheet, errors: list) -> list[dict[str, Any]] | None:
+    header = [str(cell).strip() for cell in (sheet.rows[0] if sheet.rows else [])]
+    positions = {name: header.index(name) if name in header else None for name in HEADERS}
+    missing = [name for name in ("ID", "Requirement", "Answer") if positions[name] is None]
+    if missing:
+        errors.append(_error(SHEET, 1, None, f"the header row lacks {', '.join(missing)}: the questionnaire's "
+                                             "columns were changed"))
+        return None
+    cell = lambda row, name: row[positions[name]] if positions[name] is not None and positions[name] < len(row) \
+        else ""  # noqa: E731
+    rows, seen = [], set()
+    for index, row in enumerate(sheet.rows[1:], start=2):
+        if not any(value not in ("", None) for value in row):
+            continue
+        hid = str(cell(row, "ID")).strip()
+        answer_text = str(cell(row, "Answer")).strip()
+        answer = ""
+        if answer_text:
+            try:
+                answer = ANSWER.parse(answer_text)
+            except UnknownValue:
+                errors.append(_error(SHEET, index, column_letter(positions["Answer"]),
+                                     f"{hid}: {answer_text!r} is not one of the answers ({', '.join(ANSWER.slugs)})"))
+        if hid in seen:
+            errors.append(_error(SHEET, index, column_letter(positions["ID"]), f"{hid} appears twice"))
+        seen.add(hid)
+        rows.append({"hid": hid, "row": index, "text": str(cell(row, "Requirement")).replace("\r\n", "\n"),
+                     "answer": answer, "comment": str(cell(row, "Comment") or "").strip(),
+                     "demonstration": str(cell(row, "How we will demonstrate it") or "").strip()})
+    return rows
+
+
+def _check_locked_text(session: Session, project: Project, issue: QuestionnaireIssue, rows: list[dict],
+                       errors: list) -> None:
+    """The ID and requirement text of every row must be as issued; say which rows are not."""
+    if checksum([(row["hid"], row["text"]) for row in rows]) == issue.checksum:
+        return
+    issued, exact = _issued_texts(session, project, issue)
+    reported = False
+    for row in rows:
+        expected = issued.get(row["hid"])
+        if expected is None:
+            errors.append(_error(SHEET, row["row"], "A", f"{row['hid'] or 'a row'} was not in the questionnaire "
+                                                         "as issued"))
+            reported = True
+        elif expected != row["text"]:
+            errors.append(_error(SHEET, row["row"], "B", f"{row['hid']}: the requirement text was changed; "
+                                                         "answers must be given to the requirement as issued"))
+            reported = True
+    if exact:
+        for hid in sorted(set(issued) - {row["hid"] for row in rows}, key=hid_key):
+            errors.append(_error(SHEET, None, "A", f"{hid} was removed from the questionnaire"))
+            reported = True
+    if not reported:
+        errors.append(_error(SHEET, None, None, "the rows are not as issued (they were reordered or edited); "
+                                                "answer in the original questionnaire"))
+
+
+def _issued_texts(session: Session, project: Project, issue: QuestionnaireIssue) -> tuple[dict[str, str], bool]:
+    """The issued rows' texts, and whether that set is exactly the issued one.
+
+    A baseline is frozen, so its questionnaire can be rebuilt row for row; the
+    approved set may have moved on since, so then only each row's text is compared.
+    """
+    if issue.baseline:
+        try:
+            state = baseline_state(session, get_baseline(session, project, issue.baseline))
+        except NotFound:
+            return {}, False
+        return {hid: requirement_text(data) for (kind, hid), data in state.items()
+                if kind == "requirement" and effective_weight(data) > 0}, True
+    rows = session.exec(select(Requirement.hid, Requirement.title, Requirement.statement)
+                        .where(Requirement.project_id == project.id)).all()
+    return {hid: requirement_text({"title": title, "statement": statement}) for hid, title, statement in rows}, False
+
+
+def _store(session: Session, project: Project, vendor: Vendor, issue: QuestionnaireIssue, answers: dict[str, dict],
+           ids: dict[str, int], stored: dict[str, str], *, actor: str) -> None:
+    """Replace all of the vendor's answers in the caller's transaction."""
+    session.exec(delete(VendorResponse).where(VendorResponse.vendor_id == vendor.id))
+    bulk_insert(session.connection(), VendorResponse.__table__, [
+        {"requirement_id": ids[hid], "answer": row["answer"], "comment": row["comment"],
+         "demonstration": row["demonstration"]} for hid, row in answers.items() if hid in ids],
+        {"project_id": project.id, "vendor_id": vendor.id, "issue_id": issue.id, "imported_at": utcnow(),
+         "imported_by": actor})
+    audit.record(session, actor=actor, project_id=project.id, entity_type="responses", entity_id=vendor.slug,
+                 action="import", before={"answers": stored},
+                 after={"answers": {hid: row["answer"] for hid, row in answers.items()}, "baseline": issue.baseline})
+
+
+def _label(baseline: str) -> str:
+    return f"baseline {baseline!r}" if baseline else "the approved requirements"
+
+
+def _error(sheet: str | None, row: int | None, column: str | None, message: str) -> dict[str, Any]:
+    return {"sheet": sheet, "row": row, "column": column, "message": message}

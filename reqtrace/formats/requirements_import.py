@@ -1,0 +1,474 @@
+"""Import requirement workbooks: reqtrace's own (a full round-trip) and those made by other tools.
+
+A reqtrace workbook (recognised by its Strategies, Roles, Processes and
+Requirements sheets) can add, change and retire items of every level. Any
+other workbook only adds and changes requirements: its header row is found
+under title blocks, its columns are mapped by name (see `columns`), columns
+that map to nothing are kept as custom fields, and rows without an ID get one.
+
+Reading produces `Desired` items plus errors and warnings located by sheet,
+row and column; `import_requirements` plans them against the project with the
+sync engine and applies the plan only when asked and only without errors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from reqtrace.formats import FormatError
+from reqtrace.formats.columns import (
+    CUSTOM,
+    IGNORE,
+    MappedColumn,
+    find_header,
+    map_columns,
+    parse_overrides,
+    reqtrace_headers,
+)
+from reqtrace.formats.layout import META_SHEET, SHEETS, is_reqtrace_workbook
+from reqtrace.formats.requirements_export import cell_value as export_cell
+from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, Sheet, WorkbookData, column_letter, open_workbook
+from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, Project
+from reqtrace.schemas import FIELDS, HID, split_list, validate_status
+from reqtrace.services.errors import Invalid, ServiceError
+from reqtrace.services.items import check_hid, kind_of_hid
+from reqtrace.services.projects import ensure_project
+from reqtrace.services.sync import Desired, StoredState, SyncPlan, apply_plan, load_state, plan_sync
+from reqtrace.trace.graph import hid_key, nogc
+
+Progress = Callable[[str, int, int], None]
+TITLE_FROM_STATEMENT = 90  # characters of a statement used as title when a workbook has no title column
+FIELD_LABELS = {"statement": "statement", "acceptance": "acceptance criteria", "title": "title"}
+
+
+@dataclass
+class ImportOptions:
+    mapping: dict[str, str] = field(default_factory=dict)  # header -> field / custom / ignore
+    sheets: list[str] = field(default_factory=list)  # foreign workbooks: only these sheets
+    header_row: int | None = None  # foreign workbooks: 1-based header row, when detection fails
+    max_bytes: int = MAX_UPLOAD_BYTES
+
+
+@dataclass
+class ReadResult:
+    format: str  # "reqtrace" or "foreign"
+    desired: list[Desired] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    sheets: list[dict[str, Any]] = field(default_factory=list)  # per sheet: header row and column mapping
+    versions: dict[tuple[str, str], int] = field(default_factory=dict)  # the versions the workbook was made from
+    unchanged: set[tuple[str, str]] = field(default_factory=set)  # rows found identical to the stored item
+    metadata: dict[str, str] = field(default_factory=dict)
+    rows: int = 0
+
+
+@nogc
+def read_requirements_workbook(path: str | Path, options: ImportOptions | None = None,
+                               progress: Progress | None = None) -> ReadResult:
+    """Read and validate a workbook without touching any database."""
+    options = options or ImportOptions()
+    return _read(open_workbook(path, max_bytes=options.max_bytes), options, progress, None)
+
+
+def _read(workbook: WorkbookData, options: ImportOptions, progress: Progress | None,
+          state: StoredState | None) -> ReadResult:
+    overrides = parse_overrides(options.mapping)
+    if progress:
+        progress("read", 1, 1)
+    if is_reqtrace_workbook(workbook.sheet_names):
+        return _read_reqtrace(workbook, overrides, progress, state)
+    return _read_foreign(workbook, overrides, options, progress)
+
+
+@nogc
+def import_requirements(session: Session, project_key: str, path: str | Path, *, actor: str, dry_run: bool = False,
+                        options: ImportOptions | None = None, progress: Progress | None = None
+                        ) -> dict[str, Any]:
+    """Validate, compare and (unless `dry_run` or on any error) save; returns the import summary."""
+    options = options or ImportOptions()
+    workbook = open_workbook(path, max_bytes=options.max_bytes)
+    project = session.exec(select(Project).where(Project.key == project_key)).scalars().first()
+    state = load_state(session, project) if project is not None else None
+    result = _read(workbook, options, progress, state)
+    retire: set[str] = set()
+    if result.format == "reqtrace":
+        retire = _retirable_levels(result, project, project_key)
+    if result.errors:
+        return _summary(result, None, applied=False)
+    try:
+        if project is None and not dry_run:
+            project, _created = ensure_project(session, project_key, actor=actor)
+    except ServiceError as error:
+        result.errors.append({"sheet": None, "row": None, "column": None, "message": str(error)})
+        return _summary(result, None, applied=False)
+    plan = plan_sync(session, project, result.desired, retire_missing_kinds=retire, default_status="draft",
+                     state=state, unchanged=result.unchanged)
+    if project is not None and result.format == "reqtrace":
+        _keep_items_newer_than_the_workbook(session, project, plan, result)
+        _warn_about_stale_rows(plan, result)
+    if result.format == "foreign":
+        unlinked = sum(1 for item in plan.items if item.action == "add" and not item.links_add)
+        if unlinked:
+            result.warnings.append({"sheet": None, "row": None, "column": None, "message":
+                                    f"{unlinked} new requirement(s) support no process: they arrive as drafts and "
+                                    "are technology-driven until you link them to the processes they support"})
+    if plan.errors or dry_run:
+        return _summary(result, plan, applied=False)
+    if progress:
+        progress("save", 0, len(plan.items))
+    apply_plan(session, project, plan, actor=actor)
+    if progress:
+        progress("save", len(plan.items), len(plan.items))
+    return _summary(result, plan, applied=True)
+
+
+# --- reqtrace workbooks -----------------------------------------------------------------------
+
+def _read_reqtrace(workbook: WorkbookData, overrides: dict[str, str], progress: Progress | None,
+                   state: StoredState | None) -> ReadResult:
+    result = ReadResult(format="reqtrace")
+    result.metadata = _metadata(workbook)
+    by_name = {name.strip().lower(): name for name in workbook.sheet_names}
+    for kind in LEVELS:
+        sheet = workbook.sheets[by_name[SHEETS[kind][0].lower()]]
+        if not sheet.rows:
+            continue
+        columns = map_columns(sheet, 0, overrides, known=reqtrace_headers(kind))
+        result.sheets.append(_describe(sheet, 0, columns))
+        if not any(column.field == "id" for column in columns):
+            result.errors.append(_where(sheet, 1, None, "the ID column is missing: it must be the first column"))
+            continue
+        for column in columns:
+            if column.field == CUSTOM and kind != "requirement":
+                result.warnings.append(_where(sheet, 1, column, f"column {column.header!r} is not part of the "
+                                                                f"{sheet.name} sheet; it was ignored"))
+        stored = (state.items[kind], state.links.get(kind, {})) if state is not None else None
+        _read_rows(sheet, kind, columns, 1, result, foreign=False, progress=progress, stored=stored)
+    return result
+
+
+def _metadata(workbook: WorkbookData) -> dict[str, str]:
+    sheet = workbook.sheets.get(META_SHEET)
+    if sheet is None:
+        return {}
+    return {str(row[0]): str(row[1]) for row in sheet.rows if len(row) >= 2 and row[0]}
+
+
+def _retirable_levels(result: ReadResult, project: Project | None, project_key: str) -> set[str]:
+    """Items missing from a reqtrace workbook are retired, but never another project's."""
+    source = result.metadata.get("project")
+    if project is not None and source and source != project_key:
+        result.errors.append({"sheet": META_SHEET, "row": None, "column": None, "message":
+                              f"this workbook was exported from project {source!r}; importing it into "
+                              f"{project_key!r} would retire that project's items. Import it into {source!r}, "
+                              "or into a new project"})
+        return set()
+    return set(LEVELS)
+
+
+def _keep_items_newer_than_the_workbook(session: Session, project: Project, plan: SyncPlan,
+                                        result: ReadResult) -> None:
+    """An item created after the export is missing from the workbook, not deleted in it: keep it."""
+    exported_at = result.metadata.get("exported_at")
+    if not exported_at:
+        return
+    try:
+        moment = datetime.fromisoformat(exported_at)
+    except ValueError:
+        return
+    newer: set[tuple[str, str]] = set()
+    for kind in LEVELS:
+        model = ITEM_MODELS[kind]
+        for (hid,) in session.exec(select(model.hid).where(model.project_id == project.id,
+                                                           model.created_at > moment)):
+            newer.add((kind, hid))
+    kept = [item for item in plan.items if item.action == "remove" and (item.kind, item.hid) in newer]
+    if kept:
+        plan.items = [item for item in plan.items if item not in kept]
+        result.warnings.append({"sheet": None, "row": None, "column": None, "message":
+                                f"{len(kept)} item(s) created after this workbook was exported were kept: "
+                                + ", ".join(item.hid for item in kept[:10]) + ("…" if len(kept) > 10 else "")})
+
+
+def _warn_about_stale_rows(plan: SyncPlan, result: ReadResult) -> None:
+    current = {(item.kind, item.hid): item for item in plan.items if item.action == "change"}
+    for (kind, hid), version in result.versions.items():
+        item = current.get((kind, hid))
+        if item is not None and item.version_before is not None and item.version_before > version:
+            result.warnings.append({**item.where, "message": f"{hid} was changed in reqtrace (now version "
+                                    f"{item.version_before}) after this workbook was made from version {version}: "
+                                    "importing replaces those changes"})
+
+
+# --- foreign workbooks ------------------------------------------------------------------------
+
+def _read_foreign(workbook: WorkbookData, overrides: dict[str, str], options: ImportOptions,
+                  progress: Progress | None) -> ReadResult:
+    result = ReadResult(format="foreign")
+    wanted = {name.strip().lower() for name in options.sheets}
+    unknown = wanted - {name.lower() for name in workbook.sheet_names}
+    if unknown:
+        raise FormatError(f"no sheet named {', '.join(sorted(unknown))}; the workbook has "
+                          f"{', '.join(workbook.sheet_names)}")
+    for name in workbook.sheet_names:
+        sheet = workbook.sheets[name]
+        if wanted and name.lower() not in wanted:
+            continue
+        if not wanted and (sheet.hidden or not any(any(cell not in ("", None) for cell in row) for row in sheet.rows)):
+            continue
+        header = find_header(sheet, overrides, header_row=options.header_row)
+        if header is None:
+            result.warnings.append({"sheet": name, "row": None, "column": None, "message":
+                                    "no header row found in the first rows (looked for columns such as ID, "
+                                    "Requirement, Priority); the sheet was skipped. Name its header row with "
+                                    "--header-row and map its columns with --map"})
+            continue
+        columns = map_columns(sheet, header, overrides)
+        result.sheets.append(_describe(sheet, header, columns))
+        if not any(column.field in ("statement", "title") for column in columns):
+            result.warnings.append(_where(sheet, header + 1, None, "no column holds requirement text (map one "
+                                                                   "with --map 'Column=statement'); skipped"))
+            continue
+        _read_rows(sheet, "requirement", columns, header + 1, result, foreign=True, progress=progress)
+    if not result.sheets and not result.errors:
+        result.errors.append({"sheet": None, "row": None, "column": None,
+                              "message": "no sheet of this workbook has a recognisable header row"})
+    return result
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int, result: ReadResult, *,
+               foreign: bool, progress: Progress | None, stored: tuple[dict, dict] | None = None) -> None:
+    """Rows to `Desired` items, each cell cleaned by its field's cleaner; problems located by cell.
+
+    With `stored` (a reqtrace workbook going back into its project), a row
+    whose cells are exactly what the export writes for the stored item is
+    unchanged and skips cleaning: re-importing 10,000 untouched rows costs
+    little more than reading them. Written as one tight loop: a large import
+    spends most of its time here.
+    """
+    compare = _comparer(columns, stored) if stored is not None else None
+    by_field = {column.field: column for column in columns if column.field not in (CUSTOM, IGNORE)}
+    customs = [column for column in columns if column.field == CUSTOM] if kind == "requirement" else []
+    cleaners = [(column.index, column.field, FIELDS[kind][column.field][0], column) for column in columns
+                if column.field in FIELDS[kind] and column.field != "custom_fields"]
+    id_column, links_column = by_field.get("id"), by_field.get("links")
+    status_column, version_column = by_field.get("status"), by_field.get("version")
+    upstream_kind = LINKS_UP[kind].upstream if kind in LINKS_UP else None
+    fast_id = re.compile(PREFIXES[kind] + r"-[1-9]\d*")
+    known_links: dict[str, str] = {}
+    formulas = sheet.formulas_without_value
+    width = max((column.index for column in columns), default=0) + 1
+    rows = sheet.rows
+    for index in range(first, len(rows)):
+        row = rows[index]
+        if len(row) < width:
+            row = list(row) + [""] * (width - len(row))
+        if not any(cell != "" and cell is not None for cell in row):
+            continue
+        number = index + 1
+        result.rows += 1
+        if compare is not None and id_column is not None and compare(row):
+            result.unchanged.add((kind, row[id_column.index]))
+            continue
+        errors: list[dict[str, Any]] = []
+        if formulas:
+            for column in columns:
+                if (index, column.index) in formulas:
+                    result.warnings.append(_where(sheet, number, column, "the cell holds a formula with no "
+                                                  "calculated value and was read as empty; open and save the "
+                                                  "workbook in Excel or LibreOffice to calculate it"))
+        clean: dict[str, Any] = {}
+        for column_index, name, cleaner, column in cleaners:
+            value = row[column_index]
+            kind_of_value = value.__class__
+            if kind_of_value is float and value.is_integer():
+                value = int(value)
+            elif kind_of_value is not str and kind_of_value is not int and kind_of_value is not float:
+                value = _as_text(value)  # dates, booleans
+            if foreign and name == "title" and kind_of_value is str and "\n" in value.strip():
+                # Another tool's multi-line "title" is the requirement's text: keep it, title its first sentence.
+                clean.setdefault("statement", value.strip())
+                value = _first_sentence(value)
+            try:
+                clean[name] = cleaner(value)
+            except ValueError as error:
+                message = f"{column.header}: {error}"
+                if (index, column_index) in formulas:
+                    message += " (the cell holds a formula with no calculated value)"
+                errors.append(_where(sheet, number, column, message))
+        if customs:
+            clean["custom_fields"] = {column.header: text for column in customs
+                                      if (text := _as_text(row[column.index]))}
+        raw_id = row[id_column.index] if id_column else ""
+        if raw_id.__class__ is str and fast_id.fullmatch(raw_id):
+            hid = raw_id
+        else:
+            hid = _row_id(sheet, kind, id_column, raw_id, number, errors, result, clean, foreign=foreign)
+        if foreign:
+            if not _fill_title(clean):
+                if sum(1 for cell in row if cell != "" and cell is not None) == 1:
+                    result.warnings.append(_where(sheet, number, None, "a row with only one cell and no "
+                                                  "requirement text looks like a section heading; skipped"))
+                else:
+                    result.errors.append(_where(sheet, number, by_field.get("statement") or by_field.get("title"),
+                                                "the row has no requirement text"))
+                continue
+        upstream = None
+        if links_column is not None and upstream_kind is not None:
+            upstream = []
+            for raw in split_list(_as_text(row[links_column.index])):
+                canonical = known_links.get(raw)
+                if canonical is None:
+                    try:
+                        canonical = known_links[raw] = check_hid(upstream_kind, raw)
+                    except Invalid as error:
+                        errors.append(_where(sheet, number, links_column,
+                                             f"{links_column.header}: {error.problems[0].message}"))
+                        continue
+                upstream.append(canonical)
+        status = None
+        if status_column is not None and row[status_column.index] not in ("", None):
+            try:
+                status = validate_status(_as_text(row[status_column.index]))
+            except ValueError as error:
+                errors.append(_where(sheet, number, status_column, f"{status_column.header}: {error}"))
+        if version_column is not None and hid is not None:
+            version = row[version_column.index]
+            if isinstance(version, (int, float)) and not isinstance(version, bool):
+                result.versions[(kind, hid)] = int(version)
+        if errors:
+            result.errors.extend(errors)
+            continue
+        where = {"sheet": sheet.name, "row": number, "column": id_column.letter if id_column else None}
+        if links_column is not None:
+            where["link_column"] = links_column.letter
+        result.desired.append(Desired(kind=kind, hid=hid, fields=clean, upstream=upstream, status=status,
+                                      where=where))
+        if progress and result.rows % 2000 == 0:
+            progress("validate", result.rows, len(rows))
+
+
+def _comparer(columns: list[MappedColumn], stored: tuple[dict, dict]) -> Callable[[list[Any]], bool]:
+    """A test: are this row's cells exactly what the export writes for the stored item with its ID?"""
+    items, links = stored
+    id_index = next(column.index for column in columns if column.field == "id")
+    checks = [(column.index, column.field, column.header) for column in columns
+              if column.field not in ("id", "version", IGNORE)]
+
+    def unchanged(row: list[Any]) -> bool:
+        hid = row[id_index]
+        item = items.get(hid) if hid.__class__ is str else None
+        if item is None:
+            return False
+        for index, name, header in checks:
+            if name == "links":
+                expected = ", ".join(sorted(links.get(hid, ()), key=hid_key)) or None
+            elif name == CUSTOM:
+                expected = (item.get("custom_fields") or {}).get(header) or None
+            else:
+                expected = export_cell(name, item)
+            raw = row[index]
+            if raw == "" or raw is None:
+                if expected is not None:
+                    return False
+            elif raw != expected and not (raw.__class__ is float and raw == expected):
+                return False
+        return True
+    return unchanged
+
+
+def _row_id(sheet: Sheet, kind: str, column: MappedColumn | None, value: Any, number: int,
+            errors: list[dict[str, Any]], result: ReadResult, data: dict[str, Any], *, foreign: bool) -> str | None:
+    raw = _as_text(value)
+    if not raw:
+        return None
+    other = kind_of_hid(raw)
+    if other is not None and other != kind:
+        errors.append(_where(sheet, number, column, f"{raw} is a {other} ID, not a {kind} ID"))
+        return None
+    if HID.match(raw):
+        try:
+            return check_hid(kind, raw)
+        except Invalid as error:
+            errors.append(_where(sheet, number, column, error.problems[0].message))
+            return None
+    if not foreign:
+        errors.append(_where(sheet, number, column, f"{raw!r} is not a valid ID: IDs start with a letter "
+                                                    "and hold letters, digits, '-', '_' or '.'"))
+        return None
+    # Another tool's ID that cannot be ours ("1.2.3"): keep it as a custom field, give the row our own.
+    data.setdefault("custom_fields", {})[f"{column.header} (source)" if column else "Source ID"] = raw
+    result.warnings.append(_where(sheet, number, column, f"{raw!r} cannot be a reqtrace ID (it must start with a "
+                                                         "letter); the row gets a new ID and keeps this one as a "
+                                                         "custom field"))
+    return None
+
+
+def _fill_title(data: dict[str, Any]) -> bool:
+    """A foreign row needs text; with no title column the title is the statement's first sentence."""
+    title, statement = _as_text(data.get("title")), _as_text(data.get("statement"))
+    if title:
+        if "\n" in title and not statement:  # a multi-line "title" is really the requirement's text
+            data["statement"] = title
+        return True
+    if not statement:
+        return False
+    data["title"] = _first_sentence(statement)
+    return True
+
+
+def _first_sentence(text: str) -> str:
+    first = re.split(r"(?<=[.!?])\s|\n", text.strip(), maxsplit=1)[0].strip()
+    if len(first) <= TITLE_FROM_STATEMENT:
+        return first
+    cut = first[:TITLE_FROM_STATEMENT].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def _as_text(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _where(sheet: Sheet, row: int | None, column: MappedColumn | None, message: str) -> dict[str, Any]:
+    return {"sheet": sheet.name, "row": row, "column": column.letter if column else None, "message": message}
+
+
+def _describe(sheet: Sheet, header: int, columns: list[MappedColumn]) -> dict[str, Any]:
+    return {"sheet": sheet.name, "header_row": header + 1,
+            "columns": [{"column": column.letter, "header": column.header, "field": column.field}
+                        for column in columns]}
+
+
+def _summary(result: ReadResult, plan: SyncPlan | None, *, applied: bool) -> dict[str, Any]:
+    if plan is None:
+        summary = {"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0, "items": []}
+    else:
+        summary = plan.summary(applied=applied)
+    errors = result.errors + (plan.errors if plan else [])
+    summary["errors"] = [{key: value for key, value in error.items() if key != "link_column"} for error in errors]
+    summary["warnings"] = [{key: value for key, value in warning.items() if key != "link_column"}
+                           for warning in result.warnings + (plan.warnings if plan else [])]
+    summary["format"] = result.format
+    summary["rows"] = result.rows
+    summary["sheets"] = result.sheets
+    return summary
+
+
+__all__ = ["ImportOptions", "ReadResult", "read_requirements_workbook", "import_requirements", "column_letter"]

@@ -1,0 +1,268 @@
+"""The scoring model of DESIGN.md, as pure functions over plain data.
+
+Every number can be reproduced by hand:
+
+- weight wᵣ: the stored weight, else the priority's (must 5, should 3,
+  could 1, won't 0); with strategy weights aₛ applied (k strategies, summing
+  to 1), wᵣ × k × the largest aₛ above r. wᵣ = 0 counts nowhere.
+- demo score D: per evaluator, the mean of their counted scores on the steps
+  citing r; D is the mean of those means. "not shown" without a score counts
+  0; other entries without a score are not assessed. A consensus score
+  recorded by the lead replaces D. No counted score: not demonstrated.
+- nᵣ = D/5 if demonstrated, else claim_factor × the claim's value if
+  answered, else 0; any failed probe caps nᵣ at probe_cap.
+- total T = 100 × Σ wᵣnᵣ / Σ wᵣ (0 when Σ wᵣ = 0), over any set of requirements.
+- knock-outs: a must-have with round(nᵣ, 6) < threshold; a failed probe on a
+  must-have; the vendor's deployment excluded by a must-have; a contract
+  demanded before the proof of concept.
+- rank: vendors not knocked out by T, then must-have subtotal (both
+  descending), then slug; then the knocked-out vendors in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from reqtrace.vocab import CLAIM_VALUE
+
+ROUND_FOR_KNOCKOUT = 6
+
+
+@dataclass(frozen=True)
+class Settings:
+    claim_factor: float = 0.5
+    knockout_threshold: float = 0.4
+    probe_cap: float = 0.2
+
+    @classmethod
+    def from_project(cls, settings: dict[str, Any] | None) -> "Settings":
+        scoring = (settings or {}).get("scoring", {})
+        return cls(**{name: float(scoring[name]) for name in ("claim_factor", "knockout_threshold", "probe_cap")
+                      if name in scoring})
+
+
+@dataclass(frozen=True)
+class RequirementInput:
+    hid: str
+    title: str
+    priority: str
+    weight: float  # before strategy weights: stored, else the priority's default
+    capability: str = "technology"
+    excluded_deployments: tuple[str, ...] = ()
+    strategies: tuple[str, ...] = ()  # the active strategies above it now, suspect links included
+    roles: tuple[str, ...] = ()
+    processes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VendorInput:
+    slug: str
+    name: str = ""
+    deployment: str = ""
+    flags: tuple[str, ...] = ()
+    cost_5y: float | None = None
+
+
+@dataclass(frozen=True)
+class DemoEntry:
+    """One evaluator's counted (latest) entry on one step of one vendor's demo."""
+
+    vendor: str
+    evaluator: str
+    step: str
+    requirements: tuple[str, ...]  # the requirement IDs the step cites
+    score: float | None  # 0..5, or None
+    verdict: str = ""  # demonstrated, partly, not shown
+
+
+@dataclass
+class Evidence:
+    demo: list[DemoEntry] = field(default_factory=list)
+    consensus: dict[tuple[str, str], float] = field(default_factory=dict)  # (vendor, requirement) -> 0..5
+    claims: dict[tuple[str, str], str] = field(default_factory=dict)  # (vendor, requirement) -> answer slug
+    probes: dict[tuple[str, str], dict[str, bool]] = field(default_factory=dict)  # -> {probe: passed (latest)}
+
+
+@dataclass
+class RequirementScore:
+    hid: str
+    weight: float
+    n: float
+    demonstrated: bool
+    demo: float | None  # D, 0..5
+    evaluator_means: dict[str, float]
+    consensus: float | None
+    claim: str | None
+    claim_value: float | None
+    failed_probes: list[str]
+    basis: str  # "demo", "consensus", "claim", "probe cap" or "none": where nᵣ came from
+
+
+@dataclass
+class VendorScore:
+    vendor: str
+    name: str
+    total: float
+    must_subtotal: float
+    knocked_out: bool
+    knockout_reasons: list[str]
+    rank: int = 0
+    by_strategy: dict[str, float] = field(default_factory=dict)
+    by_role: dict[str, float] = field(default_factory=dict)
+    by_process: dict[str, float] = field(default_factory=dict)
+    by_capability: dict[str, float] = field(default_factory=dict)
+    by_priority: dict[str, float] = field(default_factory=dict)
+    requirements: dict[str, RequirementScore] = field(default_factory=dict)
+    cost_5y: float | None = None
+
+    def as_dict(self, *, details: bool = False) -> dict[str, Any]:
+        data = {"vendor": self.vendor, "name": self.name, "total": self.total, "rank": self.rank,
+                "knocked_out": self.knocked_out, "knockout_reasons": self.knockout_reasons,
+                "must_subtotal": self.must_subtotal, "by_strategy": self.by_strategy, "by_role": self.by_role,
+                "by_process": self.by_process, "by_capability": self.by_capability,
+                "by_priority": self.by_priority, "cost_5y": self.cost_5y,
+                "value_for_money": (self.total / self.cost_5y) if self.cost_5y else None}
+        if details:
+            data["requirements"] = [score.__dict__ for score in self.requirements.values()]
+        return data
+
+
+def weights(requirements: Iterable[RequirementInput], strategy_weights: dict[str, float] | None = None
+            ) -> dict[str, float]:
+    """wᵣ per requirement, strategy weights applied (equal strategy weights change nothing)."""
+    result = {}
+    k = len(strategy_weights or {})
+    for requirement in requirements:
+        weight = requirement.weight
+        if strategy_weights:
+            above = [strategy_weights[s] for s in requirement.strategies if s in strategy_weights]
+            if above:  # a requirement under no weighted strategy keeps its weight
+                weight *= k * max(above)
+        result[requirement.hid] = weight
+    return result
+
+
+def demo_scores(entries: Iterable[DemoEntry]) -> dict[tuple[str, str], dict[str, float]]:
+    """(vendor, requirement) -> {evaluator: mean of that evaluator's counted scores}."""
+    sums: dict[tuple[str, str, str], list[float]] = {}
+    for entry in entries:
+        if entry.score is not None:
+            value = float(entry.score)
+        elif entry.verdict == "not shown":
+            value = 0.0
+        else:
+            continue  # not assessed
+        for hid in entry.requirements:
+            bucket = sums.setdefault((entry.vendor, hid, entry.evaluator), [0.0, 0.0])
+            bucket[0] += value
+            bucket[1] += 1
+    means: dict[tuple[str, str], dict[str, float]] = {}
+    for (vendor, hid, evaluator), (total, count) in sums.items():
+        means.setdefault((vendor, hid), {})[evaluator] = total / count
+    return means
+
+
+def requirement_score(vendor: str, requirement: RequirementInput, weight: float, means: dict[str, float] | None,
+                      evidence: Evidence, settings: Settings) -> RequirementScore:
+    consensus = evidence.consensus.get((vendor, requirement.hid))
+    demo = None
+    if means:
+        demo = sum(means.values()) / len(means)
+    if consensus is not None:
+        demo = float(consensus)
+    claim = evidence.claims.get((vendor, requirement.hid))
+    claim_value = CLAIM_VALUE.get(claim) if claim else None
+    if demo is not None:
+        n, basis = demo / 5.0, "consensus" if consensus is not None else "demo"
+    elif claim_value is not None:
+        n, basis = settings.claim_factor * claim_value, "claim"
+    else:
+        n, basis = 0.0, "none"
+    probes = evidence.probes.get((vendor, requirement.hid), {})
+    failed = sorted(name for name, passed in probes.items() if not passed)
+    if failed and n > settings.probe_cap:
+        n, basis = settings.probe_cap, "probe cap"
+    return RequirementScore(requirement.hid, weight, n, demo is not None, demo, dict(means or {}), consensus, claim,
+                            claim_value, failed, basis)
+
+
+def total(scores: Iterable[RequirementScore]) -> float:
+    """T = 100 × Σ wᵣnᵣ / Σ wᵣ, 0 when Σ wᵣ = 0."""
+    weighted = weight_sum = 0.0
+    for score in scores:
+        weighted += score.weight * score.n
+        weight_sum += score.weight
+    return 100.0 * weighted / weight_sum if weight_sum else 0.0
+
+
+def score_vendors(requirements: list[RequirementInput], vendors: list[VendorInput], evidence: Evidence, *,
+                  settings: Settings | None = None, strategy_weights: dict[str, float] | None = None
+                  ) -> list[VendorScore]:
+    """Score and rank every vendor; the list is in rank order."""
+    settings = settings or Settings()
+    weight_of = weights(requirements, strategy_weights)
+    means_of = demo_scores(evidence.demo)
+    results = []
+    for vendor in vendors:
+        scores = {r.hid: requirement_score(vendor.slug, r, weight_of[r.hid], means_of.get((vendor.slug, r.hid)),
+                                           evidence, settings) for r in requirements}
+        counted = [r for r in requirements if weight_of[r.hid] > 0]  # weight 0 counts nowhere
+        musts = [r for r in counted if r.priority == "must"]
+        result = VendorScore(
+            vendor=vendor.slug, name=vendor.name or vendor.slug,
+            total=total(scores[r.hid] for r in counted),
+            must_subtotal=total(scores[r.hid] for r in musts),
+            knocked_out=False, knockout_reasons=knockouts(vendor, musts, scores, settings),
+            requirements=scores, cost_5y=vendor.cost_5y)
+        result.knocked_out = bool(result.knockout_reasons)
+        result.by_strategy = _rollup(counted, scores, lambda r: r.strategies)
+        result.by_role = _rollup(counted, scores, lambda r: r.roles)
+        result.by_process = _rollup(counted, scores, lambda r: r.processes)
+        result.by_capability = _rollup(counted, scores, lambda r: (r.capability,))
+        result.by_priority = _rollup(counted, scores, lambda r: (r.priority,))
+        results.append(result)
+    return rank(results)
+
+
+def knockouts(vendor: VendorInput, musts: list[RequirementInput], scores: dict[str, RequirementScore],
+              settings: Settings) -> list[str]:
+    reasons = []
+    if "contract-before-poc" in vendor.flags:
+        reasons.append("asked for a contract before the proof of concept")
+    for requirement in musts:
+        score = scores[requirement.hid]
+        if vendor.deployment and vendor.deployment in requirement.excluded_deployments:
+            reasons.append(f"{requirement.hid} (must) excludes the {vendor.deployment} deployment model: "
+                           f"{requirement.title}")
+        for probe in score.failed_probes:
+            reasons.append(f"the {probe} probe failed on {requirement.hid} (must): {requirement.title}")
+        if round(score.n, ROUND_FOR_KNOCKOUT) < settings.knockout_threshold:
+            reasons.append(f"{requirement.hid} (must) scored {score.n:.2f}, below {settings.knockout_threshold:.2f}"
+                           f" ({_basis(score)}): {requirement.title}")
+    return reasons
+
+
+def rank(results: list[VendorScore]) -> list[VendorScore]:
+    order = sorted(results, key=lambda r: (r.knocked_out, -r.total, -r.must_subtotal, r.vendor))
+    for position, result in enumerate(order, start=1):
+        result.rank = position
+    return order
+
+
+def _rollup(requirements: list[RequirementInput], scores: dict[str, RequirementScore], groups) -> dict[str, float]:
+    members: dict[str, list[RequirementScore]] = {}
+    for requirement in requirements:
+        for group in dict.fromkeys(groups(requirement)):  # each requirement once per group
+            members.setdefault(group, []).append(scores[requirement.hid])
+    return {group: total(scores_) for group, scores_ in members.items()}
+
+
+def _basis(score: RequirementScore) -> str:
+    if score.basis == "probe cap":
+        return f"capped by the failed {', '.join(score.failed_probes)} probe"
+    if score.basis in ("demo", "consensus"):
+        return f"{'consensus' if score.basis == 'consensus' else 'demo'} score {score.demo:.2f} of 5"
+    if score.basis == "claim":
+        return f"not demonstrated; claimed {score.claim}"
+    return "neither demonstrated nor answered"

@@ -1,0 +1,250 @@
+"""Excel in and out for procurement: downloads, uploads with a preview before anything is saved."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from reqtrace.db import session_scope
+from reqtrace.formats import FormatError
+from reqtrace.formats.columns import CUSTOM, FIELDS as MAPPABLE, IGNORE
+from reqtrace.formats.questionnaire_export import export_questionnaire
+from reqtrace.formats.questionnaire_import import import_responses
+from reqtrace.formats.requirements_export import export_requirements
+from reqtrace.formats.requirements_import import ImportOptions, import_requirements
+from reqtrace.formats.scores_export import export_scores
+from reqtrace.model import QuestionnaireIssue, VendorResponse
+from reqtrace.services.projects import get_project
+from reqtrace.services.vendors import get_vendor, list_vendors
+from reqtrace.workflow import role_may
+from web import jobs
+from web.common import project_or_404
+from web.db import session
+from web.pages import action, page, require
+
+blueprint = Blueprint("workbooks", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PREVIEW_ITEMS = 500  # changes listed on a preview page; the counts cover everything
+FIELD_LABELS = {"id": "ID", "title": "Title", "statement": "Requirement text", "acceptance": "Acceptance criteria",
+                "priority": "Priority", "kind": "Kind", "capability": "Capability", "weight": "Weight",
+                "tags": "Tags", "excluded_deployments": "Excluded deployments", "timebox_minutes": "Timebox",
+                "owner": "Owner", "status": "Status", "links": "Processes (links)", "version": "Version",
+                CUSTOM: "Keep as a custom field", IGNORE: "Ignore"}
+
+
+def _project(project) -> dict:
+    return {"key": project.key, "name": project.name, "status": project.status}
+
+
+@page(blueprint, "/p/<key>/workbooks", "workbooks.html")
+def index(key: str):
+    """Workbooks to download and upload: requirements, questionnaires, answers, the scoring record."""
+    project = project_or_404(key)
+    db = session()
+    vendors = []
+    for vendor in list_vendors(db, project):
+        issue = db.exec(select(QuestionnaireIssue).where(QuestionnaireIssue.vendor_id == vendor.id)
+                        .order_by(QuestionnaireIssue.issued_at.desc())).scalars().first()
+        answers = db.exec(select(func.count()).select_from(VendorResponse)
+                          .where(VendorResponse.vendor_id == vendor.id)).scalar_one()
+        vendors.append({"slug": vendor.slug, "name": vendor.name, "deployment": vendor.deployment, "answers": answers,
+                        "issued_at": issue.issued_at if issue else None,
+                        "issued_baseline": issue.baseline if issue else None})
+    return {"project": _project(project), "vendors": vendors,
+            "may_import": role_may(current_user.role, "import"),
+            "may_questionnaire": role_may(current_user.role, "questionnaire"),
+            "max_upload_mb": current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)}
+
+
+@action(blueprint, "/p/<key>/export/requirements.xlsx", permission="read", methods=("GET",))
+def download_requirements(key: str):
+    """The requirements workbook (every level), to edit and import back."""
+    project = project_or_404(key)
+    buffer = io.BytesIO()
+    export_requirements(session(), project, buffer, actor=current_user.username)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{key}-requirements.xlsx")
+
+
+@action(blueprint, "/p/<key>/export/scores.xlsx", permission="read", methods=("GET",))
+def download_scores(key: str):
+    """The scoring record with live formulas."""
+    project = project_or_404(key)
+    buffer = io.BytesIO()
+    export_scores(session(), project, buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{key}-scores.xlsx")
+
+
+@action(blueprint, "/p/<key>/vendors/<slug>/questionnaire", permission="questionnaire")
+def download_questionnaire(key: str, slug: str):
+    """Issue the questionnaire to a vendor (recorded, so its answers can be checked when they return)."""
+    project = project_or_404(key)
+    db = session()
+    vendor = get_vendor(db, project, slug)
+    buffer = io.BytesIO()
+    export_questionnaire(db, project, vendor, buffer, actor=current_user.username)
+    db.commit()
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{key}-{slug}-questionnaire.xlsx")
+
+
+@action(blueprint, "/p/<key>/import/requirements", permission="import")
+def upload_requirements(key: str):
+    """Upload a requirements workbook; a preview is prepared, nothing is saved yet."""
+    project = project_or_404(key)
+    upload = _save_upload(project.key, "requirements")
+    return redirect(url_for("workbooks.job", key=key, job_id=_preview_requirements(project.key, upload, {})))
+
+
+@action(blueprint, "/p/<key>/import/requirements/<upload>/preview", permission="import")
+def remap_requirements(key: str, upload: str):
+    """Preview again with the column mapping the user chose."""
+    project = project_or_404(key)
+    _upload_or_404(upload, project.key, "requirements")
+    mapping = {name[4:]: value for name, value in request.form.items() if name.startswith("map:") and value}
+    return redirect(url_for("workbooks.job", key=key, job_id=_preview_requirements(project.key, upload, mapping)))
+
+
+@action(blueprint, "/p/<key>/import/requirements/<upload>/apply", permission="import")
+def apply_requirements(key: str, upload: str):
+    """Apply a previewed import, all or nothing."""
+    project = project_or_404(key)
+    meta = _upload_or_404(upload, project.key, "requirements")
+    mapping = json.loads(request.form.get("mapping") or "{}")
+    path = meta["path"]
+    app = current_app._get_current_object()
+    actor = current_user.username
+
+    def work(progress):
+        with session_scope(app.extensions["reqtrace_engine"], write=True) as db:
+            summary = import_requirements(db, project.key, path, actor=actor,
+                                          options=ImportOptions(mapping=mapping), progress=progress)
+            if not summary["applied"]:
+                db.rollback()
+        return _compact(summary)
+
+    job_id = jobs.start(app, owner=actor, project=project.key, kind="requirements-apply",
+                        describe={"file": meta["filename"], "upload": upload, "mapping": mapping}, work=work)
+    return redirect(url_for("workbooks.job", key=key, job_id=job_id))
+
+
+@action(blueprint, "/p/<key>/import/responses", permission="questionnaire")
+def upload_responses(key: str):
+    """Upload a vendor's answered questionnaire; it is checked before anything is stored."""
+    project = project_or_404(key)
+    vendor = get_vendor(session(), project, request.form.get("vendor", ""))
+    upload = _save_upload(project.key, "responses", vendor=vendor.slug)
+    return redirect(url_for("workbooks.job", key=key, job_id=_responses_job(project.key, upload, dry_run=True)))
+
+
+@action(blueprint, "/p/<key>/import/responses/<upload>/apply", permission="questionnaire")
+def apply_responses(key: str, upload: str):
+    """Store the checked answers, replacing the vendor's previous ones."""
+    project = project_or_404(key)
+    _upload_or_404(upload, project.key, "responses")
+    return redirect(url_for("workbooks.job", key=key, job_id=_responses_job(project.key, upload, dry_run=False)))
+
+
+@page(blueprint, "/p/<key>/jobs/<job_id>", "job.html")
+def job(key: str, job_id: str):
+    """An import's progress, then its preview or its result."""
+    project = project_or_404(key)
+    state = jobs.read(current_app, job_id)
+    if state is None or state.get("project") != project.key:
+        abort(404, description="This import is unknown or too old; upload the workbook again.")
+    require(state["owner"] == current_user.username or current_user.role == "admin",
+            "Only the person who uploaded this workbook (or the CRM lead) may see its import.")
+    return {"project": _project(project), "job": state,
+            "field_choices": [(name, FIELD_LABELS.get(name, name)) for name in (*MAPPABLE, CUSTOM, IGNORE)]}
+
+
+def _preview_requirements(project_key: str, upload: str, mapping: dict[str, str]) -> str:
+    meta = _upload_or_404(upload, project_key, "requirements")
+    app = current_app._get_current_object()
+    actor = current_user.username
+
+    def work(progress):
+        with Session(app.extensions["reqtrace_engine"]) as db:
+            summary = import_requirements(db, project_key, meta["path"], actor=actor, dry_run=True,
+                                          options=ImportOptions(mapping=mapping), progress=progress)
+            db.rollback()
+        return _compact(summary)
+
+    return jobs.start(app, owner=actor, project=project_key, kind="requirements-preview",
+                      describe={"file": meta["filename"], "upload": upload, "mapping": mapping}, work=work)
+
+
+def _responses_job(project_key: str, upload: str, *, dry_run: bool) -> str:
+    meta = _upload_or_404(upload, project_key, "responses")
+    app = current_app._get_current_object()
+    actor = current_user.username
+
+    def work(progress):
+        progress("checking the answers", 0, 1)
+        with session_scope(app.extensions["reqtrace_engine"], write=not dry_run) as db:
+            project = get_project(db, project_key)
+            summary = import_responses(db, project, get_vendor(db, project, meta["vendor"]), meta["path"],
+                                       actor=actor, dry_run=dry_run)
+            if not summary["applied"]:
+                db.rollback()
+        summary.pop("answers", None)
+        return summary
+
+    return jobs.start(app, owner=actor, project=project_key, kind="responses-apply" if not dry_run else
+                      "responses-preview", describe={"file": meta["filename"], "upload": upload,
+                                                     "vendor": meta["vendor"]}, work=work)
+
+
+def _save_upload(project_key: str, kind: str, **extra) -> str:
+    """Keep the uploaded workbook for the preview and the apply that follows it."""
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        abort(400, description="Choose a workbook (.xlsx) to upload.")
+    name = Path(file.filename).name
+    if not name.lower().endswith(".xlsx"):
+        abort(400, description=f"{name} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first.")
+    upload = jobs.new_id()
+    folder = jobs.uploads_dir(current_app)
+    path = folder / f"{upload}.xlsx"
+    file.save(path)
+    try:
+        from reqtrace.formats.xlsx_reader import check_workbook
+
+        check_workbook(path, max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
+    except FormatError as error:
+        path.unlink(missing_ok=True)
+        abort(400, description=str(error).replace(path.name, name))
+    meta = {"owner": current_user.username, "project": project_key, "kind": kind, "filename": name,
+            "path": str(path), **extra}
+    (folder / f"{upload}.json").write_text(json.dumps(meta))
+    return upload
+
+
+def _upload_or_404(upload: str, project_key: str, kind: str) -> dict:
+    if not upload.replace("-", "").replace("_", "").isalnum():
+        abort(404)
+    try:
+        meta = json.loads((jobs.uploads_dir(current_app) / f"{upload}.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        abort(404, description="This upload is unknown or too old; upload the workbook again.")
+    if meta["project"] != project_key or meta["kind"] != kind:
+        abort(404)
+    require(meta["owner"] == current_user.username or current_user.role == "admin",
+            "Only the person who uploaded this workbook (or the CRM lead) may import it.")
+    return meta
+
+
+def _compact(summary: dict) -> dict:
+    """The summary as a page shows it: every count, the first changes."""
+    items = summary.get("items", [])
+    summary["items"] = items[:PREVIEW_ITEMS]
+    summary["items_total"] = len(items)
+    return summary
+
