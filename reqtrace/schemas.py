@@ -60,9 +60,13 @@ def split_list(value: Any) -> list[str]:
     raise ValueError("expected a list or a comma-separated text")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def clean_text(value: Any) -> str:
     if value.__class__ is str and "\r" not in value:
-        return value.strip()
+        # Control characters cannot be stored in a workbook cell (or shown): they never enter.
+        return (_CONTROL.sub("", value) if _CONTROL.search(value) else value).strip()
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -72,7 +76,7 @@ def clean_text(value: Any) -> str:
     # Normalise line endings so a round-trip through Excel or a browser changes nothing.
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return value.strip()
+    return _CONTROL.sub("", value).strip()
 
 
 def clean_title(value: Any) -> str:

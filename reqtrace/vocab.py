@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 
+DISPLAY = {"wont": "won't"}  # slugs written differently in messages and workbooks
+
+
 class UnknownValue(ValueError):
     """A value that is not one of a vocabulary's terms or synonyms."""
 
@@ -61,7 +64,7 @@ class Vocabulary:
         return self.terms.get(slug, slug)
 
     def choices(self) -> str:
-        return ", ".join(self.terms)
+        return ", ".join(DISPLAY.get(slug, slug) for slug in self.terms)
 
 
 PRIORITY = Vocabulary(

@@ -86,7 +86,7 @@ def import_requirements_command(file: Path, project_key: str, dry_run: bool, map
                 session.rollback()
     except FormatError as error:
         reporter.done()
-        fail(error, as_json=as_json)
+        _refuse_file(error, as_json=as_json)
     reporter.done()
     summary["project"] = project_key
     if as_json:
@@ -94,6 +94,16 @@ def import_requirements_command(file: Path, project_key: str, dry_run: bool, map
     else:
         _print_summary(summary, dry_run=dry_run)
     raise SystemExit(1 if summary["errors"] else 0)
+
+
+def _refuse_file(error: FormatError, *, as_json: bool) -> None:
+    """A file refused before any row was read: the import summary shape, with the one error."""
+    if as_json:
+        emit_json({"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0,
+                   "errors": [{"sheet": None, "row": None, "column": None, "message": str(error)}],
+                   "warnings": []})
+        raise SystemExit(1)
+    fail(error)
 
 
 def _print_summary(summary: dict, *, dry_run: bool) -> None:
@@ -211,7 +221,7 @@ def import_responses_command(file: Path, project_key: str, vendor_slug: str, dry
             if not summary["applied"]:
                 session.rollback()
     except FormatError as error:
-        fail(error, as_json=as_json)
+        _refuse_file(error, as_json=as_json)
     if as_json:
         emit_json(summary)
     else:

@@ -213,10 +213,10 @@ def _read_foreign(workbook: WorkbookData, overrides: dict[str, str], options: Im
                   progress: Progress | None) -> ReadResult:
     result = ReadResult(format="foreign")
     wanted = {name.strip().lower() for name in options.sheets}
-    unknown = wanted - {name.lower() for name in workbook.sheet_names}
+    unknown = [name for name in options.sheets if name.strip().lower() not in
+               {sheet.lower() for sheet in workbook.sheet_names}]
     if unknown:
-        raise FormatError(f"no sheet named {', '.join(sorted(unknown))}; the workbook has "
-                          f"{', '.join(workbook.sheet_names)}")
+        raise FormatError(f"no sheet named {', '.join(unknown)}; the workbook has {', '.join(workbook.sheet_names)}")
     for name in workbook.sheet_names:
         sheet = workbook.sheets[name]
         if wanted and name.lower() not in wanted:
@@ -260,6 +260,7 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
     customs = [column for column in columns if column.field == CUSTOM] if kind == "requirement" else []
     cleaners = [(column.index, column.field, FIELDS[kind][column.field][0], column) for column in columns
                 if column.field in FIELDS[kind] and column.field != "custom_fields"]
+    enumerated = {"kind", "capability", "priority", "perspective", "management"}
     id_column, links_column = by_field.get("id"), by_field.get("links")
     status_column, version_column = by_field.get("status"), by_field.get("version")
     upstream_kind = LINKS_UP[kind].upstream if kind in LINKS_UP else None
@@ -276,7 +277,8 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
             continue
         number = index + 1
         result.rows += 1
-        if compare is not None and id_column is not None and compare(row):
+        if compare is not None and id_column is not None and (kind, row[id_column.index]) not in result.unchanged \
+                and compare(row):
             result.unchanged.add((kind, row[id_column.index]))
             continue
         errors: list[dict[str, Any]] = []
@@ -289,6 +291,8 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
         clean: dict[str, Any] = {}
         for column_index, name, cleaner, column in cleaners:
             value = row[column_index]
+            if name in enumerated and (value == "" or value is None) and (index, column_index) not in formulas:
+                continue  # a blank dropdown: new rows take the default, existing ones keep their value
             kind_of_value = value.__class__
             if kind_of_value is float and value.is_integer():
                 value = int(value)
@@ -348,6 +352,10 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
         if errors:
             result.errors.extend(errors)
             continue
+        if foreign and status not in (None, "draft", "retired") and not upstream:
+            result.warnings.append(_where(sheet, number, status_column, f"supports no process, so it arrives as a "
+                                                                       f"draft, not {status}: link it, then approve it"))
+            status = "draft"
         where = {"sheet": sheet.name, "row": number, "column": id_column.letter if id_column else None}
         if links_column is not None:
             where["link_column"] = links_column.letter

@@ -25,7 +25,9 @@ MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200  # sheets of repeated text compress well; bombs compress far better
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and encrypted .xlsx
 _SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"', re.S)
-_RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"', re.S)
+_RELATIONSHIP = re.compile(rb'<Relationship\b([^>]*)>', re.S)
+_ATTRIBUTE = re.compile(rb'\b(Id|Target)="([^"]*)"')
+_CACHED_VALUE = re.compile(rb'<v>[^<]+</v>|<is>', re.S)
 _CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _REFERENCE = re.compile(rb'\br="([A-Z]+)(\d+)"')
 
@@ -62,8 +64,7 @@ def check_workbook(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> No
     name = path.name
     size = path.stat().st_size
     if size > max_bytes:
-        raise FormatError(f"{name} is {size / 1048576:.1f} MB; workbooks up to {max_bytes / 1048576:.0f} MB "
-                          "are accepted")
+        raise FormatError(f"{name} is {_size(size)}; workbooks up to {_size(max_bytes)} are accepted")
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head.startswith(OLE2_SIGNATURE):
@@ -92,7 +93,7 @@ def check_workbook(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> No
             for entry in entries:
                 if entry.filename.endswith((".xml", ".rels")):
                     with archive.open(entry) as part:
-                        if b"<!DOCTYPE" in part.read(4096).upper():
+                        if _declares_doctype(part):
                             raise FormatError(f"{name}: {entry.filename} declares an XML DOCTYPE, which "
                                               "workbooks never need; it was not opened")
     except zipfile.BadZipFile as error:
@@ -131,7 +132,11 @@ def _mark_formulas_without_value(path: Path, sheets: dict[str, Sheet]) -> None:
             relations = archive.read("xl/_rels/workbook.xml.rels")
         except KeyError:
             return
-        targets = {rid.decode(): target.decode() for rid, target in _RELATIONSHIP.findall(relations)}
+        targets = {}
+        for attributes in _RELATIONSHIP.findall(relations):  # attribute order differs between writers
+            found = dict(_ATTRIBUTE.findall(attributes))
+            if b"Id" in found and b"Target" in found:
+                targets[found[b"Id"].decode()] = found[b"Target"].decode()
         for raw_name, rid in _SHEET_ENTRY.findall(workbook):
             name = _unescape(raw_name.decode("utf-8"))
             target = targets.get(rid.decode())
@@ -145,12 +150,52 @@ def _mark_formulas_without_value(path: Path, sheets: dict[str, Sheet]) -> None:
             if b"<f" not in xml:
                 continue
             for attributes, body in _CELL.findall(xml):
-                if not body or b"<f" not in body or b"<v>" in body or b"<v " in body or b"<is>" in body:
+                if not body or b"<f" not in body or _CACHED_VALUE.search(body):  # <v/> is no value
                     continue
                 reference = _REFERENCE.search(attributes)
                 if reference:
                     sheets[name].formulas_without_value.add((int(reference.group(2)) - 1,
                                                              _column_index(reference.group(1).decode())))
+
+
+def _size(count: int) -> str:
+    if count < 1048576:
+        return f"{max(1, round(count / 1024))} KB"
+    megabytes = count / 1048576
+    return f"{megabytes:.0f} MB" if megabytes.is_integer() else f"{megabytes:.1f} MB"
+
+
+def _declares_doctype(part) -> bool:
+    """Read the XML prolog (declaration, comments, processing instructions) up to the root element."""
+    buffer = b""
+    while True:
+        chunk = part.read(65536)
+        buffer += chunk
+        verdict = _prolog_verdict(buffer)
+        if verdict is not None:
+            return verdict
+        if not chunk:
+            return False
+
+
+def _prolog_verdict(data: bytes) -> bool | None:
+    """True: a DOCTYPE comes before the root element; False: none does; None: read more."""
+    text = data
+    while True:
+        text = text.lstrip(b"\xef\xbb\xbf \t\r\n")
+        for opening, closing in ((b"<?", b"?>"), (b"<!--", b"-->")):
+            if text.startswith(opening):
+                end = text.find(closing)
+                if end < 0:
+                    return None
+                text = text[end + len(closing):]
+                break
+        else:
+            if text[:1] == b"<" and text[1:2].isalpha():
+                return False  # the root element: no DOCTYPE came before it
+            if len(text) < 9:
+                return None if text else False
+            return text[:9].upper() == b"<!DOCTYPE"
 
 
 def _column_index(letters: str) -> int:

@@ -17,6 +17,17 @@ from reqtrace.model.chain import (
     StrategyRole,
 )
 from reqtrace.model.people import User, Vendor
+from reqtrace.model.poc import (
+    ChecklistResult,
+    ConsensusScore,
+    DemoSession,
+    PocScript,
+    ProbeResult,
+    Scenario,
+    ScriptIssue,
+    SessionAttendee,
+    Step,
+)
 from reqtrace.model.responses import QuestionnaireIssue, VendorResponse
 from reqtrace.model.types import utcnow
 
@@ -50,6 +61,8 @@ PLURALS = {"strategy": "strategies", "role": "roles", "process": "processes", "r
 
 __all__ = [
     "AuditEvent", "Baseline", "BaselineItem", "Item", "Link", "Process", "ProcessRequirement", "Project", "Requirement", "Role",
-    "RoleProcess", "Strategy", "StrategyRole", "User", "Vendor", "QuestionnaireIssue", "VendorResponse", "utcnow", "ITEM_MODELS", "PREFIXES",
+    "RoleProcess", "Strategy", "StrategyRole", "User", "Vendor", "QuestionnaireIssue", "VendorResponse",
+    "ChecklistResult", "ConsensusScore", "DemoSession", "PocScript", "ProbeResult", "Scenario", "ScriptIssue",
+    "SessionAttendee", "Step", "utcnow", "ITEM_MODELS", "PREFIXES",
     "LEVELS", "LINKS_UP", "LINKS_DOWN", "LinkSpec", "PLURALS",
 ]

@@ -109,22 +109,27 @@ def plan_sync(session: Session, project: Project | None, desired: list[Desired],
     state = state or load_state(session, project)
     existing, links = state.items, state.links
     plan = SyncPlan(project_id=project.id if project else None, items=[])
-    seqs = {kind: max([row["seq"] for row in existing[kind].values()] + [0]) for kind in LEVELS}
+    # Automatic IDs continue the numbered ones (REQ-n); custom IDs ("SRS-9") sort after all and use up none.
+    numbers = {kind: max([seq for hid, row in existing[kind].items() if (seq := seq_of_hid(kind, hid))] + [0])
+               for kind in LEVELS}
+    sort_after = {kind: max([row["seq"] for row in existing[kind].values()] + [0]) for kind in LEVELS}
     for item in desired:
         if item.hid is not None and (seq := seq_of_hid(item.kind, item.hid)) is not None:
-            seqs[item.kind] = max(seqs[item.kind], seq)
+            numbers[item.kind] = max(numbers[item.kind], seq)
+            sort_after[item.kind] = max(sort_after[item.kind], seq)
     known = {kind: set(existing[kind]) for kind in LEVELS}
     seq_of: dict[tuple[str, str], int] = {}
     for item in desired:
         if item.hid is None:
-            seqs[item.kind] += 1
-            item.hid = f"{PREFIXES[item.kind]}-{seqs[item.kind]}"
+            numbers[item.kind] += 1
+            sort_after[item.kind] = max(sort_after[item.kind], numbers[item.kind])
+            item.hid = f"{PREFIXES[item.kind]}-{numbers[item.kind]}"
         known[item.kind].add(item.hid)
         row = existing[item.kind].get(item.hid)
         seq = row["seq"] if row else seq_of_hid(item.kind, item.hid)
-        if seq is None:  # a custom ID sorts after everything numbered so far
-            seqs[item.kind] += 1
-            seq = seqs[item.kind]
+        if seq is None:  # a custom ID sorts after everything so far
+            sort_after[item.kind] += 1
+            seq = sort_after[item.kind]
         seq_of[(item.kind, item.hid)] = seq
 
     seen: set[tuple[str, str]] = set(unchanged)

@@ -1,0 +1,20 @@
+"""Fixtures: the sample project `crm` (atlas hybrid-offline, keystone on-premise, nimbus thin-client) per backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from reqtrace.db import dispose_all
+
+
+@pytest.fixture(autouse=True)
+def close_engines():
+    """The CLI caches one engine per URL; close them so databases can be dropped and files removed."""
+    yield
+    dispose_all()
+
+
+@pytest.fixture
+def url(sample_url, cli_env) -> str:
+    """The sample project's database, with the CLI's home kept inside the test's folder."""
+    return sample_url
