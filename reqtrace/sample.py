@@ -16,6 +16,7 @@ from reqtrace.catalog import default_directory
 from reqtrace.catalog.loader import load_catalog
 from reqtrace.catalog.reader import read_catalog
 from reqtrace.model import Project
+from reqtrace.sample_evidence import add_sample_evidence
 from reqtrace.services.errors import Invalid
 from reqtrace.services.projects import create_project, set_readiness
 from reqtrace.services.users import add_user
@@ -43,6 +44,25 @@ VENDORS = [
      "cost_5y": 980_000, "notes": "Browser-only; the vendor hosts the application."},
 ]
 
+# What vendors load into their product before the demo: the catalogue's acceptance criteria use these records.
+SAMPLE_DATA = """Load these records of Calder Pumps into your product before the demonstration; every step is shown
+on them, not on your own demonstration data. We send them as a workbook with the script.
+
+| record | what it is |
+|---|---|
+| Millbrook Water Authority | key account (tier A): a water utility with 14 treatment sites, among them Eastfield |
+| Gresley Chemicals | key account with a chemical plant (Hull works) and a Silver service contract |
+| Tarnside Brewery | mid-market account (tier C) |
+| Aldous Machine Builders | machine builder (OEM) with a credit limit of EUR 250,000 |
+| Penrose Workshop | small workshop (tier D), served through the web and a distributor |
+| Northgate Industrial Supply | the distributor for the North territory |
+| CP-200, RX-45, VB-10, SK-200 | a centrifugal pump, a rotary screw compressor, a valve block and a seal kit |
+| CP200-17-0412, RX45-19-0088, CP200-21-0977 | units installed at Gresley (the first two) and Tarnside |
+| INV-20417, INV-20433, SO-55812 | two invoices and a sales order |
+| Gold, Silver, Bronze; tiers A to D | service contract levels and profitability tiers |
+
+Also load 250 accounts for one sales territory (the offline steps synchronise it) and a year of orders."""
+
 # username -> (role, display name). `reqtrace demo` prints their password.
 USERS = {
     "lead": ("admin", "Morgan Reyes (CRM lead)"),
@@ -63,7 +83,7 @@ def new_password() -> str:
 
 
 def build_sample(session: Session, *, password: str | None = None, catalog_dir: Path | None = None,
-                 with_users: bool = True) -> Project:
+                 with_users: bool = True, with_evidence: bool = True) -> Project:
     """Create the sample project (and users, when `with_users`) in an empty database."""
     catalog = read_catalog(catalog_dir or default_directory())
     if not catalog.ok:
@@ -72,6 +92,8 @@ def build_sample(session: Session, *, password: str | None = None, catalog_dir: 
         if item.file in OWNED_FILES:
             item.fields["owner"] = OWNER_USERNAME
     project = create_project(session, key=KEY, name=NAME, description=DESCRIPTION, actor=ACTOR)
+    project.settings = {**(project.settings or {}), "poc_sample_data": SAMPLE_DATA}
+    session.add(project)
     load_catalog(session, project, catalog, actor=ACTOR, status="approved")
     set_readiness(session, project, READINESS, actor=ACTOR)
     for vendor in VENDORS:
@@ -80,4 +102,6 @@ def build_sample(session: Session, *, password: str | None = None, catalog_dir: 
         for username, (role, display_name) in USERS.items():
             add_user(session, username=username, role=role, display_name=display_name,
                      password=password or new_password(), actor=ACTOR)
+    if with_evidence:
+        add_sample_evidence(session, project, actor=ACTOR)
     return project

@@ -172,3 +172,11 @@ ANSWER = Vocabulary(
 )
 CLAIM_VALUE = {"fully supported": 1.0, "configuration": 0.8, "customisation": 0.5, "third party": 0.5,
                "roadmap": 0.2, "not supported": 0.0}
+
+VERDICT = Vocabulary(
+    "verdict",
+    {"demonstrated": "Demonstrated", "partly": "Partly", "not shown": "Not shown"},
+    {"yes": "demonstrated", "shown": "demonstrated", "done": "demonstrated", "demonstrated fully": "demonstrated",
+     "partial": "partly", "partially": "partly", "in part": "partly", "no": "not shown",
+     "not demonstrated": "not shown", "missing": "not shown", "not seen": "not shown"},
+)

@@ -27,6 +27,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # Procurement lives in Excel: it imports requirement workbooks and handles vendor questionnaires.
     "import": frozenset({ADMIN, PROCUREMENT}),
     "questionnaire": frozenset({ADMIN, PROCUREMENT}),
+    "script": frozenset({ADMIN}),  # the CRM lead writes and issues the POC script
 }
 
 

@@ -120,11 +120,32 @@ def sqlite_url(tmp_path):
 
 @pytest.fixture(scope="session")
 def sample_sqlite_file(tmp_path_factory) -> Path:
-    """The sample project built once per run; tests copy the file."""
+    """The sample project (the approved catalogue, vendors, users; no evidence yet) built once per run.
+
+    Tests copy the file. Most tests start from this clean state; `demo_sqlite_file` adds the
+    evidence `reqtrace demo` shows (baseline, issued script, answers, probe results).
+    """
     from reqtrace.db import session_scope
     from reqtrace.sample import build_sample
 
     path = tmp_path_factory.mktemp("sample") / "sample.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with session_scope(engine, write=True) as session:
+        build_sample(session, password=DEMO_PASSWORD, with_evidence=False)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_file(tmp_path_factory) -> Path:
+    """The sample project exactly as `reqtrace demo` builds it, evidence included."""
+    from reqtrace.db import session_scope
+    from reqtrace.sample import build_sample
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     with session_scope(engine, write=True) as session:
@@ -133,6 +154,15 @@ def sample_sqlite_file(tmp_path_factory) -> Path:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return path
+
+
+@pytest.fixture
+def demo_url(tmp_path, demo_sqlite_file):
+    """A copy of the full demo database (SQLite)."""
+    target = tmp_path / "demo.db"
+    shutil.copyfile(demo_sqlite_file, target)
+    yield f"sqlite:///{target}"
+    dispose_all()
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +178,7 @@ def sample_postgres_template(postgres) -> str | None:
     engine = make_engine(url)
     upgrade(engine)
     with session_scope(engine, write=True) as session:
-        build_sample(session, password=DEMO_PASSWORD)
+        build_sample(session, password=DEMO_PASSWORD, with_evidence=False)
     engine.dispose()
     yield make_url(url).database
     postgres.drop(url)

@@ -19,7 +19,7 @@ from reqtrace.trace.graph import LEVELS, hid_key
 from reqtrace.workflow import role_may
 from web.common import project_or_404
 from web.db import session
-from web.pages import action, page
+from web.pages import action, page, refuse
 
 blueprint = Blueprint("baselines", __name__)
 
@@ -50,8 +50,8 @@ def create(key: str):
         db.commit()
     except (Invalid, Conflict) as error:
         db.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("baselines.index", key=key)), 422
+        return refuse(str(error), 422, back=url_for("baselines.index", key=key), back_label="Back to the baselines",
+                      project=_project(project))
     flash(f"Baseline {baseline.name} frozen: {baseline.counts['requirement']} approved requirements.", "info")
     return redirect(url_for("baselines.show", key=key, name=baseline.name))
 

@@ -21,7 +21,7 @@ from reqtrace.workflow import available_transitions, may_transition, role_may, t
 from web.common import can_edit, kind_or_404, project_or_404
 from web.db import session
 from web.forms import FORMS, empty_values, parse, values_of
-from web.pages import action, page, require
+from web.pages import action, page, refuse, require
 
 blueprint = Blueprint("items", __name__)
 
@@ -167,8 +167,8 @@ def change_status(key: str, hid: str):
         db.commit()
     except VersionConflict as conflict:
         db.rollback()
-        flash(str(conflict), "error")
-        return redirect(url_for("items.detail", key=key, hid=hid)), 409
+        return refuse(str(conflict), 409, back=url_for("items.detail", key=key, hid=hid), back_label=f"Back to {hid}",
+                      project=_project(project))
     flash(f"{hid} is now {target}.", "info")
     return redirect(url_for("items.detail", key=key, hid=hid))
 

@@ -66,6 +66,14 @@ def _guard(view: Callable, permission: str) -> Callable:
     return guarded
 
 
+def refuse(message: str, status: int, *, back: str, back_label: str = "Back", project: dict | None = None):
+    """A refused form: a page saying why, with the status code, and a way back (nothing was saved)."""
+    from flask import render_template
+
+    return render_template("refused.html", message=message, back=back, back_label=back_label,
+                           project=project), status
+
+
 def require(allowed: bool, message: str) -> None:
     """Item-level permission: 403 with `message` unless `allowed`."""
     if not allowed:

@@ -20,7 +20,7 @@ from reqtrace.vocab import CAPABILITY, PRIORITY, STATUS
 from reqtrace.workflow import may_review, role_may
 from web.common import project_or_404
 from web.db import session
-from web.pages import action, page, require
+from web.pages import action, page, refuse, require
 
 blueprint = Blueprint("trace", __name__)
 
@@ -147,8 +147,8 @@ def review(key: str):
         db.commit()
     except NotFound as error:
         db.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("trace.suspect", key=key)), 404
+        return refuse(str(error), 404, back=url_for("trace.suspect", key=key), back_label="Back to the suspect links",
+                      project=_project(project))
     flash(f"Reviewed {', '.join(done)}." if done else "Nothing was suspect there.", "info")
     return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/p/")
                     else url_for("trace.suspect", key=key))

@@ -9,6 +9,6 @@ from __future__ import annotations
 from reqtrace.cli.base import main
 
 # Importing the command modules registers their commands on `main`.
-from reqtrace.cli import admin, baselines, catalog, scoring, trace, vendors, workbooks  # noqa: E402,F401
+from reqtrace.cli import admin, baselines, catalog, poc, scoring, trace, vendors, workbooks  # noqa: E402,F401
 
 __all__ = ["main"]

@@ -81,12 +81,24 @@ def command(group: click.Group, name: str | None = None, **kwargs) -> Callable:
                 return function(*args, **options)
             except ServiceError as error:
                 fail(error, as_json=as_json)
+            except OSError as error:  # a file that cannot be written or read: say which and why
+                where = getattr(error, "filename", None) or ""
+                fail(f"{where}: {error.strerror or error}" if where else str(error), as_json=as_json)
             except (OperationalError, InterfaceError) as error:
                 # An unreachable or unusable database: say which, without a traceback.
                 reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
                 fail(f"cannot use the database {describe_database(obj().url)}: {reason}", as_json=as_json)
         return group.command(name, **kwargs)(db_option(wrapper))
     return decorate
+
+
+def check_output(path, *, as_json: bool) -> None:
+    """An output file's folder must exist: say so before any work is done."""
+    from pathlib import Path
+
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        fail(f"{path}: the folder {folder} does not exist", as_json=as_json)
 
 
 def fail(error: Exception | str, *, as_json: bool = False, code: int = 1) -> None:

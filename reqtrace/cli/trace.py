@@ -30,11 +30,15 @@ def trace_check(project_key: str, as_json: bool) -> None:
 
     Example: reqtrace trace check --project crm --json
     """
+    from reqtrace.poc.scripts import rescore_needed
+
     with session_scope(obj().engine()) as session:
         project = get_project(session, project_key)
         report = check(load_graph(session, project))
         readiness = assess(project.readiness)
-    data = {"project": project_key, **report.as_dict(), "readiness": readiness.as_dict()}
+        rescore = rescore_needed(session, project)
+    # Steps needing a re-score are reported, but do not fail the check: the chain itself is sound.
+    data = {"project": project_key, **report.as_dict(), "readiness": readiness.as_dict(), "rescore_needed": rescore}
     if as_json:
         emit_json(data)
     else:
@@ -68,6 +72,11 @@ def _print_report(data: dict) -> None:
     click.echo(f"Capability balance: {shares}.")
     for warning in balance["warnings"] + data["readiness"]["warnings"]:
         click.echo(f"warning: {warning}")
+    if data["rescore_needed"]:
+        click.echo(f"Re-score needed ({len(data['rescore_needed'])} step(s) changed since their script was issued):")
+        for entry in data["rescore_needed"][:20]:
+            click.echo(f"  {entry['vendor']} v{entry['version']} {entry['step']}: {', '.join(entry['changed'])} "
+                       "changed")
     click.echo("OK: no violations." if data["ok"] else "Violations found.")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from reqtrace.cli.base import command, emit_json, fail, json_option, main, obj
+from reqtrace.cli.base import check_output, command, emit_json, fail, json_option, main, obj
 from reqtrace.db import session_scope
 from reqtrace.formats import FormatError
 from reqtrace.formats.requirements_export import export_requirements
@@ -153,6 +153,7 @@ def export_requirements_command(project_key: str, output: Path, as_json: bool) -
     context = obj()
     if output.suffix.lower() != ".xlsx":
         fail(f"{output.name}: the workbook must be an .xlsx file", as_json=as_json)
+    check_output(output, as_json=as_json)
     with session_scope(context.engine()) as session:
         project = get_project(session, project_key)
         result = export_requirements(session, project, output, actor=context.actor)
@@ -182,6 +183,7 @@ def export_questionnaire_command(project_key: str, vendor_slug: str, output: Pat
     context = obj()
     if output.suffix.lower() != ".xlsx":
         fail(f"{output.name}: the workbook must be an .xlsx file", as_json=as_json)
+    check_output(output, as_json=as_json)
     with session_scope(context.engine(), write=True) as session:
         project = get_project(session, project_key)
         result = export_questionnaire(session, project, get_vendor(session, project, vendor_slug), output,
@@ -251,6 +253,7 @@ def export_scores_command(project_key: str, output: Path, as_json: bool) -> None
     context = obj()
     if output.suffix.lower() != ".xlsx":
         fail(f"{output.name}: the workbook must be an .xlsx file", as_json=as_json)
+    check_output(output, as_json=as_json)
     with session_scope(context.engine()) as session:
         result = export_scores(session, get_project(session, project_key), output)
     result["file"] = str(output)

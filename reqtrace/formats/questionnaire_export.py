@@ -34,11 +34,20 @@ def requirement_text(row: dict[str, Any]) -> str:
     return f"{row['title']}\n\n{statement}" if statement else row["title"]
 
 
-def checksum(rows: list[tuple[str, str]]) -> str:
-    """Of the issued (ID, requirement text) pairs, in order."""
+LOCKED = ("Requirement", "Acceptance criteria", "Priority")  # the locked columns after ID
+
+
+def locked_values(row: dict[str, Any]) -> tuple[str, str, str]:
+    """What the vendor may not change on a row: the requirement, its acceptance criteria, its priority."""
+    return requirement_text(row), (row.get("acceptance") or "").strip(), PRIORITY.label(row["priority"])
+
+
+def checksum(rows: list[tuple[str, tuple[str, ...]]]) -> str:
+    """Of the issued rows (ID and locked values), in order."""
     digest = hashlib.sha256()
-    for hid, text in rows:
-        digest.update(hid.encode("utf-8") + b"\t" + text.replace("\r\n", "\n").encode("utf-8") + b"\n")
+    for hid, values in rows:
+        line = "\t".join((hid, *(value.replace("\r\n", "\n") for value in values)))
+        digest.update(line.encode("utf-8") + b"\n")
     return digest.hexdigest()
 
 
@@ -47,7 +56,7 @@ def export_questionnaire(session: Session, project: Project, vendor: Vendor, tar
     """Write the questionnaire for `vendor` and record this issue of it."""
     scope = current_scope(session, project)
     rows = [row for row in scope.requirements if effective_weight(row) > 0]  # weight 0 counts nowhere
-    issued = [(row["hid"], requirement_text(row)) for row in rows]
+    issued = [(row["hid"], locked_values(row)) for row in rows]
     issue = QuestionnaireIssue(project_id=project.id, vendor_id=vendor.id, token=secrets.token_urlsafe(16),
                                baseline=scope.baseline, checksum=checksum(issued), rows=len(rows), issued_by=actor,
                                issued_at=utcnow())
@@ -62,8 +71,8 @@ def export_questionnaire(session: Session, project: Project, vendor: Vendor, tar
                            dropdown_message="Choose one of the six answers: " + ", ".join(ANSWER_CHOICES) + "."),
                SheetColumn("Comment", 40, wrap=True), SheetColumn("How we will demonstrate it", 40, wrap=True)]
     writer = SheetWriter(workbook, SHEET, columns, freeze="C2")
-    for row, (hid, text) in zip(rows, issued):
-        writer.append([hid, text, row.get("acceptance") or None, PRIORITY.label(row["priority"]), None, None, None])
+    for hid, (text, acceptance, priority) in issued:
+        writer.append([hid, text, acceptance or None, priority, None, None, None])
     writer.finish()
     metadata = [["format", FORMAT_NAME], ["project", project.key], ["vendor", vendor.slug],
                 ["baseline", scope.baseline], ["issue", issue.token], ["checksum", issue.checksum],

@@ -13,16 +13,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlmodel import Session
 
-from reqtrace import audit
-from reqtrace.bulk import bulk_insert
-from reqtrace.formats.questionnaire_export import FORMAT_NAME, HEADERS, META_SHEET, SHEET, checksum, requirement_text
+from reqtrace.formats.questionnaire_export import (
+    FORMAT_NAME,
+    HEADERS,
+    LOCKED,
+    META_SHEET,
+    SHEET,
+    checksum,
+    locked_values,
+)
 from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, column_letter, open_workbook
-from reqtrace.model import Project, QuestionnaireIssue, Requirement, Vendor, VendorResponse, utcnow
+from reqtrace.model import Project, QuestionnaireIssue, Requirement, Vendor, VendorResponse
 from reqtrace.services.baselines import baseline_state, get_baseline
 from reqtrace.services.errors import NotFound
+from reqtrace.services.responses import replace_answers, stored_responses
 from reqtrace.services.scope import effective_weight
 from reqtrace.trace.graph import hid_key
 from reqtrace.vocab import ANSWER, UnknownValue
@@ -53,9 +60,7 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
     _check_locked_text(session, project, issue, rows, errors)
     ids = dict(session.exec(select(Requirement.hid, Requirement.id)
                             .where(Requirement.project_id == project.id)).all())
-    stored = {hid: answer for hid, answer in session.exec(
-        select(Requirement.hid, VendorResponse.answer).join(Requirement, Requirement.id == VendorResponse.requirement_id)
-        .where(VendorResponse.vendor_id == vendor.id)).all()}
+    stored = stored_responses(session, vendor)
     answers = {row["hid"]: row for row in rows if row["answer"]}
     summary["answered"], summary["unanswered"] = len(answers), len(rows) - len(answers)
     if summary["unanswered"]:
@@ -63,7 +68,8 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
                                                              "answer: they are scored as unanswered"))
     for hid, row in answers.items():
         before = stored.get(hid)
-        summary["added" if before is None else "unchanged" if before == row["answer"] else "changed"] += 1
+        now = (row["answer"], row["comment"], row["demonstration"])
+        summary["added" if before is None else "unchanged" if before == now else "changed"] += 1
     summary["removed"] = sum(1 for hid in stored if hid not in answers)
     summary["answers"] = {hid: row["answer"] for hid, row in answers.items()}
     if errors or dry_run:
@@ -131,7 +137,9 @@ def _answers(sheet, errors: list) -> list[dict[str, Any]] | None:
         if hid in seen:
             errors.append(_error(SHEET, index, column_letter(positions["ID"]), f"{hid} appears twice"))
         seen.add(hid)
-        rows.append({"hid": hid, "row": index, "text": str(cell(row, "Requirement")).replace("\r\n", "\n"),
+        locked = tuple(str(cell(row, name) or "").replace("\r\n", "\n").strip() if name != "Requirement"
+                       else str(cell(row, name) or "").replace("\r\n", "\n") for name in LOCKED)
+        rows.append({"hid": hid, "row": index, "locked": locked, "columns": positions,
                      "answer": answer, "comment": str(cell(row, "Comment") or "").strip(),
                      "demonstration": str(cell(row, "How we will demonstrate it") or "").strip()})
     return rows
@@ -140,7 +148,7 @@ def _answers(sheet, errors: list) -> list[dict[str, Any]] | None:
 def _check_locked_text(session: Session, project: Project, issue: QuestionnaireIssue, rows: list[dict],
                        errors: list) -> None:
     """The ID and requirement text of every row must be as issued; say which rows are not."""
-    if checksum([(row["hid"], row["text"]) for row in rows]) == issue.checksum:
+    if checksum([(row["hid"], row["locked"]) for row in rows]) == issue.checksum:
         return
     issued, exact = _issued_texts(session, project, issue)
     reported = False
@@ -150,9 +158,13 @@ def _check_locked_text(session: Session, project: Project, issue: QuestionnaireI
             errors.append(_error(SHEET, row["row"], "A", f"{row['hid'] or 'a row'} was not in the questionnaire "
                                                          "as issued"))
             reported = True
-        elif expected != row["text"]:
-            errors.append(_error(SHEET, row["row"], "B", f"{row['hid']}: the requirement text was changed; "
-                                                         "answers must be given to the requirement as issued"))
+        elif expected != row["locked"]:
+            for name, was, now in zip(LOCKED, expected, row["locked"]):
+                if was != now:
+                    position = row["columns"].get(name)
+                    errors.append(_error(SHEET, row["row"], column_letter(position) if position is not None else None,
+                                         f"{row['hid']}: the locked {name.lower()} was changed; answers must be "
+                                         "given to the requirement as issued"))
             reported = True
     if exact:
         for hid in sorted(set(issued) - {row["hid"] for row in rows}, key=hid_key):
@@ -163,7 +175,8 @@ def _check_locked_text(session: Session, project: Project, issue: QuestionnaireI
                                                 "answer in the original questionnaire"))
 
 
-def _issued_texts(session: Session, project: Project, issue: QuestionnaireIssue) -> tuple[dict[str, str], bool]:
+def _issued_texts(session: Session, project: Project,
+                  issue: QuestionnaireIssue) -> tuple[dict[str, tuple[str, ...]], bool]:
     """The issued rows' texts, and whether that set is exactly the issued one.
 
     A baseline is frozen, so its questionnaire can be rebuilt row for row; the
@@ -174,25 +187,18 @@ def _issued_texts(session: Session, project: Project, issue: QuestionnaireIssue)
             state = baseline_state(session, get_baseline(session, project, issue.baseline))
         except NotFound:
             return {}, False
-        return {hid: requirement_text(data) for (kind, hid), data in state.items()
+        return {hid: locked_values(data) for (kind, hid), data in state.items()
                 if kind == "requirement" and effective_weight(data) > 0}, True
-    rows = session.exec(select(Requirement.hid, Requirement.title, Requirement.statement)
-                        .where(Requirement.project_id == project.id)).all()
-    return {hid: requirement_text({"title": title, "statement": statement}) for hid, title, statement in rows}, False
+    rows = session.exec(select(Requirement.hid, Requirement.title, Requirement.statement, Requirement.acceptance,
+                               Requirement.priority).where(Requirement.project_id == project.id)).all()
+    return {hid: locked_values({"title": title, "statement": statement, "acceptance": acceptance,
+                                "priority": priority}) for hid, title, statement, acceptance, priority in rows}, False
 
 
 def _store(session: Session, project: Project, vendor: Vendor, issue: QuestionnaireIssue, answers: dict[str, dict],
-           ids: dict[str, int], stored: dict[str, str], *, actor: str) -> None:
+           ids: dict[str, int], stored: dict, *, actor: str) -> None:
     """Replace all of the vendor's answers in the caller's transaction."""
-    session.exec(delete(VendorResponse).where(VendorResponse.vendor_id == vendor.id))
-    bulk_insert(session.connection(), VendorResponse.__table__, [
-        {"requirement_id": ids[hid], "answer": row["answer"], "comment": row["comment"],
-         "demonstration": row["demonstration"]} for hid, row in answers.items() if hid in ids],
-        {"project_id": project.id, "vendor_id": vendor.id, "issue_id": issue.id, "imported_at": utcnow(),
-         "imported_by": actor})
-    audit.record(session, actor=actor, project_id=project.id, entity_type="responses", entity_id=vendor.slug,
-                 action="import", before={"answers": stored},
-                 after={"answers": {hid: row["answer"] for hid, row in answers.items()}, "baseline": issue.baseline})
+    replace_answers(session, project, vendor, answers, actor=actor, issue=issue)
 
 
 def _label(baseline: str) -> str:

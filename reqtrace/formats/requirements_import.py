@@ -362,7 +362,7 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
         result.desired.append(Desired(kind=kind, hid=hid, fields=clean, upstream=upstream, status=status,
                                       where=where))
         if progress and result.rows % 2000 == 0:
-            progress("validate", result.rows, len(rows))
+            progress("validate", result.rows, len(rows) - first)
 
 
 def _comparer(columns: list[MappedColumn], stored: tuple[dict, dict]) -> Callable[[list[Any]], bool]:

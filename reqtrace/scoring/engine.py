@@ -243,8 +243,12 @@ def knockouts(vendor: VendorInput, musts: list[RequirementInput], scores: dict[s
     return reasons
 
 
+ROUND_FOR_TIES = 9  # totals equal on paper can differ in the 15th digit; that is still a tie
+
+
 def rank(results: list[VendorScore]) -> list[VendorScore]:
-    order = sorted(results, key=lambda r: (r.knocked_out, -r.total, -r.must_subtotal, r.vendor))
+    order = sorted(results, key=lambda r: (r.knocked_out, -round(r.total, ROUND_FOR_TIES),
+                                           -round(r.must_subtotal, ROUND_FOR_TIES), r.vendor))
     for position, result in enumerate(order, start=1):
         result.rank = position
     return order

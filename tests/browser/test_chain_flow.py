@@ -96,9 +96,9 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
         page.get_by_role("button", name="Approve").click()
         expect(page.locator(".meta")).to_contain_text("Approved")
     page.goto(f"{server.url}/p/crm/baselines")
-    page.get_by_label("Name").fill("POC issue 1")
+    page.get_by_label("Name").fill("POC round 2")
     page.get_by_role("button", name="Freeze the approved set").click()
-    expect(page.get_by_role("heading", name="Baseline POC issue 1")).to_be_visible()
+    expect(page.get_by_role("heading", name="Baseline POC round 2")).to_be_visible()
     expect(page.locator("main")).to_contain_text(requirement)
     page.screenshot(path=artifacts / "baseline.png", full_page=True)
     log_out(page)
@@ -113,7 +113,7 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
     expect(page.locator(".flash")).to_contain_text(f"Saved {strategy}")
 
     # The comparison shows the change, and the link below the strategy is suspect.
-    page.goto(f"{server.url}/p/crm/compare?from=POC+issue+1&to=current")
+    page.goto(f"{server.url}/p/crm/compare?from=POC+round+2&to=current")
     changed = page.locator("section", has=page.get_by_role("heading", name="Changed"))
     expect(changed).to_contain_text(strategy)
     expect(changed).to_contain_text("on any channel")

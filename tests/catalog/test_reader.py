@@ -124,7 +124,7 @@ def test_bad_enumerated_value_names_the_field_and_the_allowed_values(tmp_path):
     assert (problem.file, problem.item) == ("a.toml", "REQ-1")
     assert problem.line == line_of(folder, "a.toml", 'id = "REQ-1"')
     assert problem.message.startswith("priority:")
-    assert "banana" in problem.message and "must, should, could, wont" in problem.message
+    assert "banana" in problem.message and "must, should, could, won't" in problem.message
 
 
 def test_item_with_a_bad_value_is_not_also_reported_missing_by_the_items_linking_to_it(tmp_path):

@@ -440,6 +440,13 @@ JSON_CASES = [
     (("export", "scores"), ["--project", "nope", "-o", "{out}"], None, 1),
     (("score",), ["--project", "crm"], None, 0),
     (("score",), ["--project", "nope"], None, 1),
+    (("script", "build"), ["--project", "crm", "-o", "{folder}/scripts"], None, 0),
+    (("script", "build"), ["--project", "nope", "-o", "{folder}/scripts"], None, 1),
+    (("script", "issue"), ["--project", "crm", "--vendor", "atlas", "-o", "{folder}/scripts"], None, 1),  # none yet
+    (("export", "checklist"), ["--project", "crm", "--vendor", "atlas", "-o", "{out}"], None, 1),  # no script yet
+    (("import", "checklist"), ["{junk}", "--project", "crm", "--vendor", "atlas", "--evaluator", "sam"], None, 1),
+    (("probe", "run"), ["offline", "--url", "not-a-web-address", "--project", "crm", "--vendor", "atlas"], None, 1),
+    (("probe", "run"), ["offline", "--url", "http://127.0.0.1:9/", "--vendor", "atlas"], None, 1),
 ]
 
 

@@ -6,9 +6,11 @@ sample project `crm` (vendors atlas, keystone, nimbus).
 
 from __future__ import annotations
 
+import json
+
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reqtrace.model import Project, QuestionnaireIssue, Requirement
 from reqtrace.services.projects import create_project
@@ -257,7 +259,7 @@ def test_replacing_is_all_or_nothing(url, answered, tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
-    monkeypatch.setattr("reqtrace.formats.questionnaire_import.bulk_insert", broken)
+    monkeypatch.setattr("reqtrace.services.responses.bulk_insert", broken)
     result = run(url, "import", "responses", corrected, "--project", "crm", "--vendor", "atlas")
 
     assert result.exit_code != 0
@@ -366,6 +368,26 @@ def test_altered_requirement_text_names_its_row_and_column(url, answered, tmp_pa
     assert stored_answers(url, "atlas") == before
 
 
+def test_altered_acceptance_criteria_are_reported(url, answered, tmp_path):
+    """The acceptance criteria are locked text too: a vendor who softens them must not get its answers in."""
+    path, ids = answered
+    before = stored_answers(url, "atlas")
+    rows = row_numbers(openpyxl.load_workbook(path)[SHEET])
+    issued = questionnaire_rows(path)[ids[3]][2]
+    assert issued, "the sample's requirements carry acceptance criteria"
+
+    def soften(workbook):
+        workbook[SHEET].cell(rows[ids[3]], 3).value = "Shown on slides; details after signature."
+    bad = edit(path, soften, target=tmp_path / "softened.xlsx")
+
+    code, summary = import_responses(url, bad, "atlas")
+
+    assert code == 1 and summary["applied"] is False, summary
+    located = [error for error in summary["errors"] if error["row"] == rows[ids[3]]]
+    assert located and located[0]["column"] == "C", summary["errors"]
+    assert stored_answers(url, "atlas") == before
+
+
 def test_a_deleted_row_of_a_baseline_questionnaire_is_reported_removed(url, tmp_path):
     assert run(url, "baseline", "create", "B1", "--project", "crm").exit_code == 0
     export_questionnaire(url, "atlas", tmp_path / "b1.xlsx")
@@ -410,6 +432,21 @@ def test_a_tampered_baseline_in_the_metadata_is_refused(url, tmp_path, baseline_
                        "baseline", forged)
     refused(url, bad)
     assert stored_answers(url, "atlas") == {}
+
+
+def test_an_export_to_a_folder_that_does_not_exist_fails_cleanly(url, tmp_path):
+    """One JSON document saying what went wrong, no traceback, and no questionnaire recorded as issued."""
+    with database(url) as session:
+        issues = session.exec(select(func.count()).select_from(QuestionnaireIssue)).scalar_one()
+    for args in (("questionnaire", "--vendor", "atlas"), ("scores",)):
+        result = run(url, "export", *args[:1], "--project", "crm", *args[1:], "-o", tmp_path / "missing" / "x.xlsx",
+                     "--json")
+        assert result.exit_code == 1, (args, result.output)
+        assert "Traceback" not in result.output
+        document = json.loads(result.stdout)
+        assert "missing" in str(document), document
+    with database(url) as session:
+        assert session.exec(select(func.count()).select_from(QuestionnaireIssue)).scalar_one() == issues
 
 
 # --- the JSON and text output ------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from reqtrace.model import Project
+from reqtrace.model import Project, Requirement
 from tests.questionnaire.support import (SHEET, SIX_ANSWERS, answer, cell_xml, change_requirement, database,
                                          export_questionnaire, import_responses, recalculate, row_numbers, run,
                                          run_json, score, stored_answers)
@@ -91,14 +91,14 @@ def columns(sheet) -> dict[str, int]:
     return {cell.value: cell.column for cell in sheet[1] if cell.value}
 
 
-def strategy_values(sheet) -> dict[str, dict[str, float]]:
+def strategy_values(sheet, vendors=VENDORS) -> dict[str, dict[str, float]]:
     """By strategy sheet: vendor -> {strategy: value}."""
     heads = columns(sheet)
-    values: dict[str, dict[str, float]] = {vendor: {} for vendor in VENDORS}
+    values: dict[str, dict[str, float]] = {vendor: {} for vendor in vendors}
     for row in range(2, sheet.max_row + 1):
         strategy = sheet.cell(row, 1).value
         if strategy:
-            for vendor in VENDORS:
+            for vendor in vendors:
                 values[vendor][strategy] = sheet.cell(row, heads[vendor]).value
     return values
 
@@ -117,6 +117,13 @@ def expected_totals(details: list[dict], *, weights: dict[str, float] | None = N
         weighted += weight * n
         weight_sum += weight
     return 100 * weighted / weight_sum if weight_sum else 0.0
+
+
+def must_haves(url: str) -> set[str]:
+    with database(url) as session:
+        rows = session.exec(select(Requirement.hid).join(Project, Project.id == Requirement.project_id)
+                            .where(Project.key == "crm", Requirement.priority == "must"))
+        return {hid for (hid,) in rows}
 
 
 # --- the workbook as written -------------------------------------------------------------------
@@ -139,7 +146,8 @@ def test_totals_and_scores_are_live_formulas_reading_the_settings(url, scored):
     scores = workbook["Scores"]
     heads = columns(scores)
     assert {"ID", "Title", "Priority", "Base weight", "Weight"} <= set(heads)
-    claim_factor_cell = f"Summary!${setting(summary, 'Claim factor').column_letter}${setting(summary, 'Claim factor').row}"
+    factor = setting(summary, "Claim factor")
+    claim_factor_cell = f"Summary!${factor.column_letter}${factor.row}"
     for vendor in VENDORS:
         column = heads[f"{vendor}: n"]
         cells = [scores.cell(row, column) for row in range(2, scores.max_row + 1) if scores.cell(row, 1).value]
@@ -262,9 +270,14 @@ def test_recalculated_in_libreoffice_the_totals_equal_reqtrace_score(url, scored
 
 
 def test_recalculated_with_strategy_weights_and_project_settings(url, tmp_path):
-    """Unequal strategy weights and a project's own claim factor: the record still equals reqtrace score."""
+    """Unequal strategy weights, a project's own claim factor, a vendor that wanted a contract first:
+    the record still equals reqtrace score."""
+    vendors = (*VENDORS, "zenith")
+    assert run(url, "vendor", "add", "zenith", "--project", "crm", "--name", "Zenith Systems",
+               "--deployment", "on-premise", "--flag", "contract-before-poc").exit_code == 0
     answer_all(url, "atlas", tmp_path, atlas_answers)
     answer_all(url, "nimbus", tmp_path, nimbus_answers)
+    answer_all(url, "zenith", tmp_path, lambda index, priority: "fully supported")
     strategies = [f"STR-{n}" for n in range(1, 12)]
     raw = {strategy: index + 1 for index, strategy in enumerate(strategies)}
     weights = {strategy: value / sum(raw.values()) for strategy, value in raw.items()}
@@ -276,20 +289,23 @@ def test_recalculated_with_strategy_weights_and_project_settings(url, tmp_path):
         session.add(project)
     results = score(url)
     assert results["atlas"]["total"] > 0
-    record = export_record(url, tmp_path / "weighted.xlsx")
+    assert len(results["zenith"]["knockout_reasons"]) == 1 and "contract" in results["zenith"]["knockout_reasons"][0]
+    record = export_record_with(url, tmp_path / "weighted.xlsx", vendors=4)
     assert setting(openpyxl.load_workbook(record)["Summary"], "Claim factor").value == 0.6
 
     [recalculated] = recalculate([record], tmp_path)
 
     workbook = openpyxl.load_workbook(recalculated, data_only=True)
     table = summary_rows(workbook["Summary"])
-    by_strategy = strategy_values(workbook["By strategy"])
-    for vendor in VENDORS:
+    by_strategy = strategy_values(workbook["By strategy"], vendors)
+    for vendor in vendors:
+        assert table[vendor]["Knocked out"].value == ("yes" if results[vendor]["knocked_out"] else "no"), vendor
         assert table[vendor]["Total"].value == pytest.approx(results[vendor]["total"], abs=0.005), vendor
         assert table[vendor]["Must-have subtotal"].value == pytest.approx(results[vendor]["must_subtotal"],
                                                                          abs=0.005), vendor
         for strategy, value in results[vendor]["by_strategy"].items():
             assert by_strategy[vendor][strategy] == pytest.approx(value, abs=0.005), (vendor, strategy)
+    assert table["zenith"]["Rank here"].value == "-" and table["atlas"]["Rank here"].value == 1
 
 
 def test_a_questionnaire_answered_and_saved_in_libreoffice_is_accepted(url, tmp_path):
@@ -306,12 +322,3 @@ def test_a_questionnaire_answered_and_saved_in_libreoffice_is_accepted(url, tmp_
     assert code == 0, summary
     assert {hid: row["answer"] for hid, row in stored_answers(url, "nimbus").items()} == {
         ids[0]: "fully supported", ids[1]: "roadmap"}
-
-
-def must_haves(url: str) -> set[str]:
-    from reqtrace.model import Requirement
-
-    with database(url) as session:
-        return {hid for (hid,) in session.exec(select(Requirement.hid).join(Project, Project.id == Requirement.project_id)
-                                                .where(Project.key == "crm", Requirement.priority == "must"))}
-

@@ -339,3 +339,36 @@ def test_the_json_dictionary_carries_the_contract_keys_unrounded():
     assert data["total"] != round(data["total"], 2)
     assert data["rank"] == 1
     assert data["by_strategy"] == pytest.approx({"STR-1": 50.0})
+
+
+# --- ties are ties on paper ------------------------------------------------------------------------
+
+def test_totals_equal_on_paper_are_a_tie_broken_by_slug():
+    # two should-haves (3 each), one evaluator, one step per requirement
+    # "a": D 3 and 5 -> n 0.6 and 1   -> T = 100 × (1.8 + 3)/6   = 80
+    # "b": D 4 and 4 -> n 0.8 and 0.8 -> T = 100 × (2.4 + 2.4)/6 = 80
+    # equal totals, equal must subtotals (0: no must-have): the slug decides, "a" first.
+    # (In floating point 3 × 0.8 + 3 × 0.8 = 4.800000000000001 > 3 × 0.6 + 3 × 1 = 4.8.)
+    requirements = [requirement("REQ-1", "should"), requirement("REQ-2", "should")]
+    found = Evidence(demo=[entry("A", "S1", "REQ-1", 3, vendor="a"), entry("A", "S2", "REQ-2", 5, vendor="a"),
+                           entry("A", "S1", "REQ-1", 4, vendor="b"), entry("A", "S2", "REQ-2", 4, vendor="b")])
+    results = score_vendors(requirements, [vendor("a"), vendor("b")], found)
+    scores = by_slug(results)
+    assert scores["a"].total == pytest.approx(80.0) and scores["b"].total == pytest.approx(80.0)
+    assert [(result.vendor, result.rank) for result in results] == [("a", 1), ("b", 2)]
+
+
+def test_totals_equal_on_paper_are_a_tie_broken_by_must_have_subtotal():
+    # must REQ-1 (5), should REQ-2 (3), should REQ-3 (3); one evaluator, one step per requirement
+    # "a": D 5, 0, 3 -> n 1, 0, 0.6     -> T = 100 × (5 + 0 + 1.8)/11     = 680/11 = 61.818…, must subtotal 100
+    # "b": D 2, 4, 4 -> n 0.4, 0.8, 0.8 -> T = 100 × (2 + 2.4 + 2.4)/11 = 680/11,             must subtotal 40
+    # a tie on T: the must subtotal decides, "a" first.
+    requirements = [requirement("REQ-1", "must"), requirement("REQ-2", "should"), requirement("REQ-3", "should")]
+    found = Evidence(demo=[entry("A", f"S{i}", f"REQ-{i}", score, vendor=slug)
+                           for slug, scores in (("a", (5, 0, 3)), ("b", (2, 4, 4)))
+                           for i, score in enumerate(scores, start=1)])
+    results = score_vendors(requirements, [vendor("a"), vendor("b")], found)
+    scores = by_slug(results)
+    assert scores["a"].total == pytest.approx(680 / 11) and scores["b"].total == pytest.approx(680 / 11)
+    assert scores["a"].must_subtotal == pytest.approx(100.0) and scores["b"].must_subtotal == pytest.approx(40.0)
+    assert [(result.vendor, result.rank) for result in results] == [("a", 1), ("b", 2)]

@@ -242,18 +242,22 @@ def replace(pairs: list[tuple[str, str]], **changes: Any) -> list[tuple[str, str
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "home.health"}
 SAMPLE_VALUES = {"key": ["crm"], "plural": ["strategies", "roles", "processes", "requirements"],
-                 "hid": ["REQ-47", "STR-4"], "name": ["B1"]}
+                 "hid": ["REQ-47", "STR-4"], "name": ["B1"], "version": [1]}
 
 
 def page_rules(app) -> list:
     """Every GET rule that is a page (not its JSON twin, not public, not a file download)."""
     return [rule for rule in app.url_map.iter_rules()
             if "GET" in rule.methods and rule.endpoint not in PUBLIC_ENDPOINTS
-            and not rule.endpoint.endswith("_json") and not rule.rule.endswith(".xlsx")]
+            and not rule.endpoint.endswith("_json") and not rule.rule.endswith(DOWNLOADS)]
+
+
+# GET rules that return a file or a print view, not a page with a JSON twin.
+DOWNLOADS = (".xlsx", ".md", "/print")
 
 
 # Pages that exist only for something made first (an import job): tests/web/test_workbooks.py covers them.
-NEEDS_SETUP = {"workbooks.job"}
+NEEDS_SETUP = {"workbooks.job", "scripts.show"}  # an import job; a script version (tests/web/test_scripts.py)
 
 
 def concrete_urls(app, endpoint: str) -> list[str]:

@@ -41,6 +41,9 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
         "workbooks.upload_responses": ("/p/crm/import/responses", [("vendor", "atlas")]),
         "workbooks.apply_responses": ("/p/crm/import/responses/some-upload/apply", []),
         "workbooks.download_questionnaire": ("/p/crm/vendors/atlas/questionnaire", []),
+        "scripts.build": ("/p/crm/scripts/build", []),
+        "scripts.issue": ("/p/crm/scripts/1/issue", [("vendor", "atlas")]),
+        "scripts.edit": ("/p/crm/scripts/1/edit", [("op", "up"), ("step", "STEP-2")]),
     }
 
 
@@ -49,7 +52,8 @@ def test_every_post_endpoint_is_covered_here(shared_app):
     covered = {"items.create", "items.save", "items.change_status", "trace.review", "baselines.create",
                "projects.readiness", "items.preview", "auth.logout", "auth.login", "workbooks.upload_requirements",
                "workbooks.remap_requirements", "workbooks.apply_requirements", "workbooks.upload_responses",
-               "workbooks.apply_responses", "workbooks.download_questionnaire"}
+               "workbooks.apply_responses", "workbooks.download_questionnaire", "scripts.build", "scripts.issue",
+               "scripts.edit"}
     assert posting == covered
 
 
@@ -77,7 +81,8 @@ def test_the_same_requests_with_the_token_do_take_effect(auth):
     assert lead.save("STR-4", {"statement": "Changed, so its links are suspect."}).status_code == 302
     before = _state(lead)
     results = {endpoint: lead.post(url, data).status_code for endpoint, (url, data) in _requests(lead).items()
-               if endpoint not in ("auth.logout", "items.change_status") and not endpoint.startswith("workbooks.")}
+               if endpoint not in ("auth.logout", "items.change_status")
+               and not endpoint.startswith(("workbooks.", "scripts."))}
     assert results == {"items.create": 302, "items.save": 302, "trace.review": 302, "baselines.create": 302,
                        "projects.readiness": 302, "items.preview": 200}
     after = _state(lead)

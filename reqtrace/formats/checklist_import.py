@@ -1,0 +1,120 @@
+"""Read an evaluator's filled-in paper checklist into the vendor's current demo session."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from reqtrace import audit
+from reqtrace.formats.checklist_export import FORMAT_NAME, META_SHEET, SHEET
+from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, column_letter, open_workbook
+from reqtrace.model import ChecklistResult, PocScript, Project, Step, Vendor, utcnow
+from reqtrace.services.errors import Invalid
+from reqtrace.services.sessions import add_attendee, create_session, current_session
+from reqtrace.vocab import VERDICT, UnknownValue
+
+MAX_SCORE = 5
+
+
+def import_checklist(session: Session, project: Project, vendor: Vendor, path: str | Path, *, evaluator: str,
+                     actor: str, max_bytes: int = MAX_UPLOAD_BYTES) -> dict[str, Any]:
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0,
+                               "errors": errors, "warnings": warnings, "project": project.key,
+                               "vendor": vendor.slug, "evaluator": evaluator}
+    workbook = open_workbook(path, max_bytes=max_bytes)
+    meta_sheet = workbook.sheets.get(META_SHEET)
+    meta = {str(r[0]): str(r[1]) for r in meta_sheet.rows if len(r) >= 2 and r[0]} if meta_sheet else {}
+    if meta.get("format") != FORMAT_NAME or SHEET not in workbook.sheets:
+        errors.append(_error(None, None, None, "this is not a reqtrace checklist; print one with "
+                                               "`reqtrace export checklist`"))
+        return summary
+    if meta.get("project") != project.key:
+        errors.append(_error(META_SHEET, None, None, f"this checklist belongs to project {meta.get('project')!r}"))
+        return summary
+    if meta.get("vendor") != vendor.slug:
+        errors.append(_error(META_SHEET, None, None, f"this checklist is for vendor {meta.get('vendor')!r}; it "
+                                                     f"cannot be recorded for {vendor.slug!r}"))
+        return summary
+    version = int(float(meta.get("script_version") or 0))
+    script = session.exec(select(PocScript).where(PocScript.project_id == project.id,
+                                                  PocScript.version == version)).scalars().first()
+    if script is None:
+        errors.append(_error(META_SHEET, None, None, f"script version {version} no longer exists"))
+        return summary
+    demo = current_session(session, vendor)
+    steps_of = lambda script_id: set(session.exec(select(Step.hid).where(Step.script_id == script_id)).scalars())  # noqa
+    known = steps_of(demo.script_id if demo else script.id)
+    entries = _rows(workbook.sheets[SHEET], known, errors)
+    summary["added"] = len(entries)
+    summary["skipped"] = summary.pop("unchanged")
+    if errors:
+        return summary
+    try:
+        if demo is None:
+            demo = create_session(session, project, vendor, script, actor=actor, title=f"{vendor.name} demonstration")
+            summary["created_session"] = demo.id
+        add_attendee(session, project, demo, evaluator, actor=actor)
+    except Invalid as error:
+        errors.append(_error(None, None, None, str(error)))
+        return summary
+    now = utcnow()
+    for entry in entries:
+        session.add(ChecklistResult(session_id=demo.id, step=entry["step"], evaluator=evaluator,
+                                    verdict=entry["verdict"], score=entry["score"], note=entry["note"],
+                                    recorded_at=now, received_at=now, client_id=f"paper-{uuid.uuid4()}",
+                                    source="paper"))
+    session.flush()
+    audit.record(session, actor=actor, project_id=project.id, entity_type="checklist", entity_id=str(demo.id),
+                 action="import", after={"evaluator": evaluator, "vendor": vendor.slug, "entries": len(entries)})
+    summary.update(applied=True, session=demo.id)
+    return summary
+
+
+def _rows(sheet, known: set[str], errors: list) -> list[dict[str, Any]]:
+    header = [str(cell).strip() for cell in (sheet.rows[0] if sheet.rows else [])]
+    position = {name: header.index(name) for name in ("Step", "Verdict", "Score (0-5)", "Notes") if name in header}
+    if len(position) < 4:
+        errors.append(_error(SHEET, 1, None, "the columns Step, Verdict, Score (0-5) and Notes must stay as printed"))
+        return []
+    entries = []
+    for index, row in enumerate(sheet.rows[1:], start=2):
+        cell = lambda name: row[position[name]] if position[name] < len(row) else ""  # noqa: E731
+        step = str(cell("Step")).strip()
+        verdict_text, score_value, note = str(cell("Verdict")).strip(), cell("Score (0-5)"), str(cell("Notes")).strip()
+        if not step and not verdict_text and score_value in ("", None):
+            continue
+        if step not in known:
+            errors.append(_error(SHEET, index, column_letter(position["Step"]),
+                                 f"{step or 'an empty step'} is not a step of the script this vendor performs"))
+            continue
+        verdict = ""
+        if verdict_text:
+            try:
+                verdict = VERDICT.parse(verdict_text)
+            except UnknownValue as error:
+                errors.append(_error(SHEET, index, column_letter(position["Verdict"]), f"{step}: {error}"))
+                continue
+        score = None
+        if score_value not in ("", None):
+            try:
+                score = float(score_value)
+            except (TypeError, ValueError):
+                score = float("nan")
+            if not 0 <= score <= MAX_SCORE:
+                errors.append(_error(SHEET, index, column_letter(position["Score (0-5)"]),
+                                     f"{step}: the score {score_value!r} is not a number from 0 to {MAX_SCORE}"))
+                continue
+        if not verdict and score is None:
+            continue  # the step was not assessed
+        entries.append({"step": step, "verdict": verdict, "score": score, "note": note})
+    return entries
+
+
+def _error(sheet: str | None, row: int | None, column: str | None, message: str) -> dict[str, Any]:
+    return {"sheet": sheet, "row": row, "column": column, "message": message}

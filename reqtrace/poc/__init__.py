@@ -1,0 +1,1 @@
+"""Proofs of concept: scripts vendors perform, demo sessions, checklists and automated probes."""

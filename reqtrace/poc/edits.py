@@ -1,0 +1,106 @@
+"""The CRM lead's edits to a script, as pure functions from one version's content to the next."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from reqtrace.schemas import Problem, split_list
+from reqtrace.services.errors import Invalid
+
+
+def move_step(content: dict[str, Any], hid: str, offset: int) -> dict[str, Any]:
+    """Move a step up (-1) or down (+1) within its scenario, or into the neighbouring scenario at the edge."""
+    result = copy.deepcopy(content)
+    scenarios = result["scenarios"]
+    index, position = _locate(scenarios, hid)
+    steps = scenarios[index]["steps"]
+    step = steps.pop(position)
+    target = position + offset
+    if 0 <= target <= len(steps):
+        steps.insert(target, step)
+    elif target < 0 and index > 0:
+        scenarios[index - 1]["steps"].append(step)
+    elif target > len(steps) and index < len(scenarios) - 1:
+        scenarios[index + 1]["steps"].insert(0, step)
+    else:
+        steps.insert(position, step)  # already first (or last) of the script
+    return result
+
+
+def edit_step(content: dict[str, Any], hid: str, **fields: Any) -> dict[str, Any]:
+    """Change a step's instruction, expected outcome, timebox, cited requirements or adapter action."""
+    result = copy.deepcopy(content)
+    index, position = _locate(result["scenarios"], hid)
+    step = result["scenarios"][index]["steps"][position]
+    for name, value in fields.items():
+        if name == "requirements":
+            value = split_list(value)
+        elif name == "timebox_minutes":
+            value = _minutes(hid, value)
+        elif name not in ("instruction", "expected", "action"):
+            raise Invalid([Problem(name, "is not a field of a step")])
+        step[name] = value.strip() if isinstance(value, str) else value
+    return result
+
+
+def merge_steps(content: dict[str, Any], first: str, second: str) -> dict[str, Any]:
+    """Fold `second` into `first`: one step that shows both, cites both, and takes both timeboxes."""
+    if first == second:
+        raise Invalid([Problem(second, "a step cannot be merged with itself")])
+    result = copy.deepcopy(content)
+    index, position = _locate(result["scenarios"], first)
+    other_index, other_position = _locate(result["scenarios"], second)
+    target = result["scenarios"][index]["steps"][position]
+    absorbed = result["scenarios"][other_index]["steps"].pop(other_position)
+    target["instruction"] = f"{target['instruction']}\n\n{absorbed['instruction']}".strip()
+    target["expected"] = f"{target['expected']}\n\n{absorbed['expected']}".strip()
+    target["timebox_minutes"] += absorbed["timebox_minutes"]
+    target["requirements"] = list(dict.fromkeys(target["requirements"] + absorbed["requirements"]))
+    return result
+
+
+def add_step(content: dict[str, Any], scenario_key: str, hid: str, *, instruction: str, expected: str = "",
+             timebox_minutes: Any = 5, requirements: Any = (), action: str = "") -> dict[str, Any]:
+    result = copy.deepcopy(content)
+    scenario = next((s for s in result["scenarios"] if s["key"] == scenario_key), None)
+    if scenario is None:
+        raise Invalid([Problem("scenario", f"there is no scenario {scenario_key}")])
+    scenario["steps"].append({"hid": hid, "instruction": instruction.strip(), "expected": expected.strip(),
+                              "timebox_minutes": _minutes(hid, timebox_minutes),
+                              "requirements": split_list(requirements), "action": action.strip()})
+    return result
+
+
+def remove_step(content: dict[str, Any], hid: str) -> dict[str, Any]:
+    result = copy.deepcopy(content)
+    index, position = _locate(result["scenarios"], hid)
+    result["scenarios"][index]["steps"].pop(position)
+    return result
+
+
+def check_citations(content: dict[str, Any], known: set[str]) -> None:
+    """Every cited requirement must exist."""
+    problems = [Problem(step["hid"], f"cites {hid}, which is not a requirement of this project")
+                for scenario in content["scenarios"] for step in scenario["steps"]
+                for hid in step["requirements"] if hid not in known]
+    if problems:
+        raise Invalid(problems)
+
+
+def _locate(scenarios: list[dict[str, Any]], hid: str) -> tuple[int, int]:
+    for index, scenario in enumerate(scenarios):
+        for position, step in enumerate(scenario["steps"]):
+            if step["hid"] == hid:
+                return index, position
+    raise Invalid([Problem("step", f"there is no step {hid} in this script")])
+
+
+def _minutes(hid: str, value: Any) -> int:
+    try:
+        minutes = int(str(value).strip())
+    except ValueError:
+        raise Invalid([Problem(hid, f"{value!r} is not a number of minutes")]) from None
+    if not 1 <= minutes <= 240:
+        raise Invalid([Problem(hid, "a timebox is a whole number of minutes from 1 to 240")])
+    return minutes

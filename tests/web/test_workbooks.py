@@ -1,0 +1,437 @@
+"""Workbooks in the web app: downloads for everyone, uploads that run as jobs and preview before they apply.
+
+Procurement uploads a workbook, is taken to the job's page (/p/crm/jobs/<id>,
+JSON twin .json) which shows the progress and then the preview; nothing is
+saved until it applies the preview, which runs as a second job.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import openpyxl
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from reqtrace.model import QuestionnaireIssue, Requirement, VendorResponse
+from reqtrace.services.users import add_user
+from tests.conftest import DEMO_PASSWORD
+from tests.questionnaire.fixtures import (bare_sample_postgres_template, bare_sample_sqlite_file,  # noqa: F401
+                                          bare_sample_url)
+from tests.questionnaire.support import SHEET, answer, metadata, row_numbers
+from tests.web.support import Visitor, form_values, parse_html
+from web import create_app
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROLES = ("lead", "owner", "procurement", "evaluator")
+
+
+@pytest.fixture
+def app(bare_sample_url, tmp_path):
+    """The app on this test's copy of the sample project (no questionnaire issued or answered yet),
+    its uploads and jobs kept in the test's folder."""
+    return create_app({"DATABASE_URL": bare_sample_url, "SECRET_KEY": "test", "JOBS_DIR": str(tmp_path / "jobs"),
+                       "UPLOADS_DIR": str(tmp_path / "uploads")})
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def upload(visitor: Visitor, url: str, content: bytes, filename: str, **fields: str):
+    """POST a file the way the workbooks page's forms do (multipart, with the CSRF token)."""
+    data = {"csrf_token": visitor.token(), **fields, "file": (io.BytesIO(content), filename)}
+    return visitor.client.post(url, data=data, content_type="multipart/form-data", base_url=visitor.base_url,
+                               headers={"Referer": visitor.base_url + "/p/crm/workbooks"})
+
+
+def job_path(response) -> str:
+    assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:500])
+    path = urlparse(response.headers["Location"]).path
+    assert path.startswith("/p/crm/jobs/"), path
+    return path
+
+
+def finished(visitor: Visitor, path: str, timeout: float = 10.0) -> dict:
+    """Poll the job's JSON twin until it is no longer running (at most `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = visitor.json(path + ".json")["job"]
+        if state["status"] != "running":
+            return state
+        assert time.monotonic() < deadline, f"the job is still running after {timeout} s: {state}"
+        time.sleep(0.05)
+
+
+def submit(visitor: Visitor, page_path: str, action_part: str, **changes: str):
+    """Submit the form on `page_path` whose action contains `action_part`, as a browser would."""
+    page = visitor.page(page_path)
+    forms = [form for form in page.find_all("form") if action_part in form.attrs.get("action", "")]
+    assert len(forms) == 1, f"expected one form posting to …{action_part} on {page_path}, found {len(forms)}"
+    pairs = [(name, value) for name, value in form_values(forms[0]) if name not in changes] + list(changes.items())
+    return visitor.post(forms[0].attrs["action"], pairs)
+
+
+def title_of(db, hid: str) -> str | None:
+    session = db()
+    return session.exec(select(Requirement.title).where(Requirement.hid == hid)).scalars().first()
+
+
+def requirement_of(db, hid: str) -> Requirement | None:
+    return db().exec(select(Requirement).where(Requirement.hid == hid)).scalars().first()
+
+
+def answers_of(db, vendor: str) -> dict[str, str]:
+    from reqtrace.model import Vendor
+
+    rows = db().exec(select(Requirement.hid, VendorResponse.answer)
+                     .join(Requirement, Requirement.id == VendorResponse.requirement_id)
+                     .join(Vendor, Vendor.id == VendorResponse.vendor_id).where(Vendor.slug == vendor)).all()
+    return dict(rows)
+
+
+def foreign_workbook() -> bytes:
+    """Another tool's requirement list: a title row, then the header on row 2."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Supplier list"
+    sheet.append(["Requirements from the finance department — draft 3"])
+    sheet.append(["Req ID", "Requirement", "Criticality", "Notes"])
+    sheet.append(["REQ-900", "The system exports every report to PDF with the company letterhead.", "High",
+                  "Asked by the CFO"])
+    sheet.append(["REQ-901", "Invoices can be resent to the customer from the account view.", "Low",
+                  "Nice to have"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def edited_requirements(visitor: Visitor, hid: str, title: str) -> bytes:
+    """Download the requirements workbook and change one requirement's title, as procurement would in Excel."""
+    response = visitor.get("/p/crm/export/requirements.xlsx")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet = workbook["Requirements"]
+    headers = {cell.value: cell.column for cell in sheet[1]}
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == hid)
+    sheet.cell(row, headers["Title"]).value = title
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def issue_questionnaire(visitor: Visitor, vendor: str, folder: Path) -> Path:
+    response = visitor.post(f"/p/crm/vendors/{vendor}/questionnaire")
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype == XLSX
+    path = folder / f"{vendor}-issued.xlsx"
+    path.write_bytes(response.data)
+    return path
+
+
+def answered_questionnaire(visitor: Visitor, vendor: str, folder: Path) -> tuple[Path, dict[str, str]]:
+    """Issue `vendor`'s questionnaire and answer its first three rows; returns the file and the answers."""
+    path = issue_questionnaire(visitor, vendor, folder)
+    ids = list(row_numbers(openpyxl.load_workbook(path)[SHEET]))[:3]
+    answers = {ids[0]: "Fully supported", ids[1]: "Customization", ids[2]: "3rd party"}
+    return answer(path, answers, target=folder / f"{vendor}-answered.xlsx"), {
+        ids[0]: "fully supported", ids[1]: "customisation", ids[2]: "third party"}
+
+
+# --- the page and the downloads ----------------------------------------------------------------
+
+def test_the_workbooks_page_and_its_json_twin(auth):
+    lead = auth("lead")
+    page = lead.page("/p/crm/workbooks")
+    assert page.find("a", href="/p/crm/export/requirements.xlsx") is not None
+    assert page.find("a", href="/p/crm/export/scores.xlsx") is not None
+    data = lead.json("/p/crm/workbooks.json")
+    assert data["project"]["key"] == "crm"
+    assert [vendor["slug"] for vendor in data["vendors"]] == ["atlas", "keystone", "nimbus"]
+    assert all(vendor["answers"] == 0 and vendor["issued_at"] is None for vendor in data["vendors"])
+    assert data["may_import"] is True and data["may_questionnaire"] is True
+
+    owner = auth("owner").json("/p/crm/workbooks.json")
+    assert owner["may_import"] is False and owner["may_questionnaire"] is False
+    assert auth("owner").page("/p/crm/workbooks").find("input", type="file") is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_downloads_the_requirements_and_the_scoring_record(auth, role):
+    visitor = auth(role)
+    downloads = (("/p/crm/export/requirements.xlsx", "Requirements"), ("/p/crm/export/scores.xlsx", "Summary"))
+    for path, sheet in downloads:
+        response = visitor.get(path)
+        assert response.status_code == 200, (role, path, response.status_code)
+        assert response.mimetype == XLSX
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert sheet in openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames
+
+
+@pytest.mark.parametrize("role, allowed", [("lead", True), ("procurement", True), ("owner", False),
+                                           ("evaluator", False)])
+def test_issuing_a_questionnaire_is_for_the_lead_and_procurement(auth, db, role, allowed, tmp_path):
+    visitor = auth(role)
+    response = visitor.post("/p/crm/vendors/atlas/questionnaire")
+    issues = db().exec(select(func.count()).select_from(QuestionnaireIssue)).scalar_one()
+    if allowed:
+        assert response.status_code == 200 and response.mimetype == XLSX
+        path = tmp_path / "q.xlsx"
+        path.write_bytes(response.data)
+        assert metadata(path)["vendor"] == "atlas" and metadata(path)["project"] == "crm"
+        assert issues == 1
+        atlas = next(v for v in visitor.json("/p/crm/workbooks.json")["vendors"] if v["slug"] == "atlas")
+        assert atlas["issued_at"] is not None
+    else:
+        assert response.status_code == 403
+        assert issues == 0
+
+
+# --- requirements uploads ----------------------------------------------------------------------
+
+def test_a_requirements_upload_previews_then_applies(auth, db):
+    procurement = auth("procurement")
+    before = title_of(db, "REQ-5")
+    content = edited_requirements(procurement, "REQ-5", "Quotes approved on a phone, offline too")
+
+    job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm-requirements.xlsx"))
+    state = finished(procurement, job)
+
+    assert state["status"] == "done", state
+    preview = state["result"]
+    assert preview["applied"] is False and preview["errors"] == []
+    assert (preview["added"], preview["changed"], preview["removed"]) == (0, 1, 0)
+    assert [item["id"] for item in preview["items"] if item["action"] == "change"] == ["REQ-5"]
+    assert title_of(db, "REQ-5") == before  # nothing saved yet
+    page = procurement.page(job)
+    assert "Nothing is saved yet" in page.text
+
+    applied = finished(procurement, job_path(submit(procurement, job, "/apply")))
+
+    assert applied["status"] == "done", applied
+    assert applied["result"]["applied"] is True and applied["result"]["changed"] == 1
+    assert title_of(db, "REQ-5") == "Quotes approved on a phone, offline too"
+
+
+def test_a_foreign_workbook_shows_its_mapping_which_can_be_changed(auth, db):
+    procurement = auth("procurement")
+    job = job_path(upload(procurement, "/p/crm/import/requirements", foreign_workbook(), "finance.xlsx"))
+    preview = finished(procurement, job)["result"]
+
+    assert preview["format"] == "foreign" and preview["added"] == 2 and preview["errors"] == []
+    [sheet] = preview["sheets"]
+    assert sheet["sheet"] == "Supplier list" and sheet["header_row"] == 2
+    assert {column["header"]: column["field"] for column in sheet["columns"]} == {
+        "Req ID": "id", "Requirement": "statement", "Criticality": "priority", "Notes": "custom"}
+    assert requirement_of(db, "REQ-900") is None
+
+    remapped_job = job_path(submit(procurement, job, "/preview", **{"map:Notes": "ignore"}))
+    remapped = finished(procurement, remapped_job)["result"]
+
+    assert {column["header"]: column["field"] for column in remapped["sheets"][0]["columns"]}["Notes"] == "ignore"
+    assert requirement_of(db, "REQ-900") is None
+    applied = finished(procurement, job_path(submit(procurement, remapped_job, "/apply")))
+    assert applied["result"]["applied"] is True and applied["result"]["added"] == 2
+    added = requirement_of(db, "REQ-900")
+    assert added is not None and added.priority == "must"
+    assert "Notes" not in (added.custom_fields or {})
+    assert "Asked by the CFO" not in str(added.model_dump())
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_with_its_reason(auth):
+    procurement = auth("procurement")
+    response = upload(procurement, "/p/crm/import/requirements", b"ID;Title\nREQ-1;x\n", "list.csv")
+    assert response.status_code == 400
+    assert "list.csv is not an .xlsx workbook" in response.get_data(as_text=True)
+    response = upload(procurement, "/p/crm/import/requirements", b"ID;Title\nREQ-1;x\n", "list.xlsx")
+    assert response.status_code == 400
+    assert "list.xlsx is not an Excel workbook" in response.get_data(as_text=True)
+
+
+def test_an_upload_above_the_size_limit_is_refused(bare_sample_url, tmp_path):
+    small = create_app({"DATABASE_URL": bare_sample_url, "SECRET_KEY": "test", "MAX_CONTENT_LENGTH": 4096,
+                        "JOBS_DIR": str(tmp_path / "jobs"), "UPLOADS_DIR": str(tmp_path / "uploads")})
+    procurement = Visitor(small.test_client())
+    assert procurement.login("procurement").status_code == 302
+    response = upload(procurement, "/p/crm/import/requirements", foreign_workbook() + b"\0" * 8192, "big.xlsx")
+    assert response.status_code == 413
+    assert "Upload too large" in response.get_data(as_text=True)
+    assert not (tmp_path / "uploads").exists() or not list((tmp_path / "uploads").glob("*.xlsx"))
+
+
+@pytest.mark.parametrize("role", ["owner", "evaluator"])
+def test_owners_and_evaluators_may_not_upload(auth, db, role, tmp_path):
+    visitor = auth(role)
+    before = title_of(db, "REQ-5")
+    procurement = auth("procurement")
+    content = edited_requirements(procurement, "REQ-5", "Changed by someone who may not")
+    questionnaire, _answers = answered_questionnaire(procurement, "atlas", tmp_path)
+
+    assert upload(visitor, "/p/crm/import/requirements", content, "crm.xlsx").status_code == 403
+    assert upload(visitor, "/p/crm/import/responses", questionnaire.read_bytes(), "atlas.xlsx",
+                  vendor="atlas").status_code == 403
+    time.sleep(0.2)  # a job started by mistake would have had time to write
+    assert title_of(db, "REQ-5") == before
+    assert answers_of(db, "atlas") == {}
+    assert not (tmp_path / "jobs").exists() or not list((tmp_path / "jobs").iterdir())
+
+
+def test_someone_elses_upload_and_job_stay_theirs(auth, db, app):
+    procurement = auth("procurement")
+    with app.app_context():
+        session = db()
+        add_user(session, username="buyer2", role="procurement", password=DEMO_PASSWORD, actor="test")
+        session.commit()
+    content = edited_requirements(procurement, "REQ-5", "Only procurement's change")
+    job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
+    state = finished(procurement, job)
+    upload_id = state["upload"]
+
+    other = auth("buyer2")
+    assert other.get(job).status_code in (403, 404)
+    assert other.get(job + ".json").status_code in (403, 404)
+    response = other.post(f"/p/crm/import/requirements/{upload_id}/apply", {"mapping": "{}"})
+    assert response.status_code in (403, 404)
+    response = other.post(f"/p/crm/import/requirements/{upload_id}/preview", {"map:Title": "title"})
+    assert response.status_code in (403, 404)
+    assert auth("evaluator").get(job + ".json").status_code in (403, 404)
+    time.sleep(0.2)
+    assert title_of(db, "REQ-5") != "Only procurement's change"
+    assert auth("lead").json(job + ".json")["job"]["id"] == state["id"]  # the CRM lead may look
+
+
+def test_an_unknown_job_is_not_found(auth):
+    assert auth("procurement").get("/p/crm/jobs/no-such-job.json").status_code == 404
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+def test_a_running_import_shows_its_progress_on_the_page_and_its_twin(app, auth):
+    """While a job runs, its page shows the stage and rows done and points its script at the JSON twin."""
+    from web import jobs
+
+    procurement = auth("procurement")
+    reported, release = threading.Event(), threading.Event()
+
+    def work(progress):
+        progress("validate", 2000, 8000)
+        reported.set()
+        release.wait(10)
+        return {"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0, "errors": [],
+                "warnings": [], "items": [], "format": "reqtrace", "sheets": []}
+
+    job_id = jobs.start(app, owner="procurement", project="crm", kind="requirements-preview",
+                        describe={"file": "big.xlsx", "upload": "none", "mapping": {}}, work=work)
+    try:
+        assert reported.wait(5)
+        state = procurement.json(f"/p/crm/jobs/{job_id}.json")["job"]
+        assert (state["status"], state["stage"], state["done"], state["total"]) == ("running", "validate", 2000, 8000)
+        page = procurement.page(f"/p/crm/jobs/{job_id}")
+        [box] = [element for element in page.iter() if "data-job-progress" in element.attrs]
+        assert box.attrs["data-job-progress"] == f"/p/crm/jobs/{job_id}.json"
+        bar = box.one("progress")
+        assert (bar.attrs["value"], bar.attrs["max"]) == ("2000", "8000")
+        assert "validate" in box.text and "2000 of 8000 rows" in box.text
+    finally:
+        release.set()
+    assert finished(procurement, f"/p/crm/jobs/{job_id}")["status"] == "done"
+
+
+def test_a_long_import_reports_its_rows(auth, db):
+    """A workbook of thousands of rows: the job counts them as it validates."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Req ID", "Requirement", "Criticality"])
+    for number in range(1, 4001):
+        sheet.append([f"REQ-{1000 + number}", f"Generated requirement number {number} is met.", "Low"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    procurement = auth("procurement")
+
+    state = finished(procurement, job_path(upload(procurement, "/p/crm/import/requirements", buffer.getvalue(),
+                                                  "long.xlsx")), timeout=30)
+
+    assert state["status"] == "done", state
+    assert state["result"]["added"] == 4000
+    assert state["stage"] == "validate" and state["done"] == 4000
+    assert state["total"] in (4000, 4001)  # the sheet's rows, with or without its header
+    assert requirement_of(db, "REQ-1001") is None
+
+
+# --- questionnaire answers ---------------------------------------------------------------------
+
+def test_answers_are_checked_then_stored(auth, db, tmp_path):
+    procurement = auth("procurement")
+    path, expected = answered_questionnaire(procurement, "atlas", tmp_path)
+
+    job = job_path(upload(procurement, "/p/crm/import/responses", path.read_bytes(), "atlas-answers.xlsx",
+                          vendor="atlas"))
+    preview = finished(procurement, job)
+
+    assert preview["status"] == "done", preview
+    assert preview["vendor"] == "atlas"
+    result = preview["result"]
+    assert result["applied"] is False and result["errors"] == []
+    assert (result["added"], result["changed"], result["unchanged"], result["removed"]) == (3, 0, 0, 0)
+    assert result["answered"] == 3
+    assert answers_of(db, "atlas") == {}
+
+    # The page's "Store these answers" button posts here (tested on its own below).
+    stored = finished(procurement, job_path(procurement.post(f"/p/crm/import/responses/{preview['upload']}/apply")))
+
+    assert stored["status"] == "done", stored
+    assert stored["result"]["applied"] is True
+    assert answers_of(db, "atlas") == expected
+    atlas = next(v for v in procurement.json("/p/crm/workbooks.json")["vendors"] if v["slug"] == "atlas")
+    assert atlas["answers"] == 3
+
+
+def test_the_answers_preview_page_offers_to_store_them(auth, db, tmp_path):
+    procurement = auth("procurement")
+    path, expected = answered_questionnaire(procurement, "atlas", tmp_path)
+    job = job_path(upload(procurement, "/p/crm/import/responses", path.read_bytes(), "atlas-answers.xlsx",
+                          vendor="atlas"))
+    finished(procurement, job)
+
+    response = procurement.get(job)
+
+    assert response.status_code == 200, response.get_data(as_text=True)[-800:]
+    page = parse_html(response.get_data(as_text=True))
+    assert "Answers of atlas" in page.text and "Nothing is saved yet" in page.text
+    assert "3 answered" in page.text
+    stored = finished(procurement, job_path(submit(procurement, job, "/apply")))
+    assert stored["result"]["applied"] is True
+    assert procurement.get(f"/p/crm/jobs/{stored['id']}").status_code == 200
+    assert answers_of(db, "atlas") == expected
+
+
+def test_atlas_answers_uploaded_as_nimbus_are_refused(auth, db, tmp_path):
+    procurement = auth("procurement")
+    path, _expected = answered_questionnaire(procurement, "atlas", tmp_path)
+
+    job = job_path(upload(procurement, "/p/crm/import/responses", path.read_bytes(), "answers.xlsx",
+                          vendor="nimbus"))
+    state = finished(procurement, job)
+
+    result = state["result"]
+    assert result["applied"] is False
+    assert any("atlas" in error["message"] and "nimbus" in error["message"] for error in result["errors"]), result
+    assert answers_of(db, "nimbus") == {} and answers_of(db, "atlas") == {}
+
+
+def test_the_refusal_page_says_nothing_was_saved_and_offers_no_apply(auth, tmp_path):
+    procurement = auth("procurement")
+    path, _expected = answered_questionnaire(procurement, "atlas", tmp_path)
+    job = job_path(upload(procurement, "/p/crm/import/responses", path.read_bytes(), "answers.xlsx",
+                          vendor="nimbus"))
+    finished(procurement, job)
+
+    response = procurement.get(job)
+
+    assert response.status_code == 200, response.get_data(as_text=True)[-800:]
+    page = parse_html(response.get_data(as_text=True))
+    assert "nothing was saved" in page.text and "atlas" in page.text
+    assert not [form for form in page.find_all("form") if "/apply" in form.attrs.get("action", "")]
