@@ -21,7 +21,7 @@ from reqtrace.poc.scripts import (
     script_coverage,
 )
 from reqtrace.richtext import render_markdown
-from reqtrace.services.errors import Invalid, NotFound
+from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
 from web.common import project_or_404
@@ -169,11 +169,12 @@ def edit(key: str, version: int):
             raise Invalid([], f"unknown edit {operation!r}")
         known = set(db.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).scalars())
         edits.check_citations(changed, known)
-        saved = save_version(db, project, changed, actor=current_user.username, baseline=script.baseline, note=note)
+        saved = save_version(db, project, changed, actor=current_user.username, baseline=script.baseline, note=note,
+                             based_on=version)
         db.commit()
-    except Invalid as error:
+    except (Invalid, Conflict) as error:
         db.rollback()
-        return refuse(str(error), 422, back=url_for("scripts.show", key=key, version=version),
+        return refuse(str(error), 409 if isinstance(error, Conflict) else 422, back=url_for("scripts.show", key=key, version=version),
                       back_label=f"Back to version {version}", project=_project(project))
     flash(f"Saved as version {saved.version}: {note}.", "info")
     return redirect(url_for("scripts.show", key=key, version=saved.version) + (f"#{step}" if step else ""))

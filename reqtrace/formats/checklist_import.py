@@ -47,9 +47,10 @@ def import_checklist(session: Session, project: Project, vendor: Vendor, path: s
     if script is None:
         errors.append(_error(META_SHEET, None, None, f"script version {version} no longer exists"))
         return summary
-    demo = current_session(session, vendor)
-    steps_of = lambda script_id: set(session.exec(select(Step.hid).where(Step.script_id == script_id)).scalars())  # noqa
-    known = steps_of(demo.script_id if demo else script.id)
+    # A score counts for what the step cites in the version the evaluator held, so a checklist goes into the
+    # vendor's latest session on that version, or into a new one.
+    demo = current_session(session, vendor, script=script)
+    known = set(session.exec(select(Step.hid).where(Step.script_id == script.id)).scalars())
     entries = _rows(workbook.sheets[SHEET], known, errors)
     summary["added"] = len(entries)
     summary["skipped"] = summary.pop("unchanged")

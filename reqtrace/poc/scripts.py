@@ -19,7 +19,7 @@ from reqtrace.model import PocScript, Project, Scenario, ScriptIssue, Step, Vend
 from reqtrace.poc.generate import DEFAULT_TIMEBOX, ScriptDraft, build_script, coverage
 from reqtrace.schemas import Problem
 from reqtrace.services.baselines import baseline_state, get_baseline
-from reqtrace.services.errors import Invalid, NotFound
+from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.services.scope import current_scope, effective_weight
 from reqtrace.trace.graph import hid_key
 from reqtrace.trace.load import load_graph
@@ -61,11 +61,16 @@ def build_version(session: Session, project: Project, *, actor: str, baseline: s
 
 
 def save_version(session: Session, project: Project, content: dict[str, Any], *, actor: str, baseline: str,
-                 note: str) -> PocScript:
-    """Validate `content` (as `read_version` gives it) and save it as the next version."""
+                 note: str, based_on: int | None = None) -> PocScript:
+    """Validate `content` (as `read_version` gives it) and save it as the next version.
+
+    `based_on` is the version the edit started from: if a newer one exists, saving would silently undo it."""
     _validate(content)
-    version = (session.exec(select(func.max(PocScript.version)).where(PocScript.project_id == project.id))
-               .scalar_one() or 0) + 1
+    latest = session.exec(select(func.max(PocScript.version)).where(PocScript.project_id == project.id)).scalar_one()
+    if based_on is not None and latest and based_on != latest:
+        raise Conflict(f"this edit was made on version {based_on}, but version {latest} has been saved since; "
+                       f"nothing was saved: open version {latest} and make the change there")
+    version = (latest or 0) + 1
     script = PocScript(project_id=project.id, version=version, baseline=baseline, title=content["title"],
                        introduction=content.get("introduction", ""), sample_data=content.get("sample_data", ""),
                        change_note=note, created_by=actor, created_at=utcnow())

@@ -152,7 +152,8 @@ def _steps(raw: Any, path: Path, lines: list[str], where: str, step_lines: list[
         for key in required - set(options):
             problems.append(f"{label}: {kind} needs {key!r}")
         target = entry[kind]
-        if kind == "wait" and not (isinstance(target, int) and 0 < target <= 60_000):
+        problems.extend(f"{label}: {problem}" for problem in _option_problems(kind, options))
+        if kind == "wait" and not (_is_int(target) and 0 < target <= 60_000):
             problems.append(f"{label}: wait takes milliseconds, from 1 to 60000")
         elif kind in ("offline", "online", "reload") and target is not True:
             problems.append(f"{label}: write {kind} = true")
@@ -162,25 +163,83 @@ def _steps(raw: Any, path: Path, lines: list[str], where: str, step_lines: list[
     return steps
 
 
+WAIT_UNTIL = ("load", "domcontentloaded", "networkidle", "commit")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # TOML `true` is not a number of milliseconds
+
+
+def _option_problems(kind: str, options: dict[str, Any]) -> list[str]:
+    problems = []
+    if "timeout_ms" in options and not (_is_int(options["timeout_ms"]) and 0 < options["timeout_ms"] <= 120_000):
+        problems.append(f"{kind}: timeout_ms takes milliseconds, from 1 to 120000")
+    if "wait_until" in options and options["wait_until"] not in WAIT_UNTIL:
+        problems.append(f"goto: wait_until is one of {', '.join(WAIT_UNTIL)}, not {options['wait_until']!r}")
+    for key in ("value", "key", "within"):
+        if key in options and not isinstance(options[key], str):
+            problems.append(f"{kind}: {key} takes a text in quotes")
+    return problems
+
+
+def _code(line: str) -> str:
+    """The line without its comment (a `#` outside quotes)."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return line[:index]
+    return line
+
+
 def _line_of(lines: list[str], needle: str) -> int:
     pattern = re.compile(r"^\s*" + re.escape(needle) + r"(\s*=|\s*$|\])")
     for number, line in enumerate(lines, start=1):
-        if pattern.search(line) or line.strip() == needle:
+        code = _code(line)
+        if pattern.search(code) or code.strip() == needle:
             return number
     return 1
 
 
 def _header_lines(lines: list[str], header: str) -> list[int]:
-    return [number for number, line in enumerate(lines, start=1) if line.strip() == header]
+    return [number for number, line in enumerate(lines, start=1) if _code(line).strip() == header]
 
 
 def _inline_step_lines(lines: list[str], header: int) -> list[int]:
-    """Lines of the `{ ... }` steps that follow a [actions.x] header, in order."""
-    found = []
+    """Line of each `{ ... }` step in the `steps = [...]` array under an [actions.x] header, in order.
+
+    Several steps may share a line; the array may span many lines."""
+    found: list[int] = []
+    depth = 0
+    started = False
     for number in range(header, len(lines)):
-        stripped = lines[number].strip()
-        if stripped.startswith("[") and not stripped.startswith("[[") and number > header and "=" not in stripped:
-            break
-        if stripped.startswith("{"):
-            found.append(number + 1)
+        code = _code(lines[number])
+        if not started:
+            if code.lstrip().startswith("["):  # the next table began before any steps = [...]
+                break
+            match = re.match(r"^\s*steps\s*=\s*", code)
+            if not match:
+                continue
+            started = True
+            code = code[match.end():]
+        quote = ""
+        for char in code:
+            if quote:
+                if char == quote:
+                    quote = ""
+                continue
+            if char in "\"'":
+                quote = char
+            elif char in "[{":
+                depth += 1
+                if char == "{" and depth == 2:
+                    found.append(number + 1)
+            elif char in "]}":
+                depth -= 1
+                if depth == 0:
+                    return found
     return found

@@ -102,6 +102,9 @@ def run_probe(probe: str, url: str, *, adapter: Adapter | None = None, evidence_
                          "check a record in this vendor's product")
     if probe == "action" and not action:
         raise ProbeError("the action probe needs --action NAME (an action of the adapter)")
+    if adapter is not None:  # the adapter's fault is told before a browser starts, not as a failed probe
+        for needed in {"offline-edit": ("edit", "verify"), "action": (action,)}.get(probe, ()):
+            adapter.action(needed)
     url = url or (adapter.base_url if adapter else "")
     if not url.startswith(("http://", "https://")):
         raise ProbeError(f"{url!r} is not a web address (http:// or https://)")
@@ -258,7 +261,10 @@ def _small_screen(browser, url, adapter, recorder, **_) -> Outcome:
     findings = []
     for address in pages:
         _open(page, address, recorder)
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        # Against the phone's own width, not window.innerWidth: a page with no viewport meta tag is laid out
+        # 980 px wide and shrunk to fit, which a phone user must scroll or zoom just the same.
+        overflow = page.evaluate("(width) => Math.max(document.documentElement.scrollWidth, window.innerWidth)"
+                                 " - width", PHONE["viewport"]["width"])
         small = page.evaluate("""(minimum) => {
             const found = [];
             for (const element of document.querySelectorAll(

@@ -13,10 +13,12 @@ from reqtrace.schemas import Problem
 from reqtrace.services.errors import Invalid, NotFound
 
 
-def current_session(session: Session, vendor: Vendor) -> DemoSession | None:
-    """The vendor's latest session (the one paper checklists go into)."""
-    return session.exec(select(DemoSession).where(DemoSession.vendor_id == vendor.id)
-                        .order_by(DemoSession.created_at.desc(), DemoSession.id.desc())).scalars().first()
+def current_session(session: Session, vendor: Vendor, *, script: PocScript | None = None) -> DemoSession | None:
+    """The vendor's latest session, or its latest on one script version (where a paper checklist goes)."""
+    statement = select(DemoSession).where(DemoSession.vendor_id == vendor.id)
+    if script is not None:
+        statement = statement.where(DemoSession.script_id == script.id)
+    return session.exec(statement.order_by(DemoSession.created_at.desc(), DemoSession.id.desc())).scalars().first()
 
 
 def create_session(session: Session, project: Project, vendor: Vendor, script: PocScript, *, actor: str,
