@@ -1,6 +1,10 @@
 """The sample project's evidence: a baseline, the POC script issued to each vendor, their questionnaire
 answers and probe results — so a new user of `reqtrace demo` sees every capability with data.
 
+Each vendor has a demo session attended by the evaluator and the CRM lead (who scores too, so the
+consensus view has two evaluators to compare): Keystone's and Nimbus's are over and submitted, with
+disagreements and one agreed score; Atlas's is under way, its checklists partly filled.
+
 The vendors have different profiles: Atlas (offline-capable client) claims most things and passes the
 offline probe; Keystone (on-premise) needs more configuration and customisation; Nimbus (browser only)
 is strong on the web but cannot work without a connection, which knocks it out.
@@ -10,17 +14,21 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from reqtrace.formats.questionnaire_export import export_questionnaire
-from reqtrace.model import Project
-from reqtrace.poc.scripts import build_version, issue_to_vendor
+from reqtrace.model import PocScript, Project, QuestionnaireIssue, User, utcnow
+from reqtrace.poc.scripts import build_version, issue_to_vendor, read_version
 from reqtrace.probes.record import record_outcome
 from reqtrace.probes.runner import Outcome
+from reqtrace.services import checklists
 from reqtrace.services.baselines import create_baseline
 from reqtrace.services.responses import replace_answers
 from reqtrace.services.scope import current_scope
+from reqtrace.services.sessions import create_session
 from reqtrace.services.vendors import list_vendors
 
 BASELINE = "POC issue 1"
@@ -61,9 +69,6 @@ def add_sample_evidence(session: Session, project: Project, *, actor: str) -> No
     for vendor in list_vendors(session, project):
         issue_to_vendor(session, project, script, vendor, actor=actor)
         export_questionnaire(session, project, vendor, io.BytesIO(), actor=actor)  # records the issue
-        from reqtrace.model import QuestionnaireIssue
-        from sqlalchemy import select
-
         issue = session.exec(select(QuestionnaireIssue).where(QuestionnaireIssue.vendor_id == vendor.id)
                              .order_by(QuestionnaireIssue.id.desc())).scalars().first()
         replace_answers(session, project, vendor, _answers(vendor.slug, requirements), actor=actor, issue=issue)
@@ -71,6 +76,62 @@ def add_sample_evidence(session: Session, project: Project, *, actor: str) -> No
             outcome = Outcome(probe, vendor.sandbox_url or f"https://sandbox.{vendor.slug}.example/", passed,
                               {"reason": reason, "sample": True})
             record_outcome(session, project, vendor, outcome, actor=actor)
+    _sessions(session, project, script, {r["hid"]: set(r.get("tags") or ()) for r in requirements}, actor=actor)
+
+
+# vendor -> (days ago, share of steps each attendee has scored, submitted). Atlas's demo is today, mid-way.
+SESSIONS = {"keystone": (6, 1.0, True), "nimbus": (4, 1.0, True), "atlas": (0, 0.6, False)}
+ATTENDEES = ("evaluator", "lead")
+# vendor -> the score an evaluator tends to give (before a per-step, per-person variation of -1..+1).
+TYPICAL_SCORE = {"atlas": 4, "keystone": 3, "nimbus": 4}
+CONSENSUS_REASON = "Discussed after the demo: the workflow was shown, but only with the vendor's own data."
+
+
+def _sessions(session: Session, project: Project, script: PocScript, tags: dict[str, set[str]], *,
+              actor: str) -> None:
+    """The sample demo sessions, scored through the same service the live checklist posts to."""
+    people = [name for name in ATTENDEES if session.exec(select(User).where(User.username == name)).first()]
+    if not people:  # a sample built without users has nobody to score
+        return
+    steps = [(step["hid"], list(step["requirements"])) for scenario in read_version(session, script)["scenarios"]
+             for step in scenario["steps"]]
+    for vendor in list_vendors(session, project):
+        days_ago, share, submitted = SESSIONS[vendor.slug]
+        # Atlas's demo began three hours ago (its ticks must not lie in the future); the others at 9:30.
+        when = utcnow().replace(second=0, microsecond=0) - timedelta(hours=3) if not days_ago else \
+            utcnow().replace(hour=9, minute=30, second=0, microsecond=0) - timedelta(days=days_ago)
+        demo = create_session(session, project, vendor, script, actor=actor, title=f"{vendor.name} demonstration",
+                              scheduled_for=when, attendees=people)
+        for person_index, person in enumerate(people):
+            done = steps[:max(1, round(len(steps) * share * (1 if person_index == 0 else 0.5)))] \
+                if not submitted else steps
+            ticks = [_tick(vendor.slug, person, hid, cited, tags, when + timedelta(minutes=number))
+                     for number, (hid, cited) in enumerate(done)]
+            checklists.record_ticks(session, project, demo, person, ticks, source="sample")
+            if submitted:
+                checklists.submit(session, project, demo, person)
+        if vendor.slug == "keystone":
+            view = checklists.consensus_view(session, project, demo)
+            disputed = next((row for row in view["rows"] if row["disagree"] and row["requirements"]), None)
+            if disputed is not None:
+                agreed = min(value for value in disputed["scores"].values() if value is not None) + 1
+                checklists.record_consensus(session, project, demo, requirement=disputed["requirements"][0],
+                                            step=disputed["step"], score=agreed, reason=CONSENSUS_REASON,
+                                            actor=actor)
+
+
+def _tick(slug: str, person: str, step: str, cited: list[str], tags: dict[str, set[str]], when) -> dict:
+    digest = int(hashlib.sha256(f"{slug}:{person}:{step}".encode()).hexdigest()[:8], 16)
+    offline = any(tags.get(hid, set()) & OFFLINE_TAGS for hid in cited)
+    if slug == "nimbus" and offline:
+        return {"client_id": f"sample-{digest:08x}-{step}", "step": step, "verdict": "not shown", "score": 0,
+                "note": "Showed the browser's offline page when the network was cut.", "recorded_at": when.isoformat()}
+    # Keystone's evaluators see some steps very differently: the consensus view flags those.
+    variation = (-2, 2)[digest % 2] if slug == "keystone" and digest % 13 == 0 else (0, 0, 0, 0, 0, 0, -1, 1)[digest % 8]
+    score = max(0, min(5, TYPICAL_SCORE[slug] + variation))
+    verdict = "demonstrated" if score >= 4 else "partly" if score >= 2 else "not shown"
+    return {"client_id": f"sample-{digest:08x}-{step}", "step": step, "verdict": verdict, "score": score,
+            "note": "", "recorded_at": when.isoformat()}
 
 
 def _answers(slug: str, requirements: list[dict]) -> dict[str, dict]:

@@ -28,6 +28,11 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "import": frozenset({ADMIN, PROCUREMENT}),
     "questionnaire": frozenset({ADMIN, PROCUREMENT}),
     "script": frozenset({ADMIN}),  # the CRM lead writes and issues the POC script
+    "schedule": frozenset({ADMIN}),  # ... schedules the demo sessions and who attends
+    "consensus": frozenset({ADMIN}),  # ... and records the consensus once everyone has submitted
+    # The ranking and its evidence: not for evaluators (they must score unswayed) or requirement owners.
+    "ranking": frozenset({ADMIN, PROCUREMENT}),
+    "weights": frozenset({ADMIN}),  # strategy weights and scoring settings: the lead, audited
 }
 
 

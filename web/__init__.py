@@ -29,14 +29,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
 
-    from web import auth, baselines, common, db, errors, home, items, projects, scripts, security, trace, workbooks
+    from web import (access_log, auth, baselines, common, db, errors, help, home, items, projects, ranking, scripts,
+                     security, sessions, trace, weights, workbooks)
 
     db.init_app(app)
     common.init_app(app)
     security.init_app(app)
+    access_log.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, home, projects, items, trace, baselines, workbooks, scripts):
+    for module in (auth, home, projects, items, trace, baselines, workbooks, scripts, sessions, ranking, weights,
+                   help):
         app.register_blueprint(module.blueprint)
     security.check_every_view_declares_a_permission(app)
     return app

@@ -23,7 +23,7 @@ from reqtrace.vocab import (
     STATUS,
     USER_ROLE,
 )
-from reqtrace.workflow import may_edit
+from reqtrace.workflow import may_edit, role_may
 from web.db import session
 
 KIND_BY_PLURAL = {plural: kind for kind, plural in PLURALS.items()}
@@ -57,7 +57,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["summary"] = plain_summary
     app.jinja_env.filters["label"] = lambda value, vocabulary: VOCABULARIES[vocabulary].label(value) if value else ""
     app.jinja_env.filters["when"] = _when
-    app.jinja_env.globals.update(PLURALS=PLURALS, LEVEL_TITLES=LEVEL_TITLES, VOCABULARIES=VOCABULARIES)
+    app.jinja_env.globals.update(PLURALS=PLURALS, LEVEL_TITLES=LEVEL_TITLES, VOCABULARIES=VOCABULARIES,
+                                 may=_may)
+
+
+def _may(action: str) -> bool:
+    """In templates: whether the current user's role may take `action` (menus show only what works)."""
+    return bool(current_user.is_authenticated and role_may(current_user.role, action))
 
 
 def _when(value) -> str:

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 csrf = CSRFProtect()
 
 # Endpoints anyone may reach; every other view declares a permission (see web.pages).
-PUBLIC_ENDPOINTS = {"auth.login", "static", "home.health"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "home.health", "sessions.service_worker"}
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",

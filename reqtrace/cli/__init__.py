@@ -9,6 +9,8 @@ from __future__ import annotations
 from reqtrace.cli.base import main
 
 # Importing the command modules registers their commands on `main`.
-from reqtrace.cli import admin, baselines, catalog, poc, scoring, trace, vendors, workbooks  # noqa: E402,F401
+from reqtrace.cli import (  # noqa: E402,F401
+    admin, backups, baselines, catalog, poc, scoring, trace, vendors, weights, workbooks,
+)
 
 __all__ = ["main"]

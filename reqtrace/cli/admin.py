@@ -139,6 +139,8 @@ def demo_command(host: str, port: int, no_serve: bool, as_json: bool) -> None:
         click.echo("Log in as one of these users (the password is shown only now):")
         for name, (role, _) in sample.USERS.items():
             click.echo(f"  {name:<12} {USER_ROLE.label(role):<18} password: {password}")
+        click.echo("Try: the ranking (reqtrace score --project crm), the Atlas demo session's checklist "
+                   "(Demo sessions, as evaluator) and Keystone's consensus view (as lead).")
     else:
         click.echo(f"{result['database']} already holds data; the demo left it as it was.")
         click.echo("Reset a demo password with: reqtrace user passwd lead")
@@ -159,7 +161,13 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
 
 def _serve(host: str, port: int, *, threads: int = 8, quiet: bool = False) -> None:
+    import logging
+
     import waitress
+
+    # Who did what, one line per request, on stderr (a service manager keeps it); see web/access_log.py.
+    logging.basicConfig(level=os.environ.get("REQTRACE_LOG_LEVEL", "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     from web import create_app  # the core never imports Flask at module level
 

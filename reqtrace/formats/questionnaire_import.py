@@ -26,7 +26,7 @@ from reqtrace.formats.questionnaire_export import (
     locked_values,
 )
 from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, column_letter, open_workbook
-from reqtrace.model import Project, QuestionnaireIssue, Requirement, Vendor, VendorResponse
+from reqtrace.model import Project, QuestionnaireIssue, Requirement, Vendor
 from reqtrace.services.baselines import baseline_state, get_baseline
 from reqtrace.services.errors import NotFound
 from reqtrace.services.responses import replace_answers, stored_responses

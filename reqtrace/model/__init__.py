@@ -18,6 +18,7 @@ from reqtrace.model.chain import (
 )
 from reqtrace.model.people import User, Vendor
 from reqtrace.model.poc import (
+    Attachment,
     ChecklistResult,
     ConsensusScore,
     DemoSession,
@@ -62,7 +63,7 @@ PLURALS = {"strategy": "strategies", "role": "roles", "process": "processes", "r
 __all__ = [
     "AuditEvent", "Baseline", "BaselineItem", "Item", "Link", "Process", "ProcessRequirement", "Project", "Requirement", "Role",
     "RoleProcess", "Strategy", "StrategyRole", "User", "Vendor", "QuestionnaireIssue", "VendorResponse",
-    "ChecklistResult", "ConsensusScore", "DemoSession", "PocScript", "ProbeResult", "Scenario", "ScriptIssue",
+    "Attachment", "ChecklistResult", "ConsensusScore", "DemoSession", "PocScript", "ProbeResult", "Scenario", "ScriptIssue",
     "SessionAttendee", "Step", "utcnow", "ITEM_MODELS", "PREFIXES",
     "LEVELS", "LINKS_UP", "LINKS_DOWN", "LinkSpec", "PLURALS",
 ]

@@ -144,3 +144,20 @@ class ProbeResult(SQLModel, table=True):
     evidence: list = Field(default_factory=list, sa_type=JSON)  # file paths: screenshots, the JSON log
     run_at: datetime = Field(default_factory=utcnow)
     run_by: str = Field(default="", max_length=80)
+
+
+class Attachment(SQLModel, table=True):
+    """A photo or screenshot an evaluator attached to a step as evidence."""
+
+    __tablename__ = "checklist_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="demo_session.id", index=True)
+    step: str = Field(max_length=40)
+    evaluator: str = Field(max_length=80)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=40)
+    size: int
+    sha256: str = Field(max_length=64)
+    stored_as: str = Field(max_length=300)  # file name under the attachments folder
+    created_at: datetime = Field(default_factory=utcnow)

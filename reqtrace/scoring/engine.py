@@ -22,8 +22,12 @@ Every number can be reproduced by hand:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import reduce
+from itertools import chain
+from operator import add
 from typing import Any, Iterable
 
+from reqtrace.trace.graph import nogc
 from reqtrace.vocab import CLAIM_VALUE
 
 ROUND_FOR_KNOCKOUT = 6
@@ -76,9 +80,16 @@ class DemoEntry:
     verdict: str = ""  # demonstrated, partly, not shown
 
 
+# A demo entry as a plain tuple, in DemoEntry's field order: DemoEntry(*row) is the same entry.
+DemoRow = tuple[str, str, str, tuple[str, ...], "float | None", str]
+
+
 @dataclass
 class Evidence:
     demo: list[DemoEntry] = field(default_factory=list)
+    # More counted entries, as DemoRow tuples, read after `demo`: what load_scoring_input fills, since at
+    # stress size building 200,000 DemoEntry objects costs more than scoring them.
+    demo_rows: list[DemoRow] = field(default_factory=list)
     consensus: dict[tuple[str, str], float] = field(default_factory=dict)  # (vendor, requirement) -> 0..5
     claims: dict[tuple[str, str], str] = field(default_factory=dict)  # (vendor, requirement) -> answer slug
     probes: dict[tuple[str, str], dict[str, bool]] = field(default_factory=dict)  # -> {probe: passed (latest)}
@@ -143,48 +154,45 @@ def weights(requirements: Iterable[RequirementInput], strategy_weights: dict[str
     return result
 
 
-def demo_scores(entries: Iterable[DemoEntry]) -> dict[tuple[str, str], dict[str, float]]:
-    """(vendor, requirement) -> {evaluator: mean of that evaluator's counted scores}."""
-    sums: dict[tuple[str, str, str], list[float]] = {}
-    for entry in entries:
-        if entry.score is not None:
-            value = float(entry.score)
-        elif entry.verdict == "not shown":
+def demo_scores(entries: Iterable[DemoEntry], rows: Iterable[DemoRow] = ()
+                ) -> dict[tuple[str, str], dict[str, float]]:
+    """(vendor, requirement) -> {evaluator: mean of that evaluator's counted scores}.
+
+    `entries` and then `rows` (the same entries as DemoRow tuples); evaluators are listed in the order
+    their first counted entry on the requirement comes.
+    """
+    as_rows = ((e.vendor, e.evaluator, e.step, e.requirements, e.score, e.verdict) for e in entries)
+    sums: dict[tuple[str, str], dict[str, list[float]]] = {}  # (vendor, hid) -> evaluator -> [total, count]
+    get = sums.get
+    for vendor, evaluator, _step, requirements, score, verdict in chain(as_rows, rows):
+        if score is not None:
+            value = float(score)
+        elif verdict == "not shown":
             value = 0.0
         else:
             continue  # not assessed
-        for hid in entry.requirements:
-            bucket = sums.setdefault((entry.vendor, hid, entry.evaluator), [0.0, 0.0])
-            bucket[0] += value
-            bucket[1] += 1
-    means: dict[tuple[str, str], dict[str, float]] = {}
-    for (vendor, hid, evaluator), (total, count) in sums.items():
-        means.setdefault((vendor, hid), {})[evaluator] = total / count
-    return means
+        for hid in requirements:
+            key = (vendor, hid)
+            by_evaluator = get(key)
+            if by_evaluator is None:
+                sums[key] = {evaluator: [0.0 + value, 1.0]}
+                continue
+            bucket = by_evaluator.get(evaluator)
+            if bucket is None:
+                by_evaluator[evaluator] = [0.0 + value, 1.0]
+            else:
+                bucket[0] += value
+                bucket[1] += 1
+    return {key: {evaluator: total / count for evaluator, (total, count) in by_evaluator.items()}
+            for key, by_evaluator in sums.items()}
 
 
 def requirement_score(vendor: str, requirement: RequirementInput, weight: float, means: dict[str, float] | None,
                       evidence: Evidence, settings: Settings) -> RequirementScore:
-    consensus = evidence.consensus.get((vendor, requirement.hid))
-    demo = None
-    if means:
-        demo = sum(means.values()) / len(means)
-    if consensus is not None:
-        demo = float(consensus)
-    claim = evidence.claims.get((vendor, requirement.hid))
-    claim_value = CLAIM_VALUE.get(claim) if claim else None
-    if demo is not None:
-        n, basis = demo / 5.0, "consensus" if consensus is not None else "demo"
-    elif claim_value is not None:
-        n, basis = settings.claim_factor * claim_value, "claim"
-    else:
-        n, basis = 0.0, "none"
-    probes = evidence.probes.get((vendor, requirement.hid), {})
-    failed = sorted(name for name, passed in probes.items() if not passed)
-    if failed and n > settings.probe_cap:
-        n, basis = settings.probe_cap, "probe cap"
-    return RequirementScore(requirement.hid, weight, n, demo is not None, demo, dict(means or {}), consensus, claim,
-                            claim_value, failed, basis)
+    """nᵣ and where it came from, for one vendor and requirement (`means`: its evaluator means, if any)."""
+    means_of = {(vendor, requirement.hid): means} if means is not None else {}
+    return _requirement_scores(vendor, [requirement], {requirement.hid: weight}, means_of, evidence,
+                               settings)[requirement.hid]
 
 
 def total(scores: Iterable[RequirementScore]) -> float:
@@ -196,33 +204,101 @@ def total(scores: Iterable[RequirementScore]) -> float:
     return 100.0 * weighted / weight_sum if weight_sum else 0.0
 
 
+@nogc  # hundreds of thousands of scores and sums, none of them in a cycle
 def score_vendors(requirements: list[RequirementInput], vendors: list[VendorInput], evidence: Evidence, *,
                   settings: Settings | None = None, strategy_weights: dict[str, float] | None = None
                   ) -> list[VendorScore]:
     """Score and rank every vendor; the list is in rank order."""
     settings = settings or Settings()
     weight_of = weights(requirements, strategy_weights)
-    means_of = demo_scores(evidence.demo)
+    means_of = demo_scores(evidence.demo, evidence.demo_rows)
+    counted = [r for r in requirements if weight_of[r.hid] > 0]  # weight 0 counts nowhere
+    musts = [r for r in counted if r.priority == "must"]
+    # Which requirements each total and roll-up sums over, and its Σ wᵣ, do not depend on the vendor.
+    everything = _Sum(counted, range(len(counted)), weight_of)
+    must_sum = _Sum(counted, [i for i, r in enumerate(counted) if r.priority == "must"], weight_of)
+    rollups = {name: {group: _Sum(counted, members, weight_of) for group, members in _groups(counted, of).items()}
+               for name, of in ROLLUPS}
     results = []
     for vendor in vendors:
-        scores = {r.hid: requirement_score(vendor.slug, r, weight_of[r.hid], means_of.get((vendor.slug, r.hid)),
-                                           evidence, settings) for r in requirements}
-        counted = [r for r in requirements if weight_of[r.hid] > 0]  # weight 0 counts nowhere
-        musts = [r for r in counted if r.priority == "must"]
+        scores = _requirement_scores(vendor.slug, requirements, weight_of, means_of, evidence, settings)
+        weighted = [score.weight * score.n for score in map(scores.__getitem__, (r.hid for r in counted))]
         result = VendorScore(
             vendor=vendor.slug, name=vendor.name or vendor.slug,
-            total=total(scores[r.hid] for r in counted),
-            must_subtotal=total(scores[r.hid] for r in musts),
+            total=everything.total(weighted), must_subtotal=must_sum.total(weighted),
             knocked_out=False, knockout_reasons=knockouts(vendor, musts, scores, settings),
             requirements=scores, cost_5y=vendor.cost_5y)
         result.knocked_out = bool(result.knockout_reasons)
-        result.by_strategy = _rollup(counted, scores, lambda r: r.strategies)
-        result.by_role = _rollup(counted, scores, lambda r: r.roles)
-        result.by_process = _rollup(counted, scores, lambda r: r.processes)
-        result.by_capability = _rollup(counted, scores, lambda r: (r.capability,))
-        result.by_priority = _rollup(counted, scores, lambda r: (r.priority,))
+        for name, groups in rollups.items():
+            setattr(result, name, {group: sums.total(weighted) for group, sums in groups.items()})
         results.append(result)
     return rank(results)
+
+
+ROLLUPS = (("by_strategy", lambda r: r.strategies), ("by_role", lambda r: r.roles),
+           ("by_process", lambda r: r.processes), ("by_capability", lambda r: (r.capability,)),
+           ("by_priority", lambda r: (r.priority,)))
+
+
+class _Sum:
+    """`total` over a fixed set of requirements (indices into the counted ones), summed in the same order."""
+
+    __slots__ = ("members", "weight_sum")
+
+    def __init__(self, counted: list[RequirementInput], members, weight_of: dict[str, float]):
+        self.members = members
+        self.weight_sum = reduce(add, (weight_of[counted[i].hid] for i in members), 0.0)
+
+    def total(self, weighted: list[float]) -> float:
+        """100 × Σ wᵣnᵣ / Σ wᵣ, given wᵣnᵣ per counted requirement: the very additions `total` makes."""
+        if not self.weight_sum:
+            return 0.0
+        return 100.0 * reduce(add, map(weighted.__getitem__, self.members), 0.0) / self.weight_sum
+
+
+def _groups(requirements: list[RequirementInput], groups) -> dict[str, list[int]]:
+    """Group -> indices of its requirements, each requirement once per group, groups in order of first member."""
+    members: dict[str, list[int]] = {}
+    for index, requirement in enumerate(requirements):
+        for group in dict.fromkeys(groups(requirement)):
+            members.setdefault(group, []).append(index)
+    return members
+
+
+def _requirement_scores(vendor: str, requirements: list[RequirementInput], weight_of: dict[str, float],
+                        means_of: dict[tuple[str, str], dict[str, float]], evidence: Evidence,
+                        settings: Settings) -> dict[str, RequirementScore]:
+    """`requirement_score` for every requirement of one vendor, with the lookups hoisted out of the loop."""
+    consensus_of, claims_of, probes_of, means_get = (evidence.consensus.get, evidence.claims.get,
+                                                     evidence.probes.get, means_of.get)
+    claim_value_of = CLAIM_VALUE.get
+    claim_factor, probe_cap = settings.claim_factor, settings.probe_cap
+    scores = {}
+    for requirement in requirements:
+        hid = requirement.hid
+        key = (vendor, hid)
+        means = means_get(key)
+        consensus = consensus_of(key)
+        demo = None
+        if means:
+            demo = sum(means.values()) / len(means)
+        if consensus is not None:
+            demo = float(consensus)
+        claim = claims_of(key)
+        claim_value = claim_value_of(claim) if claim else None
+        if demo is not None:
+            n, basis = demo / 5.0, "consensus" if consensus is not None else "demo"
+        elif claim_value is not None:
+            n, basis = claim_factor * claim_value, "claim"
+        else:
+            n, basis = 0.0, "none"
+        probes = probes_of(key)
+        failed = sorted(name for name, passed in probes.items() if not passed) if probes else []
+        if failed and n > probe_cap:
+            n, basis = probe_cap, "probe cap"
+        scores[hid] = RequirementScore(hid, weight_of[hid], n, demo is not None, demo, dict(means) if means else {},
+                                       consensus, claim, claim_value, failed, basis)
+    return scores
 
 
 def knockouts(vendor: VendorInput, musts: list[RequirementInput], scores: dict[str, RequirementScore],
@@ -252,14 +328,6 @@ def rank(results: list[VendorScore]) -> list[VendorScore]:
     for position, result in enumerate(order, start=1):
         result.rank = position
     return order
-
-
-def _rollup(requirements: list[RequirementInput], scores: dict[str, RequirementScore], groups) -> dict[str, float]:
-    members: dict[str, list[RequirementScore]] = {}
-    for requirement in requirements:
-        for group in dict.fromkeys(groups(requirement)):  # each requirement once per group
-            members.setdefault(group, []).append(scores[requirement.hid])
-    return {group: total(scores_) for group, scores_ in members.items()}
 
 
 def _basis(score: RequirementScore) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from reqtrace.model import (
@@ -20,7 +22,6 @@ from reqtrace.model import (
     VendorResponse,
 )
 from reqtrace.scoring.engine import (
-    DemoEntry,
     Evidence,
     RequirementInput,
     Settings,
@@ -30,7 +31,7 @@ from reqtrace.scoring.engine import (
 )
 from reqtrace.services.scope import Scope, current_scope, effective_weight
 from reqtrace.services.vendors import list_vendors
-from reqtrace.trace.graph import hid_key
+from reqtrace.trace.graph import hid_key, nogc
 from reqtrace.trace.load import load_graph
 from reqtrace.trace.rules import closure
 
@@ -45,12 +46,21 @@ class ScoringInput:
     strategy_weights: dict[str, float] | None
 
 
+@nogc  # a million rows and hundreds of thousands of small containers, none of them in a cycle
 def load_scoring_input(session: Session, project: Project) -> ScoringInput:
     scope = current_scope(session, project)
     graph = load_graph(session, project)
     links = closure(graph)
     _place_retired_requirements(graph, links, {row["hid"] for row in scope.requirements})
-    ordered = lambda ids: tuple(sorted(ids, key=hid_key))  # noqa: E731
+    keys: dict[str, tuple] = {}  # hid_key of each ID above, worked out once: thousands of requirements share them
+
+    def sort_key(hid: str) -> tuple:
+        key = keys.get(hid)
+        if key is None:
+            key = keys[hid] = hid_key(hid)
+        return key
+
+    ordered = lambda ids: tuple(sorted(ids, key=sort_key))  # noqa: E731
     requirements = [RequirementInput(
         hid=row["hid"], title=row.get("title", ""), priority=row.get("priority") or "should",
         weight=effective_weight(row), capability=row.get("capability") or "technology",
@@ -89,51 +99,78 @@ def score_project(session: Session, project: Project) -> tuple[ScoringInput, lis
 
 
 def _demo(session: Session, project: Project, evidence: Evidence) -> None:
-    """Each evaluator's latest entry per step over all of a vendor's sessions; the steps' citations."""
-    rows = session.exec(
-        select(Vendor.slug, ChecklistResult.evaluator, ChecklistResult.step, ChecklistResult.score,
+    """Each evaluator's latest entry per step over all of a vendor's sessions; the steps' citations.
+
+    A correction replaces the entry it corrects, whatever the clocks say: an entry some correction names
+    does not count, even when the correction's recorded_at is earlier (a device with its clock behind).
+    At stress size this reads a million entries, so it works on plain Core rows: the database sorts them
+    (by when they were recorded, then id), and a dict built from (vendor, evaluator, step) keys keeps the
+    latest row of each key in the place of its first: the order the entries came in.
+    """
+    connection = _connection(session)
+    slugs = dict(connection.execute(
+        select(DemoSession.vendor_id, Vendor.slug).join(Vendor, Vendor.id == DemoSession.vendor_id)
+        .where(DemoSession.project_id == project.id)).all())
+    correction, corrected_session = aliased(ChecklistResult), aliased(DemoSession)
+    corrected = (select(correction.corrects).join(corrected_session, corrected_session.id == correction.session_id)
+                 .where(corrected_session.project_id == project.id, correction.corrects.is_not(None)))
+    rows = connection.execute(
+        select(DemoSession.vendor_id, ChecklistResult.evaluator, ChecklistResult.step, ChecklistResult.score,
                ChecklistResult.verdict, DemoSession.script_id)
         .join(DemoSession, DemoSession.id == ChecklistResult.session_id)
-        .join(Vendor, Vendor.id == DemoSession.vendor_id)
-        .where(DemoSession.project_id == project.id)
+        .where(DemoSession.project_id == project.id, ChecklistResult.id.not_in(corrected))
         .order_by(ChecklistResult.recorded_at, ChecklistResult.id)).all()
-    latest: dict[tuple[str, str, str], tuple] = {}
-    for slug, evaluator, step, score, verdict, script_id in rows:
-        latest[(slug, evaluator, step)] = (score, verdict, script_id)  # later entries replace earlier ones
-    citations = {(script_id, hid): tuple(requirements) for script_id, hid, requirements in session.exec(
+    if len(set(slugs.values())) == len(slugs):
+        key = itemgetter(0, 1, 2)  # one vendor per slug: the vendor's id stands for its slug
+    else:  # sessions of vendors of other projects that share a slug: one key per slug
+        key = lambda row: (slugs.get(row[0]), row[1], row[2])  # noqa: E731
+    latest = dict(zip(map(key, rows), rows))  # later entries replace earlier ones, in the first one's place
+    citations = {(script_id, hid): tuple(requirements) for script_id, hid, requirements in connection.execute(
         select(Step.script_id, Step.hid, Step.requirements).join(PocScript, PocScript.id == Step.script_id)
-        .where(PocScript.project_id == project.id)).all()}
-    for (slug, evaluator, step), (score, verdict, script_id) in latest.items():
-        evidence.demo.append(DemoEntry(vendor=slug, evaluator=evaluator, step=step,
-                                       requirements=citations.get((script_id, step), ()), score=score,
-                                       verdict=verdict or ""))
+        .where(PocScript.project_id == project.id))}
+    cited = citations.get
+    append = evidence.demo_rows.append
+    for vendor_id, evaluator, step, score, verdict, script_id in latest.values():
+        slug = slugs.get(vendor_id)
+        if slug is not None:
+            append((slug, evaluator, step, cited((script_id, step), ()), score, verdict or ""))
+
+
+def _connection(session: Session):
+    """The session's connection, for plain Core rows (lighter than ORM rows), after the flush the ORM would make."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
 
 
 def _consensus(session: Session, project: Project, evidence: Evidence) -> None:
-    rows = session.exec(select(Vendor.slug, ConsensusScore.requirement, ConsensusScore.score)
-                        .join(Vendor, Vendor.id == ConsensusScore.vendor_id)
-                        .where(ConsensusScore.project_id == project.id)
-                        .order_by(ConsensusScore.recorded_at, ConsensusScore.id)).all()
+    rows = _connection(session).execute(
+        select(Vendor.slug, ConsensusScore.requirement, ConsensusScore.score)
+        .join(Vendor, Vendor.id == ConsensusScore.vendor_id)
+        .where(ConsensusScore.project_id == project.id)
+        .order_by(ConsensusScore.recorded_at, ConsensusScore.id))
     for slug, requirement, score in rows:
         evidence.consensus[(slug, requirement)] = score  # the latest consensus counts
 
 
 def _probes(session: Session, project: Project, evidence: Evidence) -> None:
     """The latest result of each probe on each requirement."""
-    rows = session.exec(select(Vendor.slug, ProbeResult.probe, ProbeResult.passed, ProbeResult.requirements)
-                        .join(Vendor, Vendor.id == ProbeResult.vendor_id)
-                        .where(ProbeResult.project_id == project.id)
-                        .order_by(ProbeResult.run_at, ProbeResult.id)).all()
+    rows = _connection(session).execute(
+        select(Vendor.slug, ProbeResult.probe, ProbeResult.passed, ProbeResult.requirements)
+        .join(Vendor, Vendor.id == ProbeResult.vendor_id)
+        .where(ProbeResult.project_id == project.id)
+        .order_by(ProbeResult.run_at, ProbeResult.id))
     for slug, probe, passed, requirements in rows:
         for hid in requirements or ():
             evidence.probes.setdefault((slug, hid), {})[probe] = bool(passed)
 
 
 def _claims(session: Session, project: Project) -> dict[tuple[str, str], str]:
-    rows = session.exec(select(Vendor.slug, Requirement.hid, VendorResponse.answer)
-                        .join(Vendor, Vendor.id == VendorResponse.vendor_id)
-                        .join(Requirement, Requirement.id == VendorResponse.requirement_id)
-                        .where(VendorResponse.project_id == project.id)).all()
+    rows = _connection(session).execute(
+        select(Vendor.slug, Requirement.hid, VendorResponse.answer)
+        .join(Vendor, Vendor.id == VendorResponse.vendor_id)
+        .join(Requirement, Requirement.id == VendorResponse.requirement_id)
+        .where(VendorResponse.project_id == project.id))
     return {(slug, hid): answer for slug, hid, answer in rows}
 
 

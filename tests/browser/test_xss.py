@@ -100,7 +100,7 @@ DOM_AUDIT = """
       found.push("script " + script.outerHTML.slice(0, 100));
   }
   const foreign = "iframe, frame, object, embed, applet, base, meta[http-equiv], style, video, audio, source, math, " +
-                  "noscript, link:not([rel=stylesheet]), [autofocus]:not(#username), [formaction], svg:not(.bars)";
+                  "noscript, link:not([rel=stylesheet]):not([rel=icon]), [autofocus]:not(#username), [formaction], svg:not(.bars):not(.chart)";
   for (const element of document.querySelectorAll(foreign)) found.push("element " + element.outerHTML.slice(0, 100));
   for (const form of document.querySelectorAll("form")) {
     const action = new URL(form.action, location.href);

@@ -440,6 +440,12 @@ JSON_CASES = [
     (("export", "scores"), ["--project", "nope", "-o", "{out}"], None, 1),
     (("score",), ["--project", "crm"], None, 0),
     (("score",), ["--project", "nope"], None, 1),
+    (("report",), ["--project", "crm", "-o", "{folder}/report.html"], None, 0),
+    (("report",), ["--project", "crm", "-o", "{folder}/report.md"], None, 0),
+    (("report",), ["--project", "nope", "-o", "{folder}/report.html"], None, 1),
+    (("backup",), ["-o", "{folder}/backup.zip"], None, 0),
+    (("restore",), ["{workbook}"], None, 1),  # not a backup
+    (("restore",), ["{folder}/none.zip"], None, 1),  # no such file
     (("script", "build"), ["--project", "crm", "-o", "{folder}/scripts"], None, 0),
     (("script", "build"), ["--project", "nope", "-o", "{folder}/scripts"], None, 1),
     (("script", "issue"), ["--project", "crm", "--vendor", "atlas", "-o", "{folder}/scripts"], None, 1),  # none yet

@@ -36,3 +36,52 @@ def test_audit_trail_refuses_update_and_delete(engine):
             session.rollback()
     with Session(engine) as session:
         assert [event.actor for event in session.exec(__import__("sqlmodel").select(AuditEvent))] == ["t"]
+
+
+def _revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from reqtrace.db import alembic_config
+
+    return [script.revision for script in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+
+
+@pytest.mark.parametrize("revision", _revisions()[:-1])
+def test_init_migrates_a_database_forward_from_every_earlier_schema(empty_database_url, revision, tmp_path):
+    """A database left at any released schema, with data in it, comes forward with `reqtrace init`."""
+    from click.testing import CliRunner
+
+    from reqtrace.cli import main
+
+    engine = make_engine(empty_database_url)
+    upgrade(engine, revision)
+    with engine.begin() as connection:  # a project and a strategy, written as that schema had them
+        project_id = _insert(connection, "project", {"key": "old", "name": "Older project", "status": "drafting"})
+        _insert(connection, "strategy", {"project_id": project_id, "hid": "STR-1", "seq": 1,
+                                         "title": "Keep customers", "status": "approved", "version": 1})
+    engine.dispose()
+    result = CliRunner().invoke(main, ["--db", empty_database_url, "init", "--json"])
+    assert result.exit_code == 0, result.output
+    engine = make_engine(empty_database_url)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT title FROM strategy WHERE hid = 'STR-1'")).scalar() == "Keep customers"
+    engine.dispose()
+
+
+def _insert(connection, name: str, given: dict) -> int:
+    """Insert a row with `given` values and a plain value for every other NOT NULL column of that schema."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, MetaData, Table, insert
+
+    table = Table(name, MetaData(), autoload_with=connection)
+    row = dict(given)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        kind = column.type
+        row[column.name] = (datetime.now(timezone.utc) if isinstance(kind, DateTime) else
+                            False if isinstance(kind, Boolean) else 0 if isinstance(kind, (Integer, Float)) else
+                            {} if isinstance(kind, JSON) else "")
+    return connection.execute(insert(table).values(**row)).inserted_primary_key[0]

@@ -240,24 +240,33 @@ def replace(pairs: list[tuple[str, str]], **changes: Any) -> list[tuple[str, str
 
 # --- the app's pages, as concrete URLs -------------------------------------------------------
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "home.health"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "home.health",
+                    "sessions.service_worker"}  # /sw.js: the checklist's service worker, fetched by the browser
 SAMPLE_VALUES = {"key": ["crm"], "plural": ["strategies", "roles", "processes", "requirements"],
-                 "hid": ["REQ-47", "STR-4"], "name": ["B1"], "version": [1]}
+                 "hid": ["REQ-47", "STR-4"], "name": ["B1"], "version": [1], "topic": ["scoring"]}
 
 
 def page_rules(app) -> list:
     """Every GET rule that is a page (not its JSON twin, not public, not a file download)."""
     return [rule for rule in app.url_map.iter_rules()
-            if "GET" in rule.methods and rule.endpoint not in PUBLIC_ENDPOINTS
+            if "GET" in rule.methods and rule.endpoint not in PUBLIC_ENDPOINTS | FILE_ENDPOINTS
             and not rule.endpoint.endswith("_json") and not rule.rule.endswith(DOWNLOADS)]
 
 
 # GET rules that return a file or a print view, not a page with a JSON twin.
 DOWNLOADS = (".xlsx", ".md", "/print")
+# GET endpoints that serve a stored file (an evaluator's photo: tests/web/test_sessions.py).
+FILE_ENDPOINTS = {"sessions.photo",
+                  # a probe's screenshot or log; the self-contained decision report (tests/web/test_ranking.py)
+                  "ranking.probe_file", "ranking.report"}
 
 
 # Pages that exist only for something made first (an import job): tests/web/test_workbooks.py covers them.
-NEEDS_SETUP = {"workbooks.job", "scripts.show"}  # an import job; a script version (tests/web/test_scripts.py)
+NEEDS_SETUP = {"workbooks.job", "scripts.show",  # an import job; a script version (tests/web/test_scripts.py)
+               # a demo session (the sample has none): tests/web/test_sessions.py
+               "sessions.show", "sessions.checklist", "sessions.consensus",
+               # one vendor's evidence on one requirement: tests/web/test_ranking.py
+               "ranking.evidence"}
 
 
 def concrete_urls(app, endpoint: str) -> list[str]:

@@ -16,6 +16,8 @@ def _state(lead: Visitor) -> dict:
         "suspect": [link["id"] for link in lead.json("/p/crm/suspect.json")["links"]],
         "baselines": lead.json("/p/crm/baselines.json")["baselines"],
         "readiness": lead.json("/p/crm/gaps.json")["readiness"],
+        "sessions": lead.json("/p/crm/sessions.json")["sessions"],
+        "weights": lead.json("/p/crm/weights.json")["settings"],
     }
 
 
@@ -44,6 +46,20 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
         "scripts.build": ("/p/crm/scripts/build", []),
         "scripts.issue": ("/p/crm/scripts/1/issue", [("vendor", "atlas")]),
         "scripts.edit": ("/p/crm/scripts/1/edit", [("op", "up"), ("step", "STEP-2")]),
+        # The sample has no script nor session yet: like the workbook endpoints above, these refuse a
+        # request without a token before looking for the session (tests/web/test_sessions.py covers
+        # them with a real session, including the JSON sync's X-CSRFToken header).
+        "sessions.schedule": ("/p/crm/sessions", [("vendor", "atlas"), ("version", "1"), ("attendees", "evaluator")]),
+        "sessions.add_attendees": ("/p/crm/sessions/1/attendees", [("username", "evaluator")]),
+        "sessions.results": ("/p/crm/sessions/1/results", [("results", "[]")]),
+        "sessions.tick": ("/p/crm/sessions/1/tick", [("step", "STEP-1"), ("score", "4")]),
+        "sessions.submit": ("/p/crm/sessions/1/submit", []),
+        "sessions.record_consensus": ("/p/crm/sessions/1/consensus", [("step", "STEP-1"), ("requirement", "REQ-1"),
+                                                                       ("score", "3"), ("reason", "Forged")]),
+        "sessions.upload_photo": ("/p/crm/sessions/1/photos", [("step", "STEP-1")]),
+        "weights.apply": ("/p/crm/weights", [("pair.STR-1.STR-2", "3")]),
+        "weights.clear": ("/p/crm/weights/clear", []),
+        "weights.settings": ("/p/crm/settings/scoring", [("claim_factor", "0.9")]),
     }
 
 
@@ -53,7 +69,9 @@ def test_every_post_endpoint_is_covered_here(shared_app):
                "projects.readiness", "items.preview", "auth.logout", "auth.login", "workbooks.upload_requirements",
                "workbooks.remap_requirements", "workbooks.apply_requirements", "workbooks.upload_responses",
                "workbooks.apply_responses", "workbooks.download_questionnaire", "scripts.build", "scripts.issue",
-               "scripts.edit"}
+               "scripts.edit", "sessions.schedule", "sessions.add_attendees", "sessions.results",
+               "sessions.tick", "sessions.submit", "sessions.record_consensus", "sessions.upload_photo",
+               "weights.apply", "weights.clear", "weights.settings"}
     assert posting == covered
 
 
@@ -82,7 +100,7 @@ def test_the_same_requests_with_the_token_do_take_effect(auth):
     before = _state(lead)
     results = {endpoint: lead.post(url, data).status_code for endpoint, (url, data) in _requests(lead).items()
                if endpoint not in ("auth.logout", "items.change_status")
-               and not endpoint.startswith(("workbooks.", "scripts."))}
+               and not endpoint.startswith(("workbooks.", "scripts.", "sessions.", "weights."))}
     assert results == {"items.create": 302, "items.save": 302, "trace.review": 302, "baselines.create": 302,
                        "projects.readiness": 302, "items.preview": 200}
     after = _state(lead)

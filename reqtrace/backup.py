@@ -1,0 +1,190 @@
+"""Backup and restore in one portable format, for SQLite and PostgreSQL alike.
+
+A backup is a ZIP file:
+
+    manifest.json        {"format": "reqtrace-backup", "version": 1, "schema": "<alembic revision>",
+                          "created_at": ..., "reqtrace": ..., "tables": {"project": 1, ...}}
+    tables/<name>.jsonl  one JSON object per row, columns by name; datetimes as ISO 8601
+                         strings, JSON columns as JSON
+
+It is read in one transaction (a consistent snapshot while the app keeps
+running: SQLite in WAL mode and PostgreSQL's REPEATABLE READ both give one), so
+a backup taken during a demo session holds every tick committed before it began
+and nothing half-written. `restore` migrates an empty (or new) database to the
+backup's schema revision, loads every table in foreign-key order in one
+transaction, resets PostgreSQL's id sequences, then migrates to the newest
+schema — so an older backup restores into a newer reqtrace. It refuses a
+database that already holds data, and a file that is not a reqtrace backup.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Engine, Float, Integer, MetaData, Table, insert, select, text
+from sqlalchemy import inspect as inspect_schema
+
+from reqtrace import __version__
+from reqtrace.db import current_revision, is_empty, upgrade, writer
+
+FORMAT = "reqtrace-backup"
+VERSION = 1
+BATCH = 5000
+SKIPPED = {"alembic_version"}  # the manifest carries the revision
+
+
+class BackupError(ValueError):
+    """The backup cannot be written or restored; the message says why."""
+
+
+def _tables(engine: Engine) -> list[Table]:
+    """The database's own tables (as its schema revision has them), parents before children."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    return [table for table in metadata.sorted_tables if table.name not in SKIPPED]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise BackupError("a binary column cannot be backed up in this format")
+    return value
+
+
+def write_backup(engine: Engine, destination: str | Path) -> dict[str, Any]:
+    """Write a backup of the whole database to `destination`; returns the manifest."""
+    revision = current_revision(engine)
+    if revision is None:
+        raise BackupError("the database has no reqtrace schema: there is nothing to back up")
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    counts: dict[str, int] = {}
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as connection, connection.begin(), \
+            zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for table in _tables(engine):
+            order = [column for column in table.primary_key.columns] or list(table.columns)
+            rows = connection.execute(select(table).order_by(*order)).mappings()
+            count = 0
+            with archive.open(f"tables/{table.name}.jsonl", "w") as raw, \
+                    io.TextIOWrapper(raw, encoding="utf-8") as out:
+                for row in rows:
+                    out.write(json.dumps({key: _plain(value) for key, value in row.items()},
+                                         ensure_ascii=False, separators=(",", ":")))
+                    out.write("\n")
+                    count += 1
+            counts[table.name] = count
+        manifest = {"format": FORMAT, "version": VERSION, "schema": revision, "reqtrace": __version__,
+                    "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "database": engine.dialect.name, "tables": counts}
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+    partial.replace(destination)  # a reader never sees half a backup under the real name
+    return manifest
+
+
+def read_manifest(source: str | Path) -> dict[str, Any]:
+    try:
+        with zipfile.ZipFile(source) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+    except FileNotFoundError:
+        raise BackupError(f"{source}: no such file") from None
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+        raise BackupError(f"{source} is not a reqtrace backup (made by `reqtrace backup -o FILE`)") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BackupError(f"{source} is not a reqtrace backup (made by `reqtrace backup -o FILE`)")
+    if manifest.get("version") != VERSION:
+        raise BackupError(f"{source} is a version {manifest.get('version')} backup; this reqtrace reads version "
+                          f"{VERSION}")
+    return manifest
+
+
+def _rows(archive: zipfile.ZipFile, name: str) -> Iterator[dict[str, Any]]:
+    with archive.open(f"tables/{name}.jsonl") as raw:
+        for number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    raise BackupError(f"tables/{name}.jsonl line {number} is damaged") from None
+
+
+def _converter(column) -> Any:
+    kind = column.type
+    if isinstance(kind, DateTime):
+        return lambda value: None if value is None else datetime.fromisoformat(value)
+    if isinstance(kind, Date):
+        return lambda value: None if value is None else date.fromisoformat(value)
+    if isinstance(kind, Boolean):
+        return lambda value: None if value is None else bool(value)
+    if isinstance(kind, (Integer, Float, JSON)):
+        return None
+    return None
+
+
+def restore_backup(engine: Engine, source: str | Path) -> dict[str, Any]:
+    """Load a backup into an empty database; returns {"tables": {name: rows}, "schema": revision}."""
+    manifest = read_manifest(source)
+    if not is_empty(engine):
+        raise BackupError("the database already holds data: restore only into an empty or new database")
+    if current_revision(engine) not in (None, manifest["schema"]):
+        # Empty but migrated further than the backup: start again from the backup's own schema.
+        if any(inspect_schema(engine).get_table_names()):
+            raise BackupError(f"the empty database is at schema {current_revision(engine)}, the backup at "
+                              f"{manifest['schema']}: restore into a new database (or drop its tables)")
+    upgrade(engine, manifest["schema"])
+    loaded: dict[str, int] = {}
+    with zipfile.ZipFile(source) as archive, writer(engine).begin() as connection:
+        names = set(archive.namelist())
+        for table in _tables(engine):
+            member = f"tables/{table.name}.jsonl"
+            if member not in names:
+                if manifest["tables"].get(table.name):
+                    raise BackupError(f"the backup lists {table.name} but does not hold it")
+                continue
+            converters = {column.name: _converter(column) for column in table.columns}
+            known = set(converters)
+            batch: list[dict[str, Any]] = []
+            count = 0
+            for row in _rows(archive, table.name):
+                unknown = set(row) - known
+                if unknown:
+                    raise BackupError(f"{member}: columns {', '.join(sorted(unknown))} are not in table "
+                                      f"{table.name} at schema {manifest['schema']}")
+                batch.append({key: (converters[key](value) if converters[key] else value)
+                              for key, value in row.items()})
+                if len(batch) >= BATCH:
+                    connection.execute(insert(table), batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
+                connection.execute(insert(table), batch)
+                count += len(batch)
+            if count != manifest["tables"].get(table.name, count):
+                raise BackupError(f"{member} holds {count} rows, the manifest says {manifest['tables'][table.name]}")
+            loaded[table.name] = count
+        if engine.dialect.name == "postgresql":
+            _reset_sequences(connection, _tables(engine))
+    upgrade(engine)  # an older backup comes forward to this release's schema
+    return {"schema": manifest["schema"], "now": current_revision(engine), "tables": loaded,
+            "created_at": manifest.get("created_at")}
+
+
+def _reset_sequences(connection, tables: list[Table]) -> None:
+    """Rows came in with their ids; the next id a form creates must come after them."""
+    for table in tables:
+        for column in table.primary_key.columns:
+            if isinstance(column.type, Integer) and column.autoincrement in (True, "auto"):
+                sequence = connection.execute(text("SELECT pg_get_serial_sequence(:table, :column)"),
+                                              {"table": table.name, "column": column.name}).scalar()
+                if sequence:
+                    connection.execute(text(f'SELECT setval(:sequence, COALESCE((SELECT MAX("{column.name}") '
+                                            f'FROM "{table.name}"), 0) + 1, false)'), {"sequence": sequence})

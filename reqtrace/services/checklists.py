@@ -1,0 +1,289 @@
+"""Live checklists: evaluators' ticks, applied once each; sealed until submitted; the lead's consensus.
+
+Every tick carries an id the client chose, so a retry after a dropped
+connection is stored once. Before an evaluator submits the session, a new
+tick on a step replaces their earlier one (the latest counts); after they
+submit, their scores are locked and only a correction — a new entry naming
+the one it corrects, with its reason — can change them. Nobody, the CRM lead
+included, sees anyone's scores until every attendee has submitted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from reqtrace import audit
+from reqtrace.model import (
+    ChecklistResult,
+    ConsensusScore,
+    DemoSession,
+    Project,
+    Scenario,
+    SessionAttendee,
+    Step,
+    Vendor,
+    utcnow,
+)
+from reqtrace.schemas import Problem
+from reqtrace.services.errors import Invalid, PermissionDenied
+from reqtrace.vocab import VERDICT, UnknownValue
+
+MAX_SCORE = 5
+MAX_NOTE = 4000
+DISAGREEMENT = 2  # a spread of this much or more is flagged for discussion
+MAX_BATCH = 500
+
+
+@dataclass
+class Tick:
+    client_id: str
+    step: str
+    verdict: str
+    score: float | None
+    note: str
+    recorded_at: datetime
+    corrects: int | None = None
+
+
+def attendee(session: Session, demo: DemoSession, username: str) -> SessionAttendee | None:
+    return session.exec(select(SessionAttendee).where(SessionAttendee.session_id == demo.id,
+                                                      SessionAttendee.username == username)).scalars().first()
+
+
+def attendees(session: Session, demo: DemoSession) -> list[SessionAttendee]:
+    return list(session.exec(select(SessionAttendee).where(SessionAttendee.session_id == demo.id)
+                             .order_by(SessionAttendee.username)).scalars())
+
+
+def all_submitted(session: Session, demo: DemoSession) -> bool:
+    people = attendees(session, demo)
+    return bool(people) and all(person.submitted_at is not None for person in people)
+
+
+def step_ids(session: Session, demo: DemoSession) -> dict[str, list[str]]:
+    """The session's script steps: step ID -> the requirements it proves."""
+    return {hid: list(requirements) for hid, requirements in session.exec(
+        select(Step.hid, Step.requirements).where(Step.script_id == demo.script_id)).all()}
+
+
+def parse_tick(raw: dict[str, Any], steps: dict[str, list[str]]) -> Tick:
+    """Check one tick as the client sent it; Invalid names the field at fault."""
+    problems: list[Problem] = []
+    client_id = str(raw.get("client_id") or "").strip()
+    if not 8 <= len(client_id) <= 64 or not all(c.isalnum() or c in "-_" for c in client_id):
+        problems.append(Problem("client_id", "every tick needs an id of 8 to 64 letters, digits, '-' or '_'"))
+    step = str(raw.get("step") or "")
+    if step not in steps:
+        problems.append(Problem("step", f"{step or 'an empty step'} is not a step of this session's script"))
+    verdict = ""
+    if raw.get("verdict"):
+        try:
+            verdict = VERDICT.parse(str(raw["verdict"]))
+        except UnknownValue as error:
+            problems.append(Problem("verdict", str(error)))
+    score = raw.get("score")
+    if score in ("", None):
+        score = None
+    else:
+        try:
+            score = float(score)
+        except (TypeError, ValueError):
+            score = math.nan
+        if not (0 <= score <= MAX_SCORE):
+            problems.append(Problem("score", f"a score is a number from 0 to {MAX_SCORE}, not {raw.get('score')!r}"))
+    note = str(raw.get("note") or "")
+    if len(note) > MAX_NOTE:
+        problems.append(Problem("note", f"a note has at most {MAX_NOTE} characters"))
+    recorded_at = _when(raw.get("recorded_at"), problems)
+    corrects = raw.get("corrects")
+    if corrects not in (None, ""):
+        try:
+            corrects = int(corrects)
+        except (TypeError, ValueError):
+            problems.append(Problem("corrects", "names the id of the entry it corrects"))
+    else:
+        corrects = None
+    if problems:
+        raise Invalid(problems)
+    return Tick(client_id, step, verdict, score, note.strip(), recorded_at, corrects)
+
+
+def record_ticks(session: Session, project: Project, demo: DemoSession, evaluator: str, raw_ticks: list[Any], *,
+                 source: str = "web") -> list[dict[str, Any]]:
+    """Store each tick once; returns per tick {"client_id", "status": stored|duplicate|refused, ...}."""
+    if not isinstance(raw_ticks, list) or len(raw_ticks) > MAX_BATCH:
+        raise Invalid([Problem("results", f"send a list of at most {MAX_BATCH} ticks")])
+    person = attendee(session, demo, evaluator)
+    if person is None:
+        raise PermissionDenied(f"{evaluator} does not attend this session, so cannot score it")
+    steps = step_ids(session, demo)
+    outcomes: list[dict[str, Any]] = []
+    parsed: list[Tick] = []
+    for raw in raw_ticks:
+        client_id = str(raw.get("client_id") or "") if isinstance(raw, dict) else ""
+        try:
+            parsed.append(parse_tick(raw if isinstance(raw, dict) else {}, steps))
+        except Invalid as error:
+            outcomes.append({"client_id": client_id, "status": "refused", "error": str(error)})
+    known = set(session.exec(select(ChecklistResult.client_id).where(
+        ChecklistResult.client_id.in_([tick.client_id for tick in parsed]))).scalars()) if parsed else set()
+    for tick in parsed:
+        if tick.client_id in known:
+            outcomes.append({"client_id": tick.client_id, "status": "duplicate"})
+            continue
+        refusal = _refusal(session, demo, person, evaluator, tick)
+        if refusal:
+            outcomes.append({"client_id": tick.client_id, "status": "refused", "error": refusal})
+            continue
+        entry = ChecklistResult(session_id=demo.id, step=tick.step, evaluator=evaluator, verdict=tick.verdict,
+                                score=tick.score, note=tick.note, recorded_at=tick.recorded_at, received_at=utcnow(),
+                                client_id=tick.client_id, corrects=tick.corrects, source=source)
+        try:
+            with session.begin_nested():  # a concurrent retry of the same id loses the race cleanly
+                session.add(entry)
+                session.flush()
+        except IntegrityError:
+            outcomes.append({"client_id": tick.client_id, "status": "duplicate"})
+            continue
+        known.add(tick.client_id)
+        if tick.corrects is not None:
+            audit.record(session, actor=evaluator, project_id=project.id, entity_type="checklist",
+                         entity_id=str(demo.id), action="correct",
+                         before={"entry": tick.corrects}, after={"entry": entry.id, "step": tick.step,
+                                                                 "score": tick.score, "verdict": tick.verdict,
+                                                                 "reason": tick.note})
+        outcomes.append({"client_id": tick.client_id, "status": "stored", "id": entry.id})
+    return outcomes
+
+
+def _refusal(session: Session, demo: DemoSession, person: SessionAttendee, evaluator: str, tick: Tick) -> str | None:
+    if person.submitted_at is None:
+        if tick.corrects is not None:
+            return "before you submit, simply score the step again: corrections are for submitted scores"
+        return None
+    if tick.corrects is None:
+        return "you submitted this session: your scores are locked; record a correction with its reason"
+    corrected = session.get(ChecklistResult, tick.corrects)
+    if corrected is None or corrected.session_id != demo.id or corrected.evaluator != evaluator \
+            or corrected.step != tick.step:
+        return "a correction must name one of your own entries on the same step"
+    current = latest_entries(session, demo, evaluator).get((evaluator, tick.step))
+    if current is None or current.id != corrected.id:
+        return (f"entry {corrected.id} is no longer your score on {tick.step} (entry "
+                f"{current.id if current else '?'} is): a correction names the score that counts now")
+    if not tick.note:
+        return "a correction needs its reason in the note"
+    return None
+
+
+def submit(session: Session, project: Project, demo: DemoSession, evaluator: str) -> SessionAttendee:
+    person = attendee(session, demo, evaluator)
+    if person is None:
+        raise PermissionDenied(f"{evaluator} does not attend this session")
+    if person.submitted_at is None:
+        person.submitted_at = utcnow()
+        session.add(person)
+        session.flush()
+        audit.record(session, actor=evaluator, project_id=project.id, entity_type="session", entity_id=str(demo.id),
+                     action="submit", after={"evaluator": evaluator})
+    return person
+
+
+def latest_entries(session: Session, demo: DemoSession, evaluator: str | None = None) -> dict[tuple[str, str], Any]:
+    """(evaluator, step) -> their latest entry in this session."""
+    statement = select(ChecklistResult).where(ChecklistResult.session_id == demo.id)
+    if evaluator is not None:
+        statement = statement.where(ChecklistResult.evaluator == evaluator)
+    latest: dict[tuple[str, str], Any] = {}
+    entries = session.exec(statement.order_by(ChecklistResult.recorded_at, ChecklistResult.id)).scalars().all()
+    replaced = {entry.corrects for entry in entries if entry.corrects is not None}  # a correction always wins
+    for entry in entries:
+        if entry.id not in replaced:
+            latest[(entry.evaluator, entry.step)] = entry
+    return latest
+
+
+def consensus_view(session: Session, project: Project, demo: DemoSession) -> dict[str, Any]:
+    """Per step and requirement, every evaluator's score and the spread; refused while sealed."""
+    if not all_submitted(session, demo):
+        raise PermissionDenied("the scores stay sealed until every attendee has submitted")
+    people = [person.username for person in attendees(session, demo)]
+    latest = latest_entries(session, demo)
+    order = {key: index for index, key in enumerate(session.exec(
+        select(Scenario.key).where(Scenario.script_id == demo.script_id).order_by(Scenario.seq)).scalars())}
+    steps = sorted(session.exec(select(Step).where(Step.script_id == demo.script_id)).scalars(),
+                   key=lambda step: (order.get(step.scenario_key, len(order)), step.seq))  # script order
+    vendor = session.get(Vendor, demo.vendor_id)
+    agreed = {(row.requirement): row for row in session.exec(
+        select(ConsensusScore).where(ConsensusScore.vendor_id == demo.vendor_id)
+        .order_by(ConsensusScore.recorded_at, ConsensusScore.id)).scalars()}
+    rows = []
+    for step in steps:
+        scores = {name: _value(latest.get((name, step.hid))) for name in people}
+        counted = [value for value in scores.values() if value is not None]
+        spread = max(counted) - min(counted) if len(counted) > 1 else 0.0
+        rows.append({"step": step.hid, "requirements": list(step.requirements), "scores": scores,
+                     "notes": {name: latest[(name, step.hid)].note for name in people
+                               if (name, step.hid) in latest and latest[(name, step.hid)].note},
+                     "spread": spread, "disagree": spread >= DISAGREEMENT,
+                     "consensus": {hid: {"score": agreed[hid].score, "reason": agreed[hid].reason,
+                                         "by": agreed[hid].recorded_by} for hid in step.requirements if hid in agreed}})
+    return {"vendor": vendor.slug, "evaluators": people, "rows": rows,
+            "disagreements": sum(1 for row in rows if row["disagree"])}
+
+
+def record_consensus(session: Session, project: Project, demo: DemoSession, *, requirement: str, step: str,
+                     score: Any, reason: str, actor: str) -> ConsensusScore:
+    if not all_submitted(session, demo):
+        raise PermissionDenied("a consensus is recorded once every attendee has submitted")
+    steps = step_ids(session, demo)
+    problems = []
+    if step not in steps or requirement not in steps.get(step, []):
+        problems.append(Problem("requirement", f"{requirement} is not proved by step {step} of this session"))
+    try:
+        value = float(score)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0 <= value <= MAX_SCORE:
+        problems.append(Problem("score", f"a consensus score is a number from 0 to {MAX_SCORE}"))
+    if not (reason or "").strip():
+        problems.append(Problem("reason", "say why the evaluators agreed on this score"))
+    if problems:
+        raise Invalid(problems)
+    row = ConsensusScore(project_id=project.id, vendor_id=demo.vendor_id, requirement=requirement, step=step,
+                         score=value, reason=reason.strip(), recorded_by=actor, recorded_at=utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, project_id=project.id, entity_type="consensus", entity_id=requirement,
+                 action="record", after={"vendor": session.get(Vendor, demo.vendor_id).slug, "step": step,
+                                         "score": value, "reason": row.reason})
+    return row
+
+
+def _value(entry) -> float | None:
+    if entry is None:
+        return None
+    if entry.score is not None:
+        return float(entry.score)
+    return 0.0 if entry.verdict == "not shown" else None
+
+
+def _when(value: Any, problems: list[Problem]) -> datetime:
+    if value in (None, ""):
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        problems.append(Problem("recorded_at", f"{value!r} is not a time (ISO 8601)"))
+        return utcnow()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+

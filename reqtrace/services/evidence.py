@@ -1,0 +1,104 @@
+"""Everything behind one vendor's score on one requirement: the demo entries, the consensus, the answer, the
+probes and the photos — what the drill-down shows, so a number can be traced to who saw what.
+
+Entries from evaluators who have not yet submitted their session stay sealed: they count in the score (the
+model counts every latest entry), but nobody but their author sees their value before submission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from reqtrace.model import (
+    Attachment,
+    ChecklistResult,
+    ConsensusScore,
+    DemoSession,
+    PocScript,
+    ProbeResult,
+    Project,
+    Requirement,
+    SessionAttendee,
+    Step,
+    Vendor,
+    VendorResponse,
+)
+
+
+def sealed_evaluators(session: Session, project: Project, *, viewer: str = "") -> set[tuple[str, str]]:
+    """(vendor slug, evaluator) pairs whose scores are still sealed: they attend a session of that vendor they
+    have not submitted. Their entries count in the totals, but no page may show their own numbers — not even a
+    mean or a spread — except to themselves."""
+    rows = session.exec(select(Vendor.slug, SessionAttendee.username)
+                        .join(DemoSession, DemoSession.id == SessionAttendee.session_id)
+                        .join(Vendor, Vendor.id == DemoSession.vendor_id)
+                        .where(DemoSession.project_id == project.id, SessionAttendee.submitted_at.is_(None))).all()
+    return {(slug, username) for slug, username in rows if username != viewer}
+
+
+def corrected_ids(entries) -> set[int]:
+    """Ids of entries a later correction replaces: whatever the clocks say, a correction wins."""
+    return {entry.corrects for entry in entries if entry.corrects is not None}
+
+
+def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid: str, *, viewer: str
+                         ) -> dict[str, Any]:
+    demos = {demo.id: demo for demo in session.exec(select(DemoSession).where(
+        DemoSession.vendor_id == vendor.id, DemoSession.project_id == project.id)).scalars()}
+    citing: dict[tuple[int, str], list[str]] = {}  # (script id, step) -> requirements, for steps citing hid
+    scripts = {demo.script_id for demo in demos.values()}
+    if scripts:
+        for script_id, step, requirements in session.exec(select(Step.script_id, Step.hid, Step.requirements)
+                                                          .where(Step.script_id.in_(scripts))).all():
+            if hid in (requirements or ()):
+                citing[(script_id, step)] = list(requirements)
+    submitted = {(row.session_id, row.username): row.submitted_at is not None for row in session.exec(
+        select(SessionAttendee).where(SessionAttendee.session_id.in_(list(demos) or [0]))).scalars()}
+    versions = dict(session.exec(select(PocScript.id, PocScript.version).where(
+        PocScript.project_id == project.id)).all())
+    latest: dict[tuple[str, str], ChecklistResult] = {}
+    rows = session.exec(select(ChecklistResult).where(ChecklistResult.session_id.in_(list(demos) or [0]))
+                        .order_by(ChecklistResult.recorded_at, ChecklistResult.id)).scalars().all()
+    replaced = corrected_ids(rows)
+    for row in rows:
+        if row.id not in replaced and (demos[row.session_id].script_id, row.step) in citing:
+            latest[(row.evaluator, row.step)] = row  # each evaluator's latest entry per step counts
+    entries = []
+    for (evaluator, step), row in sorted(latest.items()):
+        sealed = not submitted.get((row.session_id, evaluator), False) and evaluator != viewer
+        demo = demos[row.session_id]
+        entries.append({"evaluator": evaluator, "step": step, "session": demo.id, "session_title": demo.title,
+                        "script_version": versions.get(demo.script_id), "sealed": sealed,
+                        "score": None if sealed else row.score, "verdict": "" if sealed else row.verdict,
+                        "note": "" if sealed else row.note, "recorded_at": row.recorded_at, "source": row.source,
+                        "corrects": row.corrects})
+    photos = [{"id": photo.id, "step": photo.step, "evaluator": photo.evaluator, "filename": photo.filename}
+              for photo in session.exec(select(Attachment).where(Attachment.session_id.in_(list(demos) or [0])))
+              .scalars()
+              if (demos[photo.session_id].script_id, photo.step) in citing
+              and (photo.evaluator == viewer or submitted.get((photo.session_id, photo.evaluator), False))]
+    consensus = [{"score": row.score, "reason": row.reason, "step": row.step, "by": row.recorded_by,
+                  "at": row.recorded_at} for row in session.exec(
+        select(ConsensusScore).where(ConsensusScore.vendor_id == vendor.id, ConsensusScore.requirement == hid)
+        .order_by(ConsensusScore.recorded_at, ConsensusScore.id)).scalars()]
+    requirement = session.exec(select(Requirement).where(Requirement.project_id == project.id,
+                                                         Requirement.hid == hid)).scalars().first()
+    answer = None
+    if requirement is not None:
+        response = session.exec(select(VendorResponse).where(VendorResponse.vendor_id == vendor.id,
+                                                             VendorResponse.requirement_id == requirement.id)
+                                ).scalars().first()
+        if response is not None:
+            answer = {"answer": response.answer, "comment": response.comment,
+                      "demonstration": response.demonstration}
+    probes = [{"id": row.id, "probe": row.probe, "passed": row.passed, "url": row.url, "run_at": row.run_at,
+               "reason": (row.details or {}).get("reason", ""), "evidence": list(row.evidence or [])}
+              for row in session.exec(select(ProbeResult).where(ProbeResult.vendor_id == vendor.id)
+                                      .order_by(ProbeResult.run_at.desc(), ProbeResult.id.desc())).scalars()
+              if hid in (row.requirements or ())]
+    return {"entries": entries, "sealed": sum(1 for entry in entries if entry["sealed"]), "photos": photos,
+            "consensus": consensus, "answer": answer, "probes": probes,
+            "steps": sorted({step for (_, step) in citing})}

@@ -1,0 +1,223 @@
+"""The live checklist in a real browser: sealed scoring by two evaluators, and a network outage with a reload.
+
+Both run against `reqtrace serve` on a copy of the demo database, whose Atlas session is under way with the
+evaluator and the CRM lead attending.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from reqtrace.db import make_engine
+from reqtrace.model import ChecklistResult, DemoSession, Vendor
+from tests.conftest import DEMO_PASSWORD, start_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(demo_url, tmp_path):
+    server = start_server(demo_url, tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def atlas(demo_url) -> int:
+    engine = make_engine(demo_url)
+    with engine.connect() as connection:
+        session_id = connection.execute(select(DemoSession.id).join(Vendor, Vendor.id == DemoSession.vendor_id)
+                                        .where(Vendor.slug == "atlas")).scalar_one()
+    engine.dispose()
+    return session_id
+
+
+def stored(database_url: str, session_id: int, evaluator: str) -> list[tuple[str, float | None, str]]:
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(select(ChecklistResult.client_id, ChecklistResult.score, ChecklistResult.step)
+                                  .where(ChecklistResult.session_id == session_id,
+                                         ChecklistResult.evaluator == evaluator)
+                                  .order_by(ChecklistResult.id)).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def log_in(page: Page, url: str, username: str) -> None:
+    page.goto(url + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def open_checklist(page: Page, url: str, session_id: int) -> None:
+    page.goto(f"{url}/p/crm/sessions/{session_id}/checklist")
+    expect(page.locator("[data-sync-state]")).to_be_visible()
+
+
+def score(page: Page, index: int, value: int | None = None) -> str:
+    """Tap a score on the step at `index` (a different one from what it shows, so it is a new tick)."""
+    step = page.locator(".cl-step").nth(index)
+    if value is None:
+        label = step.locator("fieldset.scores label").filter(has=page.locator("input:not(:checked)")).first
+    else:
+        label = step.locator("fieldset.scores label").filter(has=page.locator(f'input[value="{value}"]'))
+    label.click()
+    return step.get_attribute("data-step")
+
+
+def waiting(page: Page) -> int:
+    return int(page.locator("[data-sync-state]").get_attribute("data-waiting") or 0)
+
+
+def test_offline_ticks_survive_a_reload_and_reach_the_server_exactly_once(browser, server, demo_url, atlas,
+                                                                          artifacts):
+    context = browser.new_context(viewport={"width": 1024, "height": 1366})  # a tablet held upright
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    before = len(stored(demo_url, atlas, "evaluator"))
+    open_checklist(page, server.url, atlas)
+    expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
+
+    for index in range(50):
+        score(page, index)
+    expect(page.locator("[data-sync-state]")).to_have_text("All saved on the server", timeout=20_000)
+    assert len(stored(demo_url, atlas, "evaluator")) == before + 50
+
+    context.set_offline(True)
+    for index in range(50, 100):
+        score(page, index)
+    expect(page.locator("[data-sync-state]")).to_contain_text("Offline: 50 waiting on this device")
+    assert len(stored(demo_url, atlas, "evaluator")) == before + 50
+
+    page.reload()  # no network: the service worker serves the page, the ticks come back from IndexedDB
+    expect(page.locator("[data-sync-state]")).to_contain_text("Offline: 50 waiting on this device")
+    assert page.locator(".cl-step.pending").count() == 50
+    for index in range(100, 120):
+        score(page, index)
+    expect(page.locator("[data-sync-state]")).to_contain_text("Offline: 70 waiting on this device")
+    page.screenshot(path=artifacts / "checklist-offline.png")
+
+    context.set_offline(False)
+    expect(page.locator("[data-sync-state]")).to_have_text("All saved on the server", timeout=30_000)
+    rows = stored(demo_url, atlas, "evaluator")
+    assert len(rows) == before + 120
+    assert len({client_id for client_id, _, _ in rows}) == len(rows)  # none duplicated
+    assert page.locator(".cl-step.pending").count() == 0
+    # Every one of the 120 steps shows the score the server holds for it.
+    latest = {step: value for _, value, step in rows}
+    for index in (0, 49, 50, 99, 100, 119):
+        step = page.locator(".cl-step").nth(index)
+        checked = step.locator('fieldset.scores input:checked').get_attribute("value")
+        assert float(checked) == latest[step.get_attribute("data-step")]
+    page.screenshot(path=artifacts / "checklist-synced.png")
+    context.close()
+
+
+def test_a_reload_offline_shows_ticks_already_saved_since_the_page_was_fetched(browser, server, demo_url, atlas):
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
+    step = score(page, 3, 0)
+    expect(page.locator("[data-sync-state]")).to_have_text("All saved on the server", timeout=20_000)
+    context.set_offline(True)
+    page.reload()
+    item = page.locator(f"#{step}")
+    expect(item.locator('fieldset.scores input[value="0"]')).to_be_checked()
+    expect(item.locator("[data-step-state]")).to_contain_text("saved")
+    context.close()
+
+
+def test_a_token_that_expired_while_offline_does_not_lose_the_queue(browser, server, demo_url, atlas):
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    before = len(stored(demo_url, atlas, "evaluator"))
+    context.set_offline(True)
+    score(page, 7)
+    score(page, 8)
+    # The first sync carries a token the server no longer accepts (as after a night offline): the page must
+    # fetch a fresh one and send again, keeping the queue meanwhile.
+    page.route("**/results", lambda route: route.continue_(headers={**route.request.headers,
+                                                                    "x-csrftoken": "expired"}), times=1)
+    context.set_offline(False)
+    expect(page.locator("[data-sync-state]")).to_have_text("All saved on the server", timeout=30_000)
+    assert len(stored(demo_url, atlas, "evaluator")) == before + 2
+
+
+def test_two_evaluators_score_sealed_and_the_lead_sees_the_consensus(browser, server, demo_url, atlas, artifacts):
+    evaluator = browser.new_context()
+    lead = browser.new_context()
+    mine, theirs = evaluator.new_page(), lead.new_page()
+    for page in (mine, theirs):
+        page.on("dialog", lambda dialog: dialog.accept())
+    log_in(mine, server.url, "evaluator")
+    log_in(theirs, server.url, "lead")
+    open_checklist(mine, server.url, atlas)
+    open_checklist(theirs, server.url, atlas)
+    step = score(mine, 0, 5)
+    assert score(theirs, 0, 1) == step
+    for page in (mine, theirs):
+        expect(page.locator("[data-sync-state]")).to_have_text("All saved on the server", timeout=20_000)
+
+    # Neither sees the other's score, even after a reload: each page shows only its own.
+    for page, own in ((mine, "5"), (theirs, "1")):
+        page.reload()
+        expect(page.locator(f'#{step} fieldset.scores input[value="{own}"]')).to_be_checked()
+        data = json.loads(page.evaluate(f"fetch('/p/crm/sessions/{atlas}/checklist.json').then(r => r.text())"))
+        scored = [s for scenario in data["scenarios"] for s in scenario["steps"] if s["hid"] == step][0]
+        assert scored["result"]["score"] == float(own)
+    response = theirs.goto(f"{server.url}/p/crm/sessions/{atlas}/consensus")
+    assert response.status == 403
+
+    open_checklist(theirs, server.url, atlas)
+    for page in (mine, theirs):
+        page.get_by_role("button", name="Submit my scores").click()
+        expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
+
+    theirs.goto(f"{server.url}/p/crm/sessions/{atlas}/consensus")
+    row = theirs.locator(f"tr#{step}")
+    expect(row).to_have_class("disagree")
+    expect(row).to_contain_text("discuss")
+    expect(row.locator("td").nth(2)).to_contain_text("5")  # evaluator
+    expect(row.locator("td").nth(3)).to_contain_text("1")  # lead
+    requirement = row.locator('input[name="requirement"]').first.get_attribute("value")
+    form = row.locator("form.consensus-form").first
+    form.get_by_label(f"{requirement} score").fill("3")
+    form.get_by_label("Reason").fill("Shown, but only with the vendor's own data.")
+    form.get_by_role("button", name="Record").click()
+    expect(theirs.locator(f"tr#{step}")).to_contain_text("3 — Shown, but only with the vendor's own data.")
+    theirs.screenshot(path=artifacts / "consensus.png", full_page=False)
+
+    # After submitting, the evaluator's scores are locked: a change needs a reason and is a correction.
+    open_checklist(mine, server.url, atlas)
+    step_box = mine.locator(f"#{step}")
+    step_box.locator("fieldset.scores label").filter(has=mine.locator('input[value="4"]')).click()
+    expect(step_box.locator("[data-step-state]")).to_contain_text("a correction needs its reason", timeout=20_000)
+    step_box.locator("textarea").fill("On reflection the mobile sync was shown in full.")
+    step_box.get_by_role("button", name="Record a correction").click()
+    expect(step_box.locator("[data-step-state]")).to_contain_text("saved", timeout=20_000)
+    assert [value for _, value, hid in stored(demo_url, atlas, "evaluator") if hid == step][-1] == 4
+    evaluator.close()
+    lead.close()
+
+
+def test_a_visitor_who_does_not_attend_cannot_open_the_checklist(page, server, demo_url, atlas):
+    log_in(page, server.url, "owner")
+    response = page.goto(f"{server.url}/p/crm/sessions/{atlas}/checklist")
+    assert response.status == 403
+    request = urllib.request.Request(f"{server.url}/p/crm/sessions/{atlas}/results", method="POST",
+                                     data=b'{"results": []}', headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code in (400, 401)  # no session, no CSRF token: nothing gets in

@@ -1,0 +1,103 @@
+"""The lead weighs the strategies pairwise in the web app; inconsistent sets are refused, nothing half-saved."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import pytest
+from sqlalchemy import select
+
+from reqtrace.model import AuditEvent, Project
+
+
+def strategies(lead) -> list[str]:
+    return [s["id"] for s in lead.json("/p/crm/weights.json")["strategies"]]
+
+
+def form(ids: list[str], overrides: dict[tuple[str, str], str] | None = None, **extra) -> dict:
+    data = {f"pair.{a}.{b}": (overrides or {}).get((a, b), "1") for a, b in combinations(ids, 2)}
+    data.update(extra)
+    return data
+
+
+def stored(db) -> dict:
+    session = db()
+    session.expire_all()
+    return session.exec(select(Project).where(Project.key == "crm")).scalars().one().settings or {}
+
+
+def audit_actions(db) -> list[str]:
+    session = db()
+    return list(session.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "project")).scalars())
+
+
+@pytest.mark.parametrize("role", ["owner", "procurement", "evaluator"])
+def test_only_the_lead_weighs_strategies(auth, role):
+    visitor = auth(role)
+    assert visitor.get("/p/crm/weights").status_code == 403
+    assert visitor.get("/p/crm/weights.json").status_code == 403
+    assert visitor.post("/p/crm/weights", {"pair.STR-1.STR-2": "9"}).status_code == 403
+
+
+def test_checking_consistency_shows_weights_and_saves_nothing(auth, db):
+    lead = auth("lead")
+    ids = strategies(lead)
+    response = lead.post("/p/crm/weights", form(ids, {(ids[0], ids[1]): "3"}, check="1"))
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Consistency ratio" in text and "acceptable" in text
+    assert "strategy_weights" not in stored(db)
+
+
+def test_an_inconsistent_set_is_refused_naming_the_pair_and_keeping_the_input(auth, db):
+    lead = auth("lead")
+    ids = strategies(lead)
+    a, b, c, d = ids[:4]
+    # a 9× b and b 9× c, yet c 9× a; c 9× d, yet d 9× b: no set of weights fits that (CR about 0.33).
+    response = lead.post("/p/crm/weights", form(ids, {(a, b): "9", (b, c): "9", (a, c): "1/9", (c, d): "9",
+                                                      (b, d): "1/9"}))
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "too inconsistent" in text and "nothing was stored" in text
+    assert f"the most inconsistent judgement is {b} vs {c} judged 9" in text
+    page = lead.page("/p/crm/weights")  # nothing stored: the form shows all 1 again
+    assert "strategy_weights" not in stored(db)
+    assert page is not None
+    kept = response.get_data(as_text=True)
+    assert f'<select id="pair.{b}.{c}" name="pair.{b}.{c}">' in kept and "<option selected>9</option>" in kept
+
+
+def test_a_consistent_set_is_applied_audited_and_used_by_the_ranking(auth, db):
+    lead = auth("lead")
+    ids = strategies(lead)
+    before = lead.json("/p/crm/ranking.json")["strategies"]
+    response = lead.post("/p/crm/weights", form(ids, {(ids[0], other): "3" for other in ids[1:]}))
+    assert response.status_code == 302
+    weights = stored(db)["strategy_weights"]
+    assert set(weights) == set(ids) and abs(sum(weights.values()) - 1) < 1e-9
+    assert weights[ids[0]] > weights[ids[1]]
+    assert "strategy_weights" in audit_actions(db)
+    after = lead.json("/p/crm/ranking.json")["strategies"]
+    assert [s["relative"] for s in after] != [s["relative"] for s in before]
+    assert lead.post("/p/crm/weights/clear").status_code == 302
+    assert "strategy_weights" not in stored(db) and "strategy_weights_clear" in audit_actions(db)
+
+
+def test_a_judgement_off_the_scale_is_refused(auth, db):
+    lead = auth("lead")
+    ids = strategies(lead)
+    response = lead.post("/p/crm/weights", form(ids, {(ids[0], ids[1]): "12"}))
+    assert response.status_code == 422
+    assert ids[0] in response.get_data(as_text=True)
+    assert "strategy_weights" not in stored(db)
+
+
+def test_scoring_settings_are_saved_audited_and_refused_out_of_range(auth, db):
+    lead = auth("lead")
+    refused = lead.post("/p/crm/settings/scoring", {"claim_factor": "1.5"})
+    assert refused.status_code == 422 and "claim_factor" in refused.get_data(as_text=True)
+    assert "scoring" not in stored(db)
+    assert lead.post("/p/crm/settings/scoring", {"claim_factor": "0.3"}).status_code == 302
+    assert stored(db)["scoring"] == {"claim_factor": 0.3}
+    assert "scoring_settings" in audit_actions(db)
+    assert lead.json("/p/crm/ranking.json")["settings"]["claim_factor"] == 0.3

@@ -1,0 +1,334 @@
+// The live checklist: every tick is stored on this device first (IndexedDB), then sent to the server,
+// which applies each client id once. Works through network drops, reloads while offline and expired
+// CSRF tokens: nothing leaves the queue until the server has acknowledged it.
+(function () {
+  "use strict";
+  var root = document.getElementById("checklist");
+  if (!root) { return; }
+  var syncUrl = root.getAttribute("data-sync-url");
+  var jsonUrl = root.getAttribute("data-json-url");
+  var cacheName = root.getAttribute("data-cache");
+  var sessionId = root.getAttribute("data-session");
+  var evaluator = root.getAttribute("data-evaluator");
+  var submitted = root.getAttribute("data-submitted") === "yes";
+  var total = parseInt(root.getAttribute("data-total"), 10);
+  var stateBox = root.querySelector("[data-sync-state]");
+  var token = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var storeName = "queue";
+  var dbPromise = null;
+  var flushing = false;
+  var lastError = "";
+
+  // --- storage ---------------------------------------------------------------------------------
+  function db() {
+    if (!dbPromise) {
+      dbPromise = new Promise(function (resolve, reject) {
+        var request = indexedDB.open("reqtrace-checklist", 1);
+        request.onupgradeneeded = function () {
+          var store = request.result.createObjectStore(storeName, { keyPath: "client_id" });
+          store.createIndex("session", "session");
+        };
+        request.onsuccess = function () { resolve(request.result); };
+        request.onerror = function () { reject(request.error); };
+      });
+    }
+    return dbPromise;
+  }
+  function transaction(mode, work) {
+    return db().then(function (database) {
+      return new Promise(function (resolve, reject) {
+        var tx = database.transaction(storeName, mode);
+        var result = work(tx.objectStore(storeName));
+        tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
+        tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error); };
+      });
+    });
+  }
+  // Every tick stays on the device: "waiting" until the server has it, then "saved" (or "refused"), so a
+  // reload with no network still shows what was saved since the page was last fetched.
+  function ticks() {
+    return transaction("readonly", function (store) { return store.index("session").getAll(sessionKey()); })
+      .then(function (items) {
+        return (items || []).sort(function (a, b) { return a.seq - b.seq; });
+      });
+  }
+  function queued() {
+    return ticks().then(function (items) { return items.filter(function (t) { return t.state === "waiting"; }); });
+  }
+  function sessionKey() { return location.pathname.split("/sessions/")[0] + "|" + sessionId + "|" + evaluator; }
+  function enqueue(tick) { return transaction("readwrite", function (store) { store.put(tick); }); }
+  function settle(outcomes) {
+    return ticks().then(function (items) {
+      return transaction("readwrite", function (store) {
+        outcomes.forEach(function (outcome) {
+          outcome.tick.state = outcome.state;
+          outcome.tick.error = outcome.error || "";
+          store.put(outcome.tick);
+        });
+        // Keep only the newest settled tick per step: the older ones say nothing the newer does not.
+        var newest = {};
+        items.concat(outcomes.map(function (o) { return o.tick; })).forEach(function (t) {
+          if (t.state !== "waiting" && (!newest[t.step] || newest[t.step].seq < t.seq)) { newest[t.step] = t; }
+        });
+        items.forEach(function (t) {
+          if (t.state !== "waiting" && newest[t.step] && newest[t.step].seq > t.seq) { store.delete(t.client_id); }
+        });
+      });
+    });
+  }
+
+  // --- the page --------------------------------------------------------------------------------
+  function stepOf(id) { return document.getElementById(id); }
+  function setStepState(id, text, kind) {
+    var step = stepOf(id);
+    if (!step) { return; }
+    var box = step.querySelector("[data-step-state]");
+    if (box) { box.textContent = text; }
+    step.classList.toggle("pending", kind === "pending");
+    step.classList.toggle("refused", kind === "refused");
+    step.classList.toggle("scored", kind === "saved" || kind === "pending" || step.classList.contains("scored"));
+  }
+  function showTick(tick) {
+    var step = stepOf(tick.step);
+    if (!step) { return; }
+    step.querySelectorAll('input[name="verdict"]').forEach(function (i) { i.checked = i.value === tick.verdict; });
+    step.querySelectorAll('input[name="score"]').forEach(function (i) {
+      i.checked = tick.score !== null && String(tick.score) === i.value;
+    });
+    var note = step.querySelector('textarea[name="note"]');
+    if (note && document.activeElement !== note) { note.value = tick.note || ""; }
+  }
+  function showState(tick, state, error) {
+    if (state === "waiting") { setStepState(tick.step, "waiting to be sent", "pending"); }
+    else if (state === "refused") { setStepState(tick.step, "not saved: " + error, "refused"); }
+    else { setStepState(tick.step, "saved " + new Date(tick.recorded_at).toLocaleTimeString(), "saved"); }
+  }
+  function countDone() {
+    var done = root.querySelectorAll(".cl-step.scored").length;
+    var box = root.querySelector("[data-done]");
+    if (box) { box.textContent = done; }
+  }
+  function report(waiting) {
+    if (!stateBox) { return; }
+    var text;
+    if (waiting === 0) {
+      text = submitted ? "Submitted: every score is saved on the server and locked" : "All saved on the server";
+    } else if (!navigator.onLine) {
+      text = "Offline: " + waiting + " waiting on this device, sent when the network returns";
+    } else {
+      text = waiting + " waiting to be sent" + (lastError ? " (" + lastError + ")" : "");
+    }
+    stateBox.textContent = text;
+    stateBox.setAttribute("data-waiting", String(waiting));
+    root.classList.toggle("has-waiting", waiting > 0);
+    var submit = root.querySelector("[data-submit-form] button");
+    if (submit) { submit.disabled = waiting > 0; submit.title = waiting > 0 ? "Wait until every tick is saved" : ""; }
+  }
+
+  // --- recording a tick ------------------------------------------------------------------------
+  var sequence = Date.now();
+  function record(step) {
+    var form = step.querySelector("form.tick");
+    var verdict = form.querySelector('input[name="verdict"]:checked');
+    var score = form.querySelector('input[name="score"]:checked');
+    var corrects = form.querySelector('input[name="corrects"]');
+    var tick = {
+      state: "waiting",
+      client_id: (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + "-" + Math.random().toString(36).slice(2, 12),
+      session: sessionKey(),
+      seq: sequence++,
+      step: step.getAttribute("data-step"),
+      verdict: verdict ? verdict.value : "",
+      score: score ? parseInt(score.value, 10) : null,
+      note: form.querySelector('textarea[name="note"]').value,
+      recorded_at: new Date().toISOString(),
+      corrects: corrects ? corrects.value : null
+    };
+    if (!tick.verdict && tick.score === null && !tick.note) { return Promise.resolve(); }
+    setStepState(tick.step, "waiting to be sent", "pending");
+    countDone();
+    return enqueue(tick).then(refreshStatus).then(flush);
+  }
+
+  // --- sending ---------------------------------------------------------------------------------
+  function refreshToken() {
+    return fetch(jsonUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 401) { throw new Error("login"); }
+        return response.json();
+      })
+      .then(function (data) { token = data.sync_token || token; });
+  }
+  function post(items) {
+    var body = JSON.stringify({ results: items.map(function (t) {
+      return { client_id: t.client_id, step: t.step, verdict: t.verdict, score: t.score, note: t.note,
+               recorded_at: t.recorded_at, corrects: t.corrects };
+    }) });
+    return fetch(syncUrl, { method: "POST", credentials: "same-origin", body: body,
+                            headers: { "Content-Type": "application/json", "X-CSRFToken": token,
+                                       Accept: "application/json" } });
+  }
+  function flush() {
+    if (flushing) { return Promise.resolve(); }
+    flushing = true;
+    return queued().then(function (items) {
+      if (!items.length) { return null; }
+      var batch = items.slice(0, 100);
+      return post(batch).then(function (response) {
+        if (response.status === 400 || response.status === 419) {
+          // Most likely the form token expired (a long demo, a night offline): get a new one, try again.
+          return refreshToken().then(function () { return post(batch); });
+        }
+        return response;
+      }).then(function (response) {
+        if (response.status === 401) { lastError = "your login expired: log in again in another tab"; return null; }
+        if (!response.ok) { lastError = "the server answered " + response.status; return null; }
+        return response.json().then(function (data) {
+          lastError = "";
+          var done = [];
+          (data.results || []).forEach(function (outcome) {
+            var tick = batch.filter(function (t) { return t.client_id === outcome.client_id; })[0];
+            if (!tick) { return; }
+            var refused = outcome.status === "refused";
+            done.push({ tick: tick, state: refused ? "refused" : "saved", error: outcome.error });
+            showState(tick, refused ? "refused" : "saved", outcome.error);
+          });
+          return settle(done).then(function () { return done.length; });
+        });
+      }).catch(function (error) {
+        lastError = error && error.message === "login" ? "your login expired: log in again in another tab" : "";
+        return null;  // offline or unreachable: everything stays queued
+      });
+    }).then(function (sent) {
+      flushing = false;
+      return refreshStatus().then(function (waiting) {
+        if (sent) { refreshCopy(); }
+        if (sent && waiting) { return flush(); }  // more than one batch
+        return null;
+      });
+    }, function () { flushing = false; });
+  }
+  function refreshStatus() {
+    return queued().then(function (items) {
+      report(items.length);
+      return items.length;
+    }).catch(function () { report(0); return 0; });
+  }
+
+  // --- keeping the page for offline use -----------------------------------------------------------
+  function keepForOffline() {
+    if (!("serviceWorker" in navigator) || !window.caches) { return; }
+    var registered = navigator.serviceWorker.register("/sw.js").then(function () {
+      return navigator.serviceWorker.ready;
+    });
+    // The page itself was loaded before the worker controlled it: store it (and its data) now.
+    var stored = caches.open(cacheName).then(function (cache) {
+      var assets = Array.prototype.map.call(
+        document.querySelectorAll('link[rel="stylesheet"], link[rel="icon"], script[src]'),
+        function (element) { return element.href || element.src; });
+      return cache.addAll([location.pathname, jsonUrl].concat(assets));
+    });
+    Promise.all([registered, stored]).then(function () {
+      var badge = root.querySelector("[data-offline-ready]");
+      if (badge) { badge.hidden = false; }
+      root.setAttribute("data-offline-ready", "yes");
+    }).catch(function () { /* offline already (the worker has a copy), or no worker: online only */ });
+  }
+
+  var copyTimer = null;
+  function refreshCopy() {
+    // Keep the offline copy of this page current, a while after the last save (not on every tick).
+    clearTimeout(copyTimer);
+    copyTimer = setTimeout(function () {
+      if (!window.caches || !navigator.onLine) { return; }
+      fetch(location.pathname, { credentials: "same-origin" }).then(function (response) {
+        if (response.ok && !response.redirected) {
+          return caches.open(cacheName).then(function (cache) { return cache.put(location.pathname, response); });
+        }
+        return null;
+      }).catch(function () { /* offline again: the older copy and the local ticks still cover it */ });
+    }, 5000);
+  }
+
+  // --- timers, keys ----------------------------------------------------------------------------
+  function setUpTimers() {
+    root.querySelectorAll("[data-scenario]").forEach(function (scenario) {
+      var key = "reqtrace-timer|" + sessionKey() + "|" + scenario.getAttribute("data-scenario");
+      var timebox = parseInt(scenario.getAttribute("data-timebox"), 10) * 60;
+      var start = scenario.querySelector("[data-timer-start]");
+      var shown = scenario.querySelector("[data-elapsed]");
+      var timer = scenario.querySelector("[data-timer]");
+      function tick() {
+        var began = parseInt(localStorage.getItem(key) || "0", 10);
+        if (!began) { return; }
+        var seconds = Math.floor((Date.now() - began) / 1000);
+        shown.textContent = Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+        timer.classList.toggle("over", seconds > timebox);
+        start.textContent = "Restart timer";
+      }
+      start.addEventListener("click", function () { localStorage.setItem(key, String(Date.now())); tick(); });
+      tick();
+      setInterval(tick, 1000);
+    });
+  }
+  function setUpKeys() {
+    root.addEventListener("keydown", function (event) {
+      var step = event.target.closest && event.target.closest(".cl-step");
+      if (!step || event.target.tagName === "TEXTAREA" || event.metaKey || event.ctrlKey || event.altKey) { return; }
+      var key = event.key.toLowerCase();
+      var input = null;
+      if (/^[0-5]$/.test(key)) { input = step.querySelector('input[name="score"][value="' + key + '"]'); }
+      var verdicts = { d: "demonstrated", p: "partly", n: "not shown" };
+      if (verdicts[key]) { input = step.querySelector('input[name="verdict"][value="' + verdicts[key] + '"]'); }
+      if (input) { input.checked = true; input.dispatchEvent(new Event("change", { bubbles: true })); event.preventDefault(); }
+    });
+  }
+
+  // --- wiring ----------------------------------------------------------------------------------
+  root.querySelectorAll(".cl-step").forEach(function (step) {
+    var form = step.querySelector("form.tick");
+    form.addEventListener("submit", function (event) { event.preventDefault(); record(step); });
+    form.querySelectorAll('input[type="radio"]').forEach(function (input) {
+      input.addEventListener("change", function () { record(step); });
+    });
+    var note = form.querySelector("textarea");
+    note.addEventListener("change", function () { record(step); });
+    var saveButton = form.querySelector(".save-tick");
+    if (saveButton && !submitted) { saveButton.textContent = "Save note"; }
+  });
+  var submitForm = root.querySelector("[data-submit-form]");
+  if (submitForm) {
+    submitForm.addEventListener("submit", function (event) {
+      if (root.classList.contains("has-waiting")) {
+        event.preventDefault();
+        window.alert("Some scores are still waiting to be sent. Submit once the page says everything is saved.");
+      }
+    });
+  }
+  window.addEventListener("online", flush);
+  window.addEventListener("offline", refreshStatus);
+  setInterval(flush, 10000);
+  setUpTimers();
+  setUpKeys();
+  keepForOffline();
+  // Ticks from before a reload (perhaps while offline) show as waiting until the server has them.
+  ticks().then(function (items) {
+    var waiting = 0;
+    items.forEach(function (tick) {
+      if (tick.state === "waiting") { waiting += 1; }
+      var step = stepOf(tick.step);
+      // The page may be a copy kept from before this tick, or newer (scored on another device).
+      var shownAt = step ? step.getAttribute("data-recorded-at") : "";
+      if (tick.state !== "waiting" && shownAt && new Date(shownAt) >= new Date(tick.recorded_at)) { return; }
+      if (tick.state !== "refused") { showTick(tick); }
+      showState(tick, tick.state, tick.error);
+    });
+    countDone();
+    report(waiting);
+    flush();
+  }).catch(function () {
+    if (stateBox) { stateBox.textContent = "This browser cannot keep ticks offline: stay online while scoring"; }
+  });
+  window.reqtraceChecklist = { flush: flush, waiting: function () { return queued().then(function (i) { return i.length; }); } };
+})();
