@@ -6,13 +6,15 @@ from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from reqtrace.services.errors import NotFound
+from reqtrace.services.errors import Invalid, NotFound
 from web.security import wants_json
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf)
     app.register_error_handler(NotFound, lambda error: _render(404, "Not found", str(error)))
+    # A refusal no view expected (say, a hand-edited setting the scoring cannot use): say what, not "500".
+    app.register_error_handler(Invalid, lambda error: _render(409, "Cannot be shown", str(error)))
     app.register_error_handler(HTTPException, _http)
 
 

@@ -81,8 +81,10 @@ def index(key: str):
     ranking = [{**result.as_dict(), "imbalance": checks["imbalance"][result.vendor],
                 "first_place_share": checks["rank_stability"]["first_place_share"][result.vendor],
                 "value_per_million": checks["value_for_money"][result.vendor]} for result in results]
+    active = {node.hid for node in strategies}
+    stale = sorted(set(data.strategy_weights or {}) ^ active) if data.strategy_weights else []
     return {"project": _project(project), "scope": data.scope.label, "settings": dict(data.settings.__dict__),
-            "what_if": what_if is not None, "stored_weights": data.strategy_weights,
+            "what_if": what_if is not None, "stored_weights": data.strategy_weights, "stale_weights": stale,
             "strategies": strategy_rows, "ranking": ranking, "checks": checks,
             "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking}))}
 

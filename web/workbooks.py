@@ -72,7 +72,8 @@ def download_requirements(key: str):
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{key}-requirements.xlsx")
 
 
-@action(blueprint, "/p/<key>/export/scores.xlsx", permission="read", methods=("GET",))
+# The scoring record shows what the ranking shows: not for evaluators (they score unswayed) or owners.
+@action(blueprint, "/p/<key>/export/scores.xlsx", permission="ranking", methods=("GET",))
 def download_scores(key: str):
     """The scoring record with live formulas."""
     project = project_or_404(key)

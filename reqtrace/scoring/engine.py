@@ -21,6 +21,7 @@ Every number can be reproduced by hand:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import reduce
 from itertools import chain
@@ -41,9 +42,20 @@ class Settings:
 
     @classmethod
     def from_project(cls, settings: dict[str, Any] | None) -> "Settings":
-        scoring = (settings or {}).get("scoring", {})
-        return cls(**{name: float(scoring[name]) for name in ("claim_factor", "knockout_threshold", "probe_cap")
-                      if name in scoring})
+        scoring = (settings or {}).get("scoring") or {}
+        values = {}
+        for name in ("claim_factor", "knockout_threshold", "probe_cap"):
+            if scoring.get(name) is None:
+                continue
+            try:
+                value = float(scoring[name])
+            except (TypeError, ValueError):
+                value = math.nan
+            if not 0.0 <= value <= 1.0:  # only a hand-edited database gets here: the services validate
+                raise ValueError(f"the project's scoring setting {name} is {scoring[name]!r}, not a number from 0 "
+                                 f"to 1: set it again with `reqtrace settings scoring`")
+            values[name] = value
+        return cls(**values)
 
 
 @dataclass(frozen=True)

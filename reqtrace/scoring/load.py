@@ -29,6 +29,8 @@ from reqtrace.scoring.engine import (
     VendorScore,
     score_vendors,
 )
+from reqtrace.schemas import Problem
+from reqtrace.services.errors import Invalid
 from reqtrace.services.scope import Scope, current_scope, effective_weight
 from reqtrace.services.vendors import list_vendors
 from reqtrace.trace.graph import hid_key, nogc
@@ -74,7 +76,11 @@ def load_scoring_input(session: Session, project: Project) -> ScoringInput:
     for gather in EVIDENCE_SOURCES:
         gather(session, project, evidence)
     weights = (project.settings or {}).get("strategy_weights") or None
-    return ScoringInput(scope, requirements, vendors, evidence, Settings.from_project(project.settings), weights)
+    try:
+        settings = Settings.from_project(project.settings)
+    except ValueError as error:
+        raise Invalid([Problem("scoring", str(error))]) from None
+    return ScoringInput(scope, requirements, vendors, evidence, settings, weights)
 
 
 def _place_retired_requirements(graph, links, scored: set[str]) -> None:

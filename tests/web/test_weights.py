@@ -101,3 +101,37 @@ def test_scoring_settings_are_saved_audited_and_refused_out_of_range(auth, db):
     assert stored(db)["scoring"] == {"claim_factor": 0.3}
     assert "scoring_settings" in audit_actions(db)
     assert lead.json("/p/crm/ranking.json")["settings"]["claim_factor"] == 0.3
+
+
+def test_the_ranking_warns_when_the_weights_no_longer_match_the_strategies(auth, db):
+    from reqtrace.services.items import get_item, set_status
+    from reqtrace.services.projects import get_project
+
+    lead = auth("lead")
+    ids = strategies(lead)
+    assert lead.post("/p/crm/weights", form(ids)).status_code == 302
+    assert lead.json("/p/crm/ranking.json")["stale_weights"] == []
+    session = db()
+    project = get_project(session, "crm")
+    set_status(session=session, project=project, kind="strategy", item=get_item(session, project, "strategy", ids[-1]),
+               status="retired", actor="lead")
+    session.commit()
+    assert lead.json("/p/crm/ranking.json")["stale_weights"] == [ids[-1]]
+    assert "no longer match the active strategies" in lead.get("/p/crm/ranking").get_data(as_text=True)
+
+
+def test_a_hand_edited_scoring_setting_is_named_not_a_traceback(sample_url):
+    from click.testing import CliRunner
+    from sqlalchemy import update
+
+    from reqtrace.cli import main
+    from reqtrace.db import make_engine
+
+    engine = make_engine(sample_url)
+    with engine.begin() as connection:
+        connection.execute(update(Project).where(Project.key == "crm")
+                           .values(settings={"scoring": {"claim_factor": "lots"}}))
+    engine.dispose()
+    result = CliRunner().invoke(main, ["--db", sample_url, "score", "--project", "crm", "--json"])
+    assert result.exit_code == 1
+    assert "claim_factor" in result.stdout and "Traceback" not in result.stdout + result.stderr

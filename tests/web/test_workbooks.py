@@ -160,9 +160,14 @@ def test_the_workbooks_page_and_its_json_twin(auth):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_role_downloads_the_requirements_and_the_scoring_record(auth, role):
+def test_every_role_downloads_the_requirements_and_lead_and_procurement_the_scoring_record(auth, role):
     visitor = auth(role)
-    downloads = (("/p/crm/export/requirements.xlsx", "Requirements"), ("/p/crm/export/scores.xlsx", "Summary"))
+    downloads = [("/p/crm/export/requirements.xlsx", "Requirements")]
+    if role in ("lead", "procurement"):
+        downloads.append(("/p/crm/export/scores.xlsx", "Summary"))
+    else:  # the record shows every vendor's scores: evaluators and owners do not see it
+        assert visitor.get("/p/crm/export/scores.xlsx").status_code == 403
+        assert visitor.page("/p/crm/workbooks").find("a", href="/p/crm/export/scores.xlsx") is None
     for path, sheet in downloads:
         response = visitor.get(path)
         assert response.status_code == 200, (role, path, response.status_code)
