@@ -173,3 +173,85 @@ def test_the_requirements_importer_survives_any_cells_and_writes_all_or_nothing(
 
     import_anything()
     engine.dispose()
+
+
+WORDS = st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20),
+                  st.integers(-3, 12), st.floats(allow_nan=False, allow_infinity=False),
+                  st.sampled_from(["fully supported", "Configuration", "roadmap", "maybe", "=HYPERLINK(\"x\")",
+                                   "demonstrated", "Partly", "not shown", "5", "7", "-1", ""]))
+
+
+def _fill(source, target, sheet_name: str, columns: list[str], rows: list[list]) -> None:
+    """Write fuzzed values into the named columns of the first data rows of a workbook reqtrace issued."""
+    workbook = openpyxl.load_workbook(source)
+    sheet = workbook[sheet_name]
+    header = [cell.value for cell in sheet[1]]
+    for offset, values in enumerate(rows, start=2):
+        for name, value in zip(columns, values):
+            sheet.cell(row=offset, column=header.index(name) + 1, value=value)
+    workbook.save(target)
+
+
+def _fuzz_workbook_import(engine, tmp_path, issued, sheet_name: str, columns: list[str], model, run_import, *,
+                          appends: bool) -> None:
+    """Fuzz the editable columns of an issued workbook; each import applies whole or writes nothing.
+
+    `appends`: an applied import adds exactly `added` rows (a questionnaire instead replaces the answers)."""
+
+    def count() -> int:
+        with session_scope(engine) as db:
+            return db.exec(select(func.count()).select_from(model)).scalar()
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.lists(WORDS, min_size=len(columns), max_size=len(columns)), min_size=1, max_size=5))
+    def import_anything(rows):
+        _fill(issued, tmp_path / "filled.xlsx", sheet_name, columns, rows)
+        before = count()
+        with session_scope(engine, write=True) as db:
+            project = get_project(db, "crm")
+            summary = run_import(db, project, get_vendor(db, project, "atlas"), tmp_path / "filled.xlsx")
+        after = count()
+        if summary["applied"]:
+            assert not summary["errors"]
+            if appends:
+                assert after - before == summary["added"]
+        else:
+            assert summary["errors"] and after == before
+            assert all(error["message"] and error.get("row") for error in summary["errors"]), summary["errors"]
+
+    import_anything()
+
+
+def test_the_questionnaire_importer_survives_any_answers_and_writes_all_or_nothing(sample_url, tmp_path):
+    from reqtrace.formats.questionnaire_export import SHEET, export_questionnaire
+    from reqtrace.formats.questionnaire_import import import_responses
+    from reqtrace.model import VendorResponse
+
+    engine = make_engine(sample_url)
+    with session_scope(engine, write=True) as db:
+        project = get_project(db, "crm")
+        export_questionnaire(db, project, get_vendor(db, project, "atlas"), str(tmp_path / "issued.xlsx"),
+                             actor="procurement")
+    _fuzz_workbook_import(engine, tmp_path, tmp_path / "issued.xlsx", SHEET,
+                          ["Answer", "Comment", "How we will demonstrate it"], VendorResponse,
+                          lambda db, project, vendor, path: import_responses(db, project, vendor, path,
+                                                                             actor="procurement"),
+                          appends=False)
+    engine.dispose()
+
+
+def test_the_paper_checklist_importer_survives_any_cells_and_writes_all_or_nothing(sample_url, tmp_path):
+    from reqtrace.formats.checklist_export import SHEET, export_checklist
+    from reqtrace.formats.checklist_import import import_checklist
+
+    engine = make_engine(sample_url)
+    with session_scope(engine, write=True) as db:
+        project = get_project(db, "crm")
+        build_version(db, project, actor="lead")
+        export_checklist(db, project, get_vendor(db, project, "atlas"), str(tmp_path / "blank.xlsx"))
+    _fuzz_workbook_import(engine, tmp_path, tmp_path / "blank.xlsx", SHEET, ["Verdict", "Score (0-5)", "Notes"],
+                          ChecklistResult,
+                          lambda db, project, vendor, path: import_checklist(db, project, vendor, path,
+                                                                             evaluator="evaluator", actor="lead"),
+                          appends=True)
+    engine.dispose()
