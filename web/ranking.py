@@ -17,7 +17,6 @@ from reqtrace.scoring.report import BASIS_TEXT, build_report, strategy_chart, to
 from reqtrace.services.errors import NotFound
 from reqtrace.services.evidence import requirement_evidence, sealed_evaluators
 from reqtrace.services.vendors import get_vendor
-from reqtrace.trace.load import load_graph
 from web.common import project_or_404
 from web.db import session
 from web.pages import action, page
@@ -55,8 +54,7 @@ def _what_if(strategies: list[str]) -> dict[str, float] | None:
 def _scored(project):
     db = session()
     data = load_scoring_input(db, project)
-    graph = load_graph(db, project)
-    strategies = [node for node in graph.active("strategy")]
+    strategies = data.graph.active("strategy")
     what_if = _what_if([node.hid for node in strategies])
     weights = what_if if what_if is not None else data.strategy_weights
     results = score_vendors(data.requirements, data.vendors, data.evidence, settings=data.settings,

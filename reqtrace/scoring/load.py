@@ -33,7 +33,7 @@ from reqtrace.schemas import Problem
 from reqtrace.services.errors import Invalid
 from reqtrace.services.scope import Scope, current_scope, effective_weight
 from reqtrace.services.vendors import list_vendors
-from reqtrace.trace.graph import hid_key, nogc
+from reqtrace.trace.graph import TraceGraph, hid_key, nogc
 from reqtrace.trace.load import load_graph
 from reqtrace.trace.rules import closure
 
@@ -46,6 +46,8 @@ class ScoringInput:
     evidence: Evidence
     settings: Settings
     strategy_weights: dict[str, float] | None
+    graph: TraceGraph | None = None  # the chain it was scored on, for pages and reports that show it
+
 
 
 @nogc  # a million rows and hundreds of thousands of small containers, none of them in a cycle
@@ -80,7 +82,7 @@ def load_scoring_input(session: Session, project: Project) -> ScoringInput:
         settings = Settings.from_project(project.settings)
     except ValueError as error:
         raise Invalid([Problem("scoring", str(error))]) from None
-    return ScoringInput(scope, requirements, vendors, evidence, settings, weights)
+    return ScoringInput(scope, requirements, vendors, evidence, settings, weights, graph)
 
 
 def _place_retired_requirements(graph, links, scored: set[str]) -> None:

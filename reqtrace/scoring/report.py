@@ -17,7 +17,6 @@ from reqtrace.model import Project
 from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks
 from reqtrace.scoring.load import score_project
 from reqtrace.services.evidence import sealed_evaluators
-from reqtrace.trace.load import load_graph
 
 BASIS_TEXT = {"demo": "demonstrated", "consensus": "consensus score", "claim": "questionnaire claim only",
               "probe cap": "capped by a failed probe", "none": "no evidence"}
@@ -26,7 +25,7 @@ BASIS_TEXT = {"demo": "demonstrated", "consensus": "consensus score", "claim": "
 def build_report(session: Session, project: Project, *, samples: int = STABILITY_SAMPLES,
                  seed: int = STABILITY_SEED) -> dict[str, Any]:
     data, results = score_project(session, project)
-    graph = load_graph(session, project)
+    graph = data.graph
     sealed = sealed_evaluators(session, project)
     checks = decision_checks(data.requirements, results, samples=samples, seed=seed, sealed=sealed)
     counted = [r for r in data.requirements if results and results[0].requirements[r.hid].weight > 0]

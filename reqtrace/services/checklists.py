@@ -196,6 +196,11 @@ def submit(session: Session, project: Project, demo: DemoSession, evaluator: str
     return person
 
 
+def corrected_ids(entries) -> set[int]:
+    """Ids of entries a later correction replaces: whatever the clocks say, a correction wins."""
+    return {entry.corrects for entry in entries if entry.corrects is not None}
+
+
 def latest_entries(session: Session, demo: DemoSession, evaluator: str | None = None) -> dict[tuple[str, str], Any]:
     """(evaluator, step) -> their latest entry in this session."""
     statement = select(ChecklistResult).where(ChecklistResult.session_id == demo.id)
@@ -203,7 +208,7 @@ def latest_entries(session: Session, demo: DemoSession, evaluator: str | None = 
         statement = statement.where(ChecklistResult.evaluator == evaluator)
     latest: dict[tuple[str, str], Any] = {}
     entries = session.exec(statement.order_by(ChecklistResult.recorded_at, ChecklistResult.id)).scalars().all()
-    replaced = {entry.corrects for entry in entries if entry.corrects is not None}  # a correction always wins
+    replaced = corrected_ids(entries)
     for entry in entries:
         if entry.id not in replaced:
             latest[(entry.evaluator, entry.step)] = entry

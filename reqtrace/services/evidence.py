@@ -26,6 +26,7 @@ from reqtrace.model import (
     Vendor,
     VendorResponse,
 )
+from reqtrace.services.checklists import corrected_ids
 
 
 def sealed_evaluators(session: Session, project: Project, *, viewer: str = "") -> set[tuple[str, str]]:
@@ -37,11 +38,6 @@ def sealed_evaluators(session: Session, project: Project, *, viewer: str = "") -
                         .join(Vendor, Vendor.id == DemoSession.vendor_id)
                         .where(DemoSession.project_id == project.id, SessionAttendee.submitted_at.is_(None))).all()
     return {(slug, username) for slug, username in rows if username != viewer}
-
-
-def corrected_ids(entries) -> set[int]:
-    """Ids of entries a later correction replaces: whatever the clocks say, a correction wins."""
-    return {entry.corrects for entry in entries if entry.corrects is not None}
 
 
 def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid: str, *, viewer: str
