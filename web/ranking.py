@@ -12,7 +12,7 @@ from markupsafe import Markup
 from reqtrace.model import ProbeResult
 from reqtrace.scoring.decision import decision_checks
 from reqtrace.scoring.engine import score_vendors
-from reqtrace.scoring.load import load_scoring_input
+from reqtrace.scoring.load import load_scoring_input, score_one
 from reqtrace.scoring.report import BASIS_TEXT, build_report, strategy_chart, to_html, to_markdown
 from reqtrace.services.errors import NotFound
 from reqtrace.services.evidence import requirement_evidence, sealed_evaluators
@@ -127,11 +127,11 @@ def evidence(key: str, vendor: str, hid: str):
         seller = get_vendor(db, project, vendor)
     except NotFound as error:
         abort(404, description=str(error))
-    data, strategies, what_if, weights, results = _scored(project)
-    result = next(r for r in results if r.vendor == seller.slug)
-    if hid not in result.requirements:
+    data = load_scoring_input(db, project)
+    what_if = _what_if([node.hid for node in data.graph.active("strategy")])
+    score = score_one(data, seller.slug, hid, what_if if what_if is not None else data.strategy_weights)
+    if score is None:
         abort(404, description=f"{hid} is not scored in {data.scope.label}")
-    score = result.requirements[hid]
     requirement = next(r for r in data.requirements if r.hid == hid)
     found = requirement_evidence(db, project, seller, hid, viewer=current_user.username)
     for probe in found["probes"]:

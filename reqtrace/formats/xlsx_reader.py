@@ -30,6 +30,7 @@ _ATTRIBUTE = re.compile(rb'\b(Id|Target)="([^"]*)"')
 _CACHED_VALUE = re.compile(rb'<v>[^<]+</v>|<is>', re.S)
 _CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _REFERENCE = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_FORMULA = re.compile(rb'<f[\s>/]')  # a cell's formula element; not <formula1> of a data validation
 
 
 def column_letter(index: int) -> str:
@@ -147,7 +148,7 @@ def _mark_formulas_without_value(path: Path, sheets: dict[str, Sheet]) -> None:
                 xml = archive.read(part)
             except KeyError:
                 continue
-            if b"<f" not in xml:
+            if not _FORMULA.search(xml):
                 continue
             for attributes, body in _CELL.findall(xml):
                 if not body or b"<f" not in body or _CACHED_VALUE.search(body):  # <v/> is no value

@@ -24,10 +24,14 @@ from reqtrace.model import (
 from reqtrace.scoring.engine import (
     Evidence,
     RequirementInput,
+    RequirementScore,
     Settings,
     VendorInput,
     VendorScore,
+    demo_scores,
+    requirement_score,
     score_vendors,
+    weights,
 )
 from reqtrace.schemas import Problem
 from reqtrace.services.errors import Invalid
@@ -104,6 +108,23 @@ def score_project(session: Session, project: Project) -> tuple[ScoringInput, lis
     data = load_scoring_input(session, project)
     return data, score_vendors(data.requirements, data.vendors, data.evidence, settings=data.settings,
                                strategy_weights=data.strategy_weights)
+
+
+def score_one(data: ScoringInput, vendor: str, hid: str,
+              strategy_weights: dict[str, float] | None = None) -> RequirementScore | None:
+    """One vendor's score on one requirement, as `score_vendors` gives it, without scoring everything else.
+
+    None when the requirement is not scored. nᵣ depends only on this vendor's evidence on r, and wᵣ only
+    on r and the strategy weights, so a drill-down need not score every vendor to show one number.
+    """
+    requirement = next((r for r in data.requirements if r.hid == hid), None)
+    if requirement is None:
+        return None
+    evidence = data.evidence
+    means = demo_scores([entry for entry in evidence.demo if entry.vendor == vendor and hid in entry.requirements],
+                        [row for row in evidence.demo_rows if row[0] == vendor and hid in row[3]]).get((vendor, hid))
+    return requirement_score(vendor, requirement, weights([requirement], strategy_weights)[hid], means, evidence,
+                             data.settings)
 
 
 def _demo(session: Session, project: Project, evidence: Evidence) -> None:

@@ -62,6 +62,16 @@ def attendees(session: Session, demo: DemoSession) -> list[SessionAttendee]:
                              .order_by(SessionAttendee.username)).scalars())
 
 
+def attendees_of(session: Session, demos: list[DemoSession]) -> dict[int, list[SessionAttendee]]:
+    """`attendees` of many sessions in one query (a list page shows them all)."""
+    found: dict[int, list[SessionAttendee]] = {demo.id: [] for demo in demos}
+    if found:
+        for person in session.exec(select(SessionAttendee).where(SessionAttendee.session_id.in_(list(found)))
+                                   .order_by(SessionAttendee.username)).scalars():
+            found[person.session_id].append(person)
+    return found
+
+
 def all_submitted(session: Session, demo: DemoSession) -> bool:
     people = attendees(session, demo)
     return bool(people) and all(person.submitted_at is not None for person in people)
@@ -174,7 +184,7 @@ def _refusal(session: Session, demo: DemoSession, person: SessionAttendee, evalu
     if corrected is None or corrected.session_id != demo.id or corrected.evaluator != evaluator \
             or corrected.step != tick.step:
         return "a correction must name one of your own entries on the same step"
-    current = latest_entries(session, demo, evaluator).get((evaluator, tick.step))
+    current = latest_entries(session, demo, evaluator, step=tick.step).get((evaluator, tick.step))
     if current is None or current.id != corrected.id:
         return (f"entry {corrected.id} is no longer your score on {tick.step} (entry "
                 f"{current.id if current else '?'} is): a correction names the score that counts now")
@@ -201,11 +211,17 @@ def corrected_ids(entries) -> set[int]:
     return {entry.corrects for entry in entries if entry.corrects is not None}
 
 
-def latest_entries(session: Session, demo: DemoSession, evaluator: str | None = None) -> dict[tuple[str, str], Any]:
-    """(evaluator, step) -> their latest entry in this session."""
+def latest_entries(session: Session, demo: DemoSession, evaluator: str | None = None, *,
+                   step: str | None = None) -> dict[tuple[str, str], Any]:
+    """(evaluator, step) -> their latest entry in this session (of one evaluator, one step, if given).
+
+    A correction names an entry on its own step, so the entries of one step settle that step alone.
+    """
     statement = select(ChecklistResult).where(ChecklistResult.session_id == demo.id)
     if evaluator is not None:
         statement = statement.where(ChecklistResult.evaluator == evaluator)
+    if step is not None:
+        statement = statement.where(ChecklistResult.step == step)
     latest: dict[tuple[str, str], Any] = {}
     entries = session.exec(statement.order_by(ChecklistResult.recorded_at, ChecklistResult.id)).scalars().all()
     replaced = corrected_ids(entries)

@@ -328,6 +328,11 @@ def _load_links(session: Session, project: Project | None) -> dict[str, dict[str
                      .join(upper, upper.id == getattr(table.c, spec.upstream_column))
                      .join(lower, lower.id == getattr(table.c, spec.downstream_column))
                      .where(table.c.project_id == project.id))
-        for up, down in session.exec(statement):
-            result[kind].setdefault(down, set()).add(up)
+        above = result[kind]
+        for up, down in session.connection().execute(statement):  # plain rows: tens of thousands of links
+            ups = above.get(down)
+            if ups is None:
+                above[down] = {up}
+            else:
+                ups.add(up)
     return result

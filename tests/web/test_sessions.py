@@ -16,7 +16,7 @@ import zlib
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from reqtrace.model import Attachment, AuditEvent, ChecklistResult, ConsensusScore, DemoSession, SessionAttendee
 from reqtrace.services.users import add_user
@@ -175,6 +175,31 @@ def test_the_lead_schedules_a_session(lead, db, demo):
     created = db().exec(select(AuditEvent).where(AuditEvent.entity_type == "session",
                                                   AuditEvent.action == "create")).scalars().one()
     assert created.actor == "lead" and created.after["attendees"] == list(ATTENDING)
+
+
+def test_the_sessions_list_asks_the_database_the_same_number_of_times_for_more_sessions(app, lead, demo):
+    """Each listed session shows its attendees; loading them must not cost a query per session."""
+    def listed() -> tuple[dict[str, list[str]], int]:
+        seen: list[str] = []
+        engine = app.extensions["reqtrace_engine"]
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            listing = lead.json("/p/crm/sessions.json")
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return {s["title"]: [a["username"] for a in s["attendees"]] for s in listing["sessions"]}, len(seen)
+
+    shown, few = listed()
+    assert shown["Atlas, day 1"] == list(ATTENDING)
+    for day in range(2, 6):
+        location(lead.post("/p/crm/sessions", {"vendor": "keystone", "version": "2", "title": f"Keystone, day {day}",
+                                               "scheduled_for": f"2030-05-0{day}T09:30:00+00:00",
+                                               "attendees": ["evaluator"] if day % 2 else list(ATTENDING)}))
+    shown, many = listed()
+    assert shown["Keystone, day 3"] == ["evaluator"] and shown["Keystone, day 4"] == list(ATTENDING)
+    assert shown["Atlas, day 1"] == list(ATTENDING)
+    assert many == few, f"{few} statements for {len(shown) - 4} session(s), {many} for {len(shown)}"
 
 
 def test_the_schedule_forms_own_date_and_time_is_accepted(lead, db, people, script):
