@@ -46,6 +46,7 @@ from sqlmodel import Session  # noqa: E402
 
 import reqtrace  # noqa: E402
 from bench._data import EPOCH, Shape, build_project, fresh_database  # noqa: E402
+from bench._report import print_goals  # noqa: E402
 from reqtrace.bulk import bulk_insert  # noqa: E402
 from reqtrace.db import writer  # noqa: E402
 from reqtrace.model import (  # noqa: E402
@@ -372,15 +373,7 @@ def _report(stress: Built, design: Built, best: dict[str, float], checks: dict[s
         (f"rank stability ({SAMPLES} samples) <= {MAX_STABILITY_RATIO:g}x reference",
          stability_ratio <= MAX_STABILITY_RATIO, f"{stability_ratio:.2f}x"),
     ]
-    print()
-    failures = []
-    for goal, met, value in goals:
-        print(f"  {'ok  ' if met else 'MISS'}  {goal:<45} {value}")
-        if not met:
-            failures.append(goal)
-    if failures:
-        print(f"\nmissed {len(failures)} goal(s): " + "; ".join(failures))
-    return failures
+    return print_goals(goals)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from sqlmodel import Session  # noqa: E402
 
 import reqtrace  # noqa: E402
 from bench._data import BuiltProject, Shape, build_project, fresh_database  # noqa: E402
+from bench._report import print_goals  # noqa: E402
 from reqtrace.model import Project  # noqa: E402
 from reqtrace.trace import check, trace_matrix  # noqa: E402
 from reqtrace.trace.load import load_graph  # noqa: E402
@@ -214,15 +215,7 @@ def _report(sizes: dict[str, BuiltProject], best: dict[str, dict[str, float]],
         ("trace matrix at 2N <= 2.3x time at N", scaling["matrix"] <= MAX_SCALING, f"{scaling['matrix']:.2f}x"),
         ("trace check at 2N <= 2.3x time at N", scaling["check"] <= MAX_SCALING, f"{scaling['check']:.2f}x"),
     ]
-    print()
-    failures = []
-    for goal, met, value in goals:
-        print(f"  {'ok  ' if met else 'MISS'}  {goal:<40} {value}")
-        if not met:
-            failures.append(goal)
-    if failures:
-        print(f"\nmissed {len(failures)} goal(s): " + "; ".join(failures))
-    return failures
+    return print_goals(goals)
 
 
 if __name__ == "__main__":

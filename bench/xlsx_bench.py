@@ -39,6 +39,7 @@ from sqlalchemy import event  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from bench._data import Shape, build_project, fresh_database  # noqa: E402
+from bench._report import print_goals  # noqa: E402
 from reqtrace.formats.requirements_export import export_requirements  # noqa: E402
 from reqtrace.formats.requirements_import import import_requirements  # noqa: E402
 from reqtrace.model import Project  # noqa: E402
@@ -172,7 +173,7 @@ def _report(best: dict[str, dict[str, float]]) -> int:
     for name in n2:
         print(f"{name:<14} {n[name] * 1000:8.1f}ms {n2[name] * 1000:8.1f}ms {n2[name] / n[name]:6.2f}")
     print(f"{'openpyxl load':<14} {n['openpyxl load'] * 1000:8.1f}ms")
-    goals = [
+    ratios = [
         ("import <= 2.5x calamine parse", n["import"] / n["calamine"], n["import"] / n["calamine"] <= MAX_IMPORT_RATIO),
         ("re-import <= 2.5x calamine parse", n["reimport"] / n["calamine"],
          n["reimport"] / n["calamine"] <= MAX_IMPORT_RATIO),
@@ -183,11 +184,7 @@ def _report(best: dict[str, dict[str, float]]) -> int:
         ("import at 2N <= 2.3x N", n2["import"] / n["import"], n2["import"] / n["import"] <= MAX_SCALING),
         ("export at 2N <= 2.3x N", n2["export"] / n["export"], n2["export"] / n["export"] <= MAX_SCALING),
     ]
-    print()
-    failures = 0
-    for goal, value, met in goals:
-        print(f"  {'ok  ' if met else 'MISS'}  {goal:<42} {value:.2f}x")
-        failures += not met
+    failures = print_goals([(goal, met, f"{value:.2f}x") for goal, value, met in ratios])
     floor = (n["calamine"] + n["writes"]) / n["calamine"]
     print(f"\n  floor of a fresh import: calamine + its database writes = {floor:.2f}x calamine, "
           f"{n['openpyxl load'] / (n['calamine'] + n['writes']):.2f}x faster than openpyxl load")
