@@ -15,19 +15,30 @@ backup's schema revision, loads every table in foreign-key order in one
 transaction, resets PostgreSQL's id sequences, then migrates to the newest
 schema — so an older backup restores into a newer reqtrace. It refuses a
 database that already holds data, and a file that is not a reqtrace backup.
+
+A SQLite database can also be copied as it is (`write_sqlite_copy`, `reqtrace
+backup --format sqlite`): SQLite's online backup API copies every page in one
+step under a read lock, so the copy is a consistent snapshot while the app
+runs, and it opens directly as a database (`--db sqlite:///copy.db`).
+`restore` accepts such a copy too, into SQLite or PostgreSQL: its rows go
+through the same conversion as a ZIP backup's.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import zipfile
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Engine, Float, Integer, MetaData, Table, insert, select, text
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Engine, Float, Integer, MetaData, Table, create_engine,
+                        func, insert, select, text)
 from sqlalchemy import inspect as inspect_schema
+from sqlalchemy.exc import DatabaseError
 
 from reqtrace import __version__
 from reqtrace.db import current_revision, is_empty, upgrade, writer
@@ -36,6 +47,7 @@ FORMAT = "reqtrace-backup"
 VERSION = 1
 BATCH = 5000
 SKIPPED = {"alembic_version"}  # the manifest carries the revision
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class BackupError(ValueError):
@@ -91,6 +103,59 @@ def write_backup(engine: Engine, destination: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def write_sqlite_copy(engine: Engine, destination: str | Path) -> dict[str, Any]:
+    """Copy a SQLite database with SQLite's online backup API; returns a manifest like `write_backup`'s."""
+    if engine.dialect.name != "sqlite":
+        raise BackupError(f"--format sqlite copies a SQLite database, and this one is {engine.dialect.name}: "
+                          "use the portable backup (leave out --format)")
+    revision = current_revision(engine)
+    if revision is None:
+        raise BackupError("the database has no reqtrace schema: there is nothing to back up")
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    raw = engine.raw_connection()
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            raw.driver_connection.backup(copy)  # all pages in one step: one consistent snapshot
+        finally:
+            copy.close()
+    finally:
+        raw.close()
+    with _sqlite_engine(partial) as copied:
+        counts = _counts(copied)
+    partial.replace(destination)
+    return {"format": "sqlite", "schema": revision, "reqtrace": __version__,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "database": "sqlite",
+            "tables": counts}
+
+
+@contextmanager
+def _sqlite_engine(path: Path) -> Iterator[Engine]:
+    """A read-only engine on a SQLite file (never created: a missing file is an error, not an empty database)."""
+    engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in _tables(engine)}
+
+
+def is_sqlite_file(source: str | Path) -> bool:
+    try:
+        with open(source, "rb") as file:
+            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+
+
 def read_manifest(source: str | Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(source) as archive:
@@ -131,8 +196,36 @@ def _converter(column) -> Any:
 
 
 def restore_backup(engine: Engine, source: str | Path) -> dict[str, Any]:
-    """Load a backup into an empty database; returns {"tables": {name: rows}, "schema": revision}."""
+    """Load a backup (ZIP, or a SQLite copy) into an empty database; returns {"tables": {name: rows}, ...}."""
+    if is_sqlite_file(source):
+        with _sqlite_engine(Path(source)) as copied:
+            try:
+                schema = current_revision(copied)
+                counts = _counts(copied) if schema else {}
+            except DatabaseError:
+                raise BackupError(f"{source} is a damaged SQLite file") from None
+            if schema is None:
+                raise BackupError(f"{source} is a SQLite database but not a reqtrace one")
+            tables = {table.name: table for table in _tables(copied)}
+
+            def copied_rows(name: str) -> Iterator[dict[str, Any]]:
+                table = tables[name]
+                order = list(table.primary_key.columns) or list(table.columns)
+                with copied.connect() as connection:
+                    for row in connection.execute(select(table).order_by(*order)).mappings():
+                        yield {key: _plain(value) for key, value in row.items()}  # as a ZIP backup holds it
+
+            manifest = {"schema": schema, "tables": counts, "created_at": None}
+            return _restore(engine, manifest, set(tables), copied_rows, str(source))
     manifest = read_manifest(source)
+    with zipfile.ZipFile(source) as archive:
+        held = {name[len("tables/"):-len(".jsonl")] for name in archive.namelist()
+                if name.startswith("tables/") and name.endswith(".jsonl")}
+        return _restore(engine, manifest, held, lambda name: _rows(archive, name), str(source))
+
+
+def _restore(engine: Engine, manifest: dict[str, Any], held: set[str], rows_of, source: str) -> dict[str, Any]:
+    """Load the rows of every table `held` (`rows_of(name)`: dicts as a ZIP backup holds them)."""
     if not is_empty(engine):
         raise BackupError("the database already holds data: restore only into an empty or new database")
     if current_revision(engine) not in (None, manifest["schema"]):
@@ -142,11 +235,10 @@ def restore_backup(engine: Engine, source: str | Path) -> dict[str, Any]:
                               f"{manifest['schema']}: restore into a new database (or drop its tables)")
     upgrade(engine, manifest["schema"])
     loaded: dict[str, int] = {}
-    with zipfile.ZipFile(source) as archive, writer(engine).begin() as connection:
-        names = set(archive.namelist())
+    with writer(engine).begin() as connection:
         for table in _tables(engine):
             member = f"tables/{table.name}.jsonl"
-            if member not in names:
+            if table.name not in held:
                 if manifest["tables"].get(table.name):
                     raise BackupError(f"the backup lists {table.name} but does not hold it")
                 continue
@@ -154,7 +246,7 @@ def restore_backup(engine: Engine, source: str | Path) -> dict[str, Any]:
             known = set(converters)
             batch: list[dict[str, Any]] = []
             count = 0
-            for row in _rows(archive, table.name):
+            for row in rows_of(table.name):
                 unknown = set(row) - known
                 if unknown:
                     raise BackupError(f"{member}: columns {', '.join(sorted(unknown))} are not in table "

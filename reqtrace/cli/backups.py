@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import click
 
-from reqtrace.backup import BackupError, restore_backup, write_backup
+from reqtrace.backup import BackupError, restore_backup, write_backup, write_sqlite_copy
 from reqtrace.cli.base import command, emit_json, fail, json_option, main, obj
 from reqtrace.config import describe_database
 
 
 @command(main, "backup")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
+@click.option("--format", "kind", type=click.Choice(["zip", "sqlite"]), default="zip", show_default=True,
+              help="zip: one portable file for SQLite or PostgreSQL; sqlite: a SQLite database copied with "
+                   "SQLite's online backup, which opens as it is.")
 @json_option
-def backup_command(output: str, as_json: bool) -> None:
-    """Write the whole database to one portable file, safely while the app runs.
+def backup_command(output: str, kind: str, as_json: bool) -> None:
+    """Write the whole database to one file, safely while the app runs.
 
     Example: reqtrace backup -o reqtrace-2026-12-01.zip
     """
     context = obj()
     try:
-        manifest = write_backup(context.engine(migrate=False), output)
+        write = write_sqlite_copy if kind == "sqlite" else write_backup
+        manifest = write(context.engine(migrate=False), output)
     except BackupError as error:
         fail(error, as_json=as_json)
         return

@@ -1,8 +1,13 @@
-"""`reqtrace backup` / `reqtrace restore`: a backup restored gives back every row, on either backend."""
+"""`reqtrace backup` / `reqtrace restore`: a backup restored gives back every row, on either backend.
+
+Two kinds of backup: the portable ZIP (the default) and, for SQLite, a copy made with SQLite's online
+backup API (`--format sqlite`), which opens as a database and restores into either backend too.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import zipfile
 
@@ -10,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import MetaData, func, select
 
-from reqtrace.backup import BackupError, read_manifest, restore_backup, write_backup
+from reqtrace.backup import BackupError, read_manifest, restore_backup, write_backup, write_sqlite_copy
 from reqtrace.cli import main
 from reqtrace.db import dispose_all, make_engine
 from tests.conftest import BACKENDS, _new_database
@@ -136,7 +141,20 @@ def test_restore_refuses_a_damaged_table_and_writes_nothing(demo_url, tmp_path):
     engine.dispose()
 
 
-def test_a_backup_taken_while_ticks_arrive_is_a_consistent_snapshot(demo_url, tmp_path):
+def _zip_rows(path) -> list[dict]:
+    with zipfile.ZipFile(path) as archive:
+        return [json.loads(line) for line in archive.read("tables/checklist_result.jsonl").splitlines()]
+
+
+def _copy_rows(path) -> list[dict]:
+    with sqlite3.connect(path) as connection:
+        connection.row_factory = sqlite3.Row
+        return [dict(row) for row in connection.execute("SELECT * FROM checklist_result")]
+
+
+@pytest.mark.parametrize("write, read", [(write_backup, _zip_rows), (write_sqlite_copy, _copy_rows)],
+                         ids=["zip", "sqlite-copy"])
+def test_a_backup_taken_while_ticks_arrive_is_a_consistent_snapshot(demo_url, tmp_path, write, read):
     """A writer keeps adding checklist rows during the backup; the file holds a whole number of them and
     matches its own manifest — never a half-written transaction."""
     from reqtrace.db import session_scope
@@ -163,13 +181,12 @@ def test_a_backup_taken_while_ticks_arrive_is_a_consistent_snapshot(demo_url, tm
     writer = threading.Thread(target=keep_writing)
     writer.start()
     try:
-        manifest = write_backup(make_engine(demo_url), tmp_path / "live.zip")
+        manifest = write(make_engine(demo_url), tmp_path / "live.backup")
     finally:
         stop.set()
         writer.join(timeout=60)
     engine.dispose()
-    with zipfile.ZipFile(tmp_path / "live.zip") as archive:
-        rows = [json.loads(line) for line in archive.read("tables/checklist_result.jsonl").splitlines()]
+    rows = read(tmp_path / "live.backup")
     assert len(rows) == manifest["tables"]["checklist_result"]
     ours = [row["client_id"] for row in rows if row["client_id"].startswith("bk-")]
     assert len(ours) % 2 == 0  # both ticks of a transaction, or neither
@@ -190,3 +207,52 @@ def test_restore_into_a_new_sqlite_file_creates_the_schema(demo_url, tmp_path):
     result = restore_backup(target, tmp_path / "b.zip")
     assert result["tables"]["requirement"] == len(dump(demo_url)["requirement"])
     target.dispose()
+
+
+# --- the SQLite copy -------------------------------------------------------------------------------
+
+def test_a_sqlite_copy_opens_as_a_database_and_restores_every_row(demo_url, target, tmp_path):
+    before = dump(demo_url)
+    copy = tmp_path / "crm-copy.db"
+    made = cli(demo_url, "backup", "--format", "sqlite", "-o", str(copy), "--json")
+    assert made.exit_code == 0, made.output
+    manifest = json.loads(made.stdout)
+    assert manifest["format"] == "sqlite" and manifest["schema"]
+    assert manifest["tables"] == {name: len(rows) for name, rows in before.items()}
+    assert dump(f"sqlite:///{copy}") == before  # it opens as it is, with everything in it
+
+    restored = cli(target, "restore", str(copy), "--json")
+    assert restored.exit_code == 0, restored.output
+    assert json.loads(restored.stdout)["tables"]["checklist_result"] == len(before["checklist_result"])
+    after = dump(target)
+    for name in before:
+        assert after[name] == before[name], f"table {name} differs after restoring the SQLite copy"
+    assert json.loads(cli(target, "score", "--project", "crm", "--json", "--samples", "10").stdout)["vendors"] == \
+        json.loads(cli(demo_url, "score", "--project", "crm", "--json", "--samples", "10").stdout)["vendors"]
+
+
+def test_a_sqlite_copy_of_a_postgresql_database_is_refused(tmp_path, postgres):
+    if postgres is None:
+        pytest.skip("no PostgreSQL configured")
+    url = _new_database("postgres", tmp_path, postgres)
+    try:
+        assert cli(url, "init").exit_code == 0
+        result = cli(url, "backup", "--format", "sqlite", "-o", str(tmp_path / "copy.db"))
+        assert result.exit_code == 1
+        assert "postgresql" in result.stderr and "leave out --format" in result.stderr
+        assert not (tmp_path / "copy.db").exists()
+    finally:
+        dispose_all()
+        postgres.drop(url)
+
+
+def test_restore_refuses_a_sqlite_file_that_is_not_a_reqtrace_database(tmp_path):
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        connection.execute("INSERT INTO notes (text) VALUES ('hello')")
+    new = f"sqlite:///{tmp_path / 'new.db'}"
+    result = cli(new, "restore", str(other))
+    assert result.exit_code == 1
+    assert "not a reqtrace one" in result.stderr
+    assert dump(new) == {} or not any(dump(new).values())
