@@ -1,4 +1,8 @@
-"""Read an evaluator's filled-in paper checklist into the vendor's current demo session."""
+"""Read an evaluator's filled-in paper checklist into the vendor's current demo session.
+
+A paper checklist is handed in when it is filled in, so importing it also submits that evaluator's scores
+in the session: they count from then on, and later changes are corrections, as on the live checklist.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from reqtrace import audit
 from reqtrace.formats.checklist_export import FORMAT_NAME, META_SHEET, SHEET
 from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, column_letter, open_workbook
 from reqtrace.model import ChecklistResult, PocScript, Project, Step, Vendor, utcnow
+from reqtrace.services.checklists import submit
 from reqtrace.services.errors import Invalid
 from reqtrace.services.sessions import add_attendee, create_session, current_session
 from reqtrace.vocab import VERDICT, UnknownValue
@@ -51,9 +56,8 @@ def import_checklist(session: Session, project: Project, vendor: Vendor, path: s
     # vendor's latest session on that version, or into a new one.
     demo = current_session(session, vendor, script=script)
     known = set(session.exec(select(Step.hid).where(Step.script_id == script.id)).scalars())
-    entries = _rows(workbook.sheets[SHEET], known, errors)
-    summary["added"] = len(entries)
-    summary["skipped"] = summary.pop("unchanged")
+    entries, blank = _rows(workbook.sheets[SHEET], known, errors)
+    summary["added"], summary["unchanged"] = len(entries), blank  # unchanged: rows left blank on paper
     if errors:
         return summary
     try:
@@ -73,22 +77,26 @@ def import_checklist(session: Session, project: Project, vendor: Vendor, path: s
     session.flush()
     audit.record(session, actor=actor, project_id=project.id, entity_type="checklist", entity_id=str(demo.id),
                  action="import", after={"evaluator": evaluator, "vendor": vendor.slug, "entries": len(entries)})
-    summary.update(applied=True, session=demo.id)
+    submit(session, project, demo, evaluator)  # the sheet was handed in: its scores count
+    summary.update(applied=True, session=demo.id, submitted=True)
     return summary
 
 
-def _rows(sheet, known: set[str], errors: list) -> list[dict[str, Any]]:
+def _rows(sheet, known: set[str], errors: list) -> tuple[list[dict[str, Any]], int]:
+    """The filled-in rows as entries, and how many step rows were left blank."""
     header = [str(cell).strip() for cell in (sheet.rows[0] if sheet.rows else [])]
     position = {name: header.index(name) for name in ("Step", "Verdict", "Score (0-5)", "Notes") if name in header}
     if len(position) < 4:
         errors.append(_error(SHEET, 1, None, "the columns Step, Verdict, Score (0-5) and Notes must stay as printed"))
-        return []
+        return [], 0
     entries = []
+    blank = 0
     for index, row in enumerate(sheet.rows[1:], start=2):
         cell = lambda name: row[position[name]] if position[name] < len(row) else ""  # noqa: E731
         step = str(cell("Step")).strip()
         verdict_text, score_value, note = str(cell("Verdict")).strip(), cell("Score (0-5)"), str(cell("Notes")).strip()
-        if not step and not verdict_text and score_value in ("", None):
+        if not verdict_text and score_value in ("", None) and not note:
+            blank += bool(step)  # a step nobody scored on paper; a wholly empty row is no step at all
             continue
         if step not in known:
             errors.append(_error(SHEET, index, column_letter(position["Step"]),
@@ -112,9 +120,10 @@ def _rows(sheet, known: set[str], errors: list) -> list[dict[str, Any]]:
                                      f"{step}: the score {score_value!r} is not a number from 0 to {MAX_SCORE}"))
                 continue
         if not verdict and score is None:
-            continue  # the step was not assessed
+            blank += 1  # the step was not assessed: nothing to record
+            continue
         entries.append({"step": step, "verdict": verdict, "score": score, "note": note})
-    return entries
+    return entries, blank
 
 
 def _error(sheet: str | None, row: int | None, column: str | None, message: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from reqtrace.model import (
     ProbeResult,
     Project,
     Requirement,
+    SessionAttendee,
     Step,
     Vendor,
     VendorResponse,
@@ -128,7 +129,7 @@ def score_one(data: ScoringInput, vendor: str, hid: str,
 
 
 def _demo(session: Session, project: Project, evidence: Evidence) -> None:
-    """Each evaluator's latest entry per step over all of a vendor's sessions; the steps' citations.
+    """Each evaluator's latest entry per step over all of a vendor's sessions they have submitted; the citations.
 
     A correction replaces the entry it corrects, whatever the clocks say: an entry some correction names
     does not count, even when the correction's recorded_at is earlier (a device with its clock behind).
@@ -143,12 +144,16 @@ def _demo(session: Session, project: Project, evidence: Evidence) -> None:
     correction, corrected_session = aliased(ChecklistResult), aliased(DemoSession)
     corrected = (select(correction.corrects).join(corrected_session, corrected_session.id == correction.session_id)
                  .where(corrected_session.project_id == project.id, correction.corrects.is_not(None)))
-    rows = connection.execute(
+    statement = (
         select(DemoSession.vendor_id, ChecklistResult.evaluator, ChecklistResult.step, ChecklistResult.score,
                ChecklistResult.verdict, DemoSession.script_id)
         .join(DemoSession, DemoSession.id == ChecklistResult.session_id)
         .where(DemoSession.project_id == project.id, ChecklistResult.id.not_in(corrected))
-        .order_by(ChecklistResult.recorded_at, ChecklistResult.id)).all()
+        .order_by(ChecklistResult.recorded_at, ChecklistResult.id))
+    pending = _pending_entries(project)
+    if connection.execute(pending.limit(1)).first() is not None:  # usually none: no cost when all have submitted
+        statement = statement.where(ChecklistResult.id.not_in(pending))
+    rows = connection.execute(statement).all()
     if len(set(slugs.values())) == len(slugs):
         key = itemgetter(0, 1, 2)  # one vendor per slug: the vendor's id stands for its slug
     else:  # sessions of vendors of other projects that share a slug: one key per slug
@@ -163,6 +168,19 @@ def _demo(session: Session, project: Project, evidence: Evidence) -> None:
         slug = slugs.get(vendor_id)
         if slug is not None:
             append((slug, evaluator, step, cited((script_id, step), ()), score, verdict or ""))
+
+
+def _pending_entries(project: Project):
+    """The ids of entries whose evaluator has not yet submitted that session: sealed, and not counted until then.
+
+    Counting them would put a sealed score on the ranking pages (a requirement's D is one evaluator's score
+    when only they scored it), and it would make numbers nobody else may check by hand.
+    """
+    return (select(ChecklistResult.id)
+            .join(SessionAttendee, (SessionAttendee.session_id == ChecklistResult.session_id)
+                  & (SessionAttendee.username == ChecklistResult.evaluator))
+            .join(DemoSession, DemoSession.id == ChecklistResult.session_id)
+            .where(DemoSession.project_id == project.id, SessionAttendee.submitted_at.is_(None)))
 
 
 def _connection(session: Session):

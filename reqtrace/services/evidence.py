@@ -1,8 +1,8 @@
 """Everything behind one vendor's score on one requirement: the demo entries, the consensus, the answer, the
 probes and the photos — what the drill-down shows, so a number can be traced to who saw what.
 
-Entries from evaluators who have not yet submitted their session stay sealed: they count in the score (the
-model counts every latest entry), but nobody but their author sees their value before submission.
+Entries from evaluators who have not yet submitted their session are pending: they do not count in any score
+until submission, and nobody but their author sees their value before it. The drill-down lists them apart.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from reqtrace.services.checklists import corrected_ids
 
 def sealed_evaluators(session: Session, project: Project, *, viewer: str = "") -> set[tuple[str, str]]:
     """(vendor slug, evaluator) pairs whose scores are still sealed: they attend a session of that vendor they
-    have not submitted. Their entries count in the totals, but no page may show their own numbers — not even a
-    mean or a spread — except to themselves."""
+    have not submitted. Those entries do not count yet; the pages also keep the pair's means and spreads out of
+    sight, except from the evaluator themselves, until they submit."""
     rows = session.exec(select(Vendor.slug, SessionAttendee.username)
                         .join(DemoSession, DemoSession.id == SessionAttendee.session_id)
                         .join(Vendor, Vendor.id == DemoSession.vendor_id)
@@ -55,19 +55,21 @@ def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid
         select(SessionAttendee).where(SessionAttendee.session_id.in_(list(demos) or [0]))).scalars()}
     versions = dict(session.exec(select(PocScript.id, PocScript.version).where(
         PocScript.project_id == project.id)).all())
-    latest: dict[tuple[str, str], ChecklistResult] = {}
+    latest: dict[tuple[str, str, bool], ChecklistResult] = {}  # (evaluator, step, counted) -> entry
     rows = session.exec(select(ChecklistResult).where(ChecklistResult.session_id.in_(list(demos) or [0]))
                         .order_by(ChecklistResult.recorded_at, ChecklistResult.id)).scalars().all()
     replaced = corrected_ids(rows)
     for row in rows:
         if row.id not in replaced and (demos[row.session_id].script_id, row.step) in citing:
-            latest[(row.evaluator, row.step)] = row  # each evaluator's latest entry per step counts
+            counted = submitted.get((row.session_id, row.evaluator), True)  # an attendee's count once submitted
+            latest[(row.evaluator, row.step, counted)] = row  # each evaluator's latest entry per step counts
     entries = []
-    for (evaluator, step), row in sorted(latest.items()):
-        sealed = not submitted.get((row.session_id, evaluator), False) and evaluator != viewer
+    for (evaluator, step, counted), row in sorted(latest.items(), key=lambda item: (item[0][0], item[0][1],
+                                                                                    not item[0][2])):
+        sealed = not counted and evaluator != viewer
         demo = demos[row.session_id]
         entries.append({"evaluator": evaluator, "step": step, "session": demo.id, "session_title": demo.title,
-                        "script_version": versions.get(demo.script_id), "sealed": sealed,
+                        "script_version": versions.get(demo.script_id), "sealed": sealed, "counted": counted,
                         "score": None if sealed else row.score, "verdict": "" if sealed else row.verdict,
                         "note": "" if sealed else row.note, "recorded_at": row.recorded_at, "source": row.source,
                         "corrects": row.corrects})
@@ -95,6 +97,7 @@ def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid
               for row in session.exec(select(ProbeResult).where(ProbeResult.vendor_id == vendor.id)
                                       .order_by(ProbeResult.run_at.desc(), ProbeResult.id.desc())).scalars()
               if hid in (row.requirements or ())]
-    return {"entries": entries, "sealed": sum(1 for entry in entries if entry["sealed"]), "photos": photos,
+    return {"entries": entries, "sealed": sum(1 for entry in entries if entry["sealed"]),
+            "pending": sum(1 for entry in entries if not entry["counted"]), "photos": photos,
             "consensus": consensus, "answer": answer, "probes": probes,
             "steps": sorted({step for (_, step) in citing})}

@@ -213,7 +213,7 @@ def test_two_evaluators_score_sealed_and_the_lead_sees_the_consensus(browser, se
 
 
 def test_a_visitor_who_does_not_attend_cannot_open_the_checklist(page, server, demo_url, atlas):
-    log_in(page, server.url, "owner")
+    log_in(page, server.url, "procurement")
     response = page.goto(f"{server.url}/p/crm/sessions/{atlas}/checklist")
     assert response.status == 403
     request = urllib.request.Request(f"{server.url}/p/crm/sessions/{atlas}/results", method="POST",

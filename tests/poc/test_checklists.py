@@ -344,8 +344,24 @@ def test_rows_with_neither_verdict_nor_score_are_skipped(url, db, issued, blank,
     summary = import_checklist(url, fill(blank, tmp_path / "notes.xlsx", {
         steps[0]: (None, None, "Ran out of time"), steps[1]: ("", "", ""), steps[2]: ("demonstrated", None, "")}))
     assert summary["applied"] is True and summary["added"] == 1
+    assert summary["unchanged"] == len(steps_of(issued)) - 1  # every other step row was left blank
     with db() as session:
         assert session.exec(select(ChecklistResult.step)).scalars().all() == [steps[2]]
+
+
+def test_an_imported_paper_checklist_is_submitted_so_its_scores_count(url, db, issued, blank, tmp_path):
+    step = steps_of(issued)[0]["hid"]
+    summary = import_checklist(url, fill(blank, tmp_path / "done.xlsx", {step: ("demonstrated", 4, "")}))
+    assert summary["submitted"] is True
+    with db() as session:
+        person = session.exec(select(SessionAttendee).where(SessionAttendee.session_id == summary["session"],
+                                                            SessionAttendee.username == "evaluator")).scalars().one()
+        assert person.submitted_at is not None
+    scored = reqtrace_json(url, "score", "--project", "crm", "--details", "--samples", "5")
+    atlas = next(v for v in scored["vendors"] if v["vendor"] == "atlas")
+    cited = set(steps_of(issued)[0]["requirements"])
+    shown = [r for r in atlas["requirements"] if r["hid"] in cited]
+    assert shown and all(r["evaluator_means"] == {"evaluator": 4.0} for r in shown)
 
 
 def test_a_checklist_with_nothing_filled_in_records_no_entry(url, db, issued, blank):

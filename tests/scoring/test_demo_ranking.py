@@ -221,13 +221,17 @@ def _expected(db, what_if: dict[str, float] | None) -> Demo:
                for slug, deployment, flags, cost in q(
                    "SELECT slug, deployment, flags, cost_5y FROM vendor WHERE project_id = :p", p=project_id)}
 
-    # Checklist entries: each evaluator's latest entry per step over all the vendor's sessions.
+    # Checklist entries: each evaluator's latest entry per step over all the vendor's sessions, once they have
+    # submitted that session (an attendee's entries before submission are sealed and do not count yet).
     citations = {(script, hid): list(_json(cited) or []) for script, hid, cited in q(
         "SELECT s.script_id, s.hid, s.requirements FROM poc_step s JOIN poc_script ps ON ps.id = s.script_id "
         "WHERE ps.project_id = :p", p=project_id)}
     entries = q("SELECT v.slug, c.evaluator, c.step, c.score, c.verdict, d.script_id, c.id, c.corrects "
                 "FROM checklist_result c JOIN demo_session d ON d.id = c.session_id "
-                "JOIN vendor v ON v.id = d.vendor_id WHERE d.project_id = :p ORDER BY c.recorded_at, c.id",
+                "JOIN vendor v ON v.id = d.vendor_id "
+                "LEFT JOIN demo_session_attendee a ON a.session_id = c.session_id AND a.username = c.evaluator "
+                "WHERE d.project_id = :p AND NOT (a.username IS NOT NULL AND a.submitted_at IS NULL) "
+                "ORDER BY c.recorded_at, c.id",
                 p=project_id)
     corrected = {row[7] for row in entries if row[7] is not None}  # a correction replaces the entry it corrects
     latest: dict[tuple[str, str, str], tuple] = {}

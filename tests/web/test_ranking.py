@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from tests.scoring.test_demo_ranking import (  # noqa: F401  (fixtures)
     _json,
@@ -250,26 +250,80 @@ def test_drill_down_for_a_submitted_session_shows_every_evaluator(visit, demo_db
 
 
 def test_drill_down_before_submission_seals_other_evaluators_entries(visit, demo_db_url):
+    """In Atlas's session the evaluator and the lead are still scoring; the owner has handed in."""
     hid = _requirement_both_scored(demo_db_url, "atlas")
     lead = visit("lead").json(f"/p/crm/ranking/atlas/{hid}.json")
-    own = [e for e in lead["entries"] if e["evaluator"] == "lead"]
-    others = [e for e in lead["entries"] if e["evaluator"] == "evaluator"]
+    by = lambda data, name: [e for e in data["entries"] if e["evaluator"] == name]  # noqa: E731
+    own, others = by(lead, "lead"), by(lead, "evaluator")
     assert own and others
-    for entry in own:  # the lead attended and scored: he sees his own entries
-        assert entry["sealed"] is False and entry["score"] is not None
+    for entry in own:  # the lead attended and scored: he sees his own entries, which do not count yet
+        assert entry["sealed"] is False and entry["score"] is not None and entry["counted"] is False
     for entry in others:  # the evaluator has not submitted: sealed, for the lead too
-        assert entry["sealed"] is True and entry["score"] is None
+        assert entry["sealed"] is True and entry["score"] is None and entry["counted"] is False
         assert entry["verdict"] == "" and entry["note"] == ""
-    assert lead["sealed"] == len(others)
+    assert lead["sealed"] == len(others) and lead["pending"] == len(own) + len(others)
 
     procurement = visit("procurement").json(f"/p/crm/ranking/atlas/{hid}.json")
-    assert procurement["entries"] and all(e["sealed"] and e["score"] is None for e in procurement["entries"])
-    assert procurement["sealed"] == len(procurement["entries"])
-    # sealed entries still count: the score is the same whoever looks
+    pending = [e for e in procurement["entries"] if not e["counted"]]
+    assert {e["evaluator"] for e in pending} == {"lead", "evaluator"}
+    assert all(e["sealed"] and e["score"] is None for e in pending)
+    assert procurement["sealed"] == len(pending)
+    # Only submitted entries count: D is the owner's own mean, whoever looks.
+    handed_in = [e for e in procurement["entries"] if e["counted"]]
+    scores = [e["score"] for e in handed_in if e["score"] is not None]
+    assert {e["evaluator"] for e in handed_in} == {"owner"} and scores
+    for data in (lead, procurement):
+        assert list(data["score"]["evaluator_means"]) == ["owner"]
+        assert data["score"]["demo"] == pytest.approx(sum(scores) / len(scores))
     assert (procurement["score"]["n"], procurement["score"]["demo"]) == (lead["score"]["n"], lead["score"]["demo"])
 
     page = visit("lead").page(f"/p/crm/ranking/atlas/{hid}")
-    assert "sealed until evaluator submits" in page.text
+    assert "sealed until evaluator submits; not counted yet" in page.text
+    assert "not counted until you submit" in page.text
+
+
+def test_a_sealed_score_does_not_move_any_number_until_it_is_submitted(visit, demo_db_url, tmp_path):
+    """Scoring the only step that cites a requirement must not show the score in the ranking before submission
+    (D would be that very score); once the evaluator submits, it counts."""
+    from reqtrace.db import make_engine, session_scope
+    from reqtrace.model import DemoSession, Vendor
+    from reqtrace.services.checklists import record_ticks, submit
+    from reqtrace.services.projects import get_project
+
+    rows = query(demo_db_url, "SELECT s.hid, s.requirements FROM poc_step s JOIN demo_session d "
+                              "ON d.script_id = s.script_id JOIN vendor v ON v.id = d.vendor_id WHERE v.slug = 'atlas'")
+    cited_by: dict[str, list[str]] = {}
+    for step, requirements in rows:
+        for hid in _json(requirements) or []:
+            cited_by.setdefault(hid, []).append(step)
+    scored = {row[0] for row in query(demo_db_url, "SELECT c.step FROM checklist_result c JOIN demo_session d "
+                                                   "ON d.id = c.session_id JOIN vendor v ON v.id = d.vendor_id "
+                                                   "WHERE v.slug = 'atlas'")}
+    hid, (step,) = next((hid, steps) for hid, steps in sorted(cited_by.items())
+                        if len(steps) == 1 and steps[0] not in scored)
+    before = visit("procurement").json(f"/p/crm/ranking/atlas/{hid}.json")["score"]
+    total_before = next(v for v in visit("procurement").json("/p/crm/ranking.json")["ranking"] if v["vendor"] == "atlas")
+
+    engine = make_engine(demo_db_url)
+    with session_scope(engine, write=True) as session:
+        project = get_project(session, "crm")
+        demo = session.exec(select(DemoSession).join(Vendor, Vendor.id == DemoSession.vendor_id)
+                            .where(Vendor.slug == "atlas")).scalars().one()
+        assert record_ticks(session, project, demo, "evaluator", [{"client_id": "sealed-1", "step": step,
+                                                                   "score": 1}])[0]["status"] == "stored"
+    sealed = visit("procurement").json(f"/p/crm/ranking/atlas/{hid}.json")
+    assert sealed["score"] == before and sealed["pending"] == 1 and sealed["entries"][0]["score"] is None
+    total_sealed = next(v for v in visit("lead").json("/p/crm/ranking.json")["ranking"] if v["vendor"] == "atlas")
+    assert total_sealed["total"] == total_before["total"]
+
+    with session_scope(engine, write=True) as session:
+        project = get_project(session, "crm")
+        demo = session.get(DemoSession, demo.id)
+        submit(session, project, demo, "evaluator")
+    engine.dispose()
+    after = visit("procurement").json(f"/p/crm/ranking/atlas/{hid}.json")["score"]
+    assert after["demo"] == 1.0 and after["basis"] in ("demo", "probe cap") and after["evaluator_means"] == \
+        {"evaluator": 1.0}
 
 
 def test_drill_down_does_not_reveal_sealed_scores_through_the_evaluator_means(visit, demo_db_url):
