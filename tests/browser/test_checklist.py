@@ -7,6 +7,7 @@ evaluator and the CRM lead attending.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -199,15 +200,27 @@ def test_two_evaluators_score_sealed_and_the_lead_sees_the_consensus(browser, se
     expect(theirs.locator(f"tr#{step}")).to_contain_text("3 — Shown, but only with the vendor's own data.")
     theirs.screenshot(path=artifacts / "consensus.png", full_page=False)
 
-    # After submitting, the evaluator's scores are locked: a change needs a reason and is a correction.
+    # After submitting, the evaluator's scores are locked: a change needs a reason and is a correction,
+    # recorded once when they press "Record a correction" — not at each click on the way there.
     open_checklist(mine, server.url, atlas)
+    before = len(stored(demo_url, atlas, "evaluator"))
     step_box = mine.locator(f"#{step}")
     step_box.locator("fieldset.scores label").filter(has=mine.locator('input[value="4"]')).click()
-    expect(step_box.locator("[data-step-state]")).to_contain_text("a correction needs its reason", timeout=20_000)
+    expect(step_box.locator("[data-step-state]")).to_contain_text("give the reason and press Record a correction")
     step_box.locator("textarea").fill("On reflection the mobile sync was shown in full.")
+    step_box.locator("textarea").blur()
     step_box.get_by_role("button", name="Record a correction").click()
-    expect(step_box.locator("[data-step-state]")).to_contain_text("saved", timeout=20_000)
-    assert [value for _, value, hid in stored(demo_url, atlas, "evaluator") if hid == step][-1] == 4
+    expect(step_box.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
+    expect(mine.locator("[data-sync-state]")).to_contain_text("every score is saved", timeout=20_000)
+    assert [value for _, value, hid in stored(demo_url, atlas, "evaluator")[before:]] == [4]
+    # A second correction names the first one, which is now the score that counts.
+    step_box.locator("fieldset.scores label").filter(has=mine.locator('input[value="3"]')).click()
+    step_box.locator("textarea").fill("Checked the recording: the sync stalled once.")
+    step_box.get_by_role("button", name="Record a correction").click()
+    expect(step_box.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
+    mine.reload()
+    expect(mine.locator(f"#{step}").locator("[data-step-state]")).not_to_contain_text("not saved")
+    assert [value for _, value, hid in stored(demo_url, atlas, "evaluator")[before:]] == [4, 3]
     evaluator.close()
     lead.close()
 

@@ -193,6 +193,12 @@
             var refused = outcome.status === "refused";
             done.push({ tick: tick, state: refused ? "refused" : "saved", error: outcome.error });
             showState(tick, refused ? "refused" : "saved", outcome.error);
+            if (tick.corrects && outcome.status === "stored" && outcome.id) {
+              // The correction is now the score that counts: a further correction must name it.
+              var step = root.querySelector('.cl-step[data-step="' + tick.step + '"]');
+              var named = step && step.querySelector('input[name="corrects"]');
+              if (named) { named.value = String(outcome.id); }
+            }
           });
           return settle(done).then(function () { return done.length; });
         });
@@ -289,6 +295,17 @@
   root.querySelectorAll(".cl-step").forEach(function (step) {
     var form = step.querySelector("form.tick");
     form.addEventListener("submit", function (event) { event.preventDefault(); record(step); });
+    // Before submission every change is a tick of its own. After it a change is a correction, which needs
+    // its reason: it is recorded once, by "Record a correction", not at every click on the way there.
+    if (submitted) {
+      form.querySelectorAll('input[type="radio"]').forEach(function (input) {
+        input.addEventListener("change", function () {
+          setStepState(step.getAttribute("data-step"), "changed, not recorded: give the reason and press " +
+                       "Record a correction", "pending");
+        });
+      });
+      return;
+    }
     form.querySelectorAll('input[type="radio"]').forEach(function (input) {
       input.addEventListener("change", function () { record(step); });
     });
