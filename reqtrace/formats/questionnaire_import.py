@@ -71,6 +71,15 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
         now = (row["answer"], row["comment"], row["demonstration"])
         summary["added" if before is None else "unchanged" if before == now else "changed"] += 1
     summary["removed"] = sum(1 for hid in stored if hid not in answers)
+    if not answers and rows:
+        # Most likely the blank questionnaire as issued, uploaded by mistake: it would wipe every answer.
+        errors.append(_error(SHEET, None, column_letter(4), "this questionnaire holds no answers at all, so "
+                             "nothing was stored" + (f": storing it would remove the {len(stored)} answers "
+                                                     f"stored for {vendor.slug}" if stored else "") +
+                             ". Upload the workbook the vendor sent back with its answers"))
+    elif summary["removed"]:
+        warnings.append(_error(SHEET, None, column_letter(4), f"{summary['removed']} answer(s) stored for "
+                               f"{vendor.slug} have no answer in this workbook: storing it removes them"))
     summary["answers"] = {hid: row["answer"] for hid, row in answers.items()}
     if errors or dry_run:
         return summary

@@ -238,6 +238,27 @@ def test_a_corrected_workbook_replaces_the_vendors_answers(url, answered, tmp_pa
         ids[0]: "fully supported", ids[1]: "configuration", ids[3]: "roadmap", ids[4]: "not supported"}
 
 
+def test_a_corrected_workbook_warns_about_the_answers_it_removes(url, answered, tmp_path):
+    path, ids = answered
+    corrected = answer(path, {ids[2]: None}, target=tmp_path / "corrected.xlsx")
+    code, summary = import_responses(url, corrected, "atlas", "crm", "--dry-run")
+    assert code == 0 and summary["removed"] == 1
+    assert any("1 answer(s) stored for atlas have no answer in this workbook" in w["message"]
+               for w in summary["warnings"]), summary["warnings"]
+
+
+def test_the_blank_questionnaire_as_issued_is_refused_and_keeps_every_stored_answer(url, answered, issued):
+    """Uploading the unanswered workbook by mistake would remove every answer: it is refused instead."""
+    before = stored_answers(url, "atlas")
+    blank, _ids = issued
+    code, summary = import_responses(url, blank, "atlas")
+    assert code == 1 and summary["applied"] is False
+    (error,) = summary["errors"]
+    assert "holds no answers at all" in error["message"] and f"remove the {len(before)} answers" in \
+        error["message"] and error["sheet"]
+    assert stored_answers(url, "atlas") == before
+
+
 def test_dry_run_reports_but_stores_nothing(url, answered, tmp_path):
     path, ids = answered
     before = stored_answers(url, "atlas")
