@@ -97,7 +97,11 @@ def printable(key: str, version: int):
     """The script as vendors receive it, ready to print."""
     project = project_or_404(key)
     content = read_version(session(), get_version(session(), project, version))
-    return Response(to_html(content, project_name=project.name), mimetype="text/html")
+    response = Response(to_html(content, project_name=project.name), mimetype="text/html")
+    # The page is one self-contained file with its print styles inline and no script: allow exactly that.
+    response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                   "img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'")
+    return response
 
 
 @action(blueprint, "/p/<key>/scripts/<int:version>/script.md", permission="read", methods=("GET",))

@@ -39,6 +39,7 @@ def to_html(content: dict[str, Any], *, project_name: str, vendor_name: str | No
     title = escape(f"{content['title']} — version {content['version']}")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="icon" href="data:,">
 <style>
 body {{ font-family: Georgia, "Times New Roman", serif; max-width: 46rem; margin: 2rem auto; line-height: 1.45;
        color: #111; }}

@@ -39,3 +39,23 @@ def test_demo_serves_the_sample_project(page, demo_server, artifacts):
     expect(card).to_contain_text("requirements")
     expect(card).to_contain_text("Every requirement traces to a strategy")
     page.screenshot(path=artifacts / "home-demo.png", full_page=True)
+
+
+def test_the_printable_script_keeps_its_styles_under_the_content_security_policy(page, demo_server):
+    """The print view carries its print styles inline; the browser must apply them, and report no blocked
+    style, script or missing icon."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("response", lambda response: problems.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
+    page.goto(demo_server.url + "/")
+    page.get_by_label("Username").fill("evaluator")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.goto(demo_server.url + "/p/crm/scripts/1/print")
+    expect(page.locator("h1")).to_be_visible()
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    width = page.evaluate("getComputedStyle(document.body).maxWidth")
+    assert "Georgia" in font and width != "none", (font, width)
+    assert not problems, problems
