@@ -36,6 +36,23 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
+# What each action is, in words, for a refusal: "Your role (Evaluator) may not <this>."
+ACTION_PHRASES: dict[str, str] = {
+    "read": "read this project", "create": "create items", "edit": "edit items",
+    "transition": "change an item's status", "review": "review suspect links", "preview": "preview Markdown",
+    "assign-owner": "assign owners", "approve": "approve items", "baseline": "create or compare baselines",
+    "readiness": "assess readiness", "import": "import workbooks", "questionnaire": "issue or import questionnaires",
+    "script": "write or issue POC scripts", "schedule": "schedule demo sessions or change who attends",
+    "consensus": "see or record the consensus of a demo session (the CRM lead does)",
+    "ranking": "see the ranking, its evidence or the scoring record (the CRM lead and procurement do)",
+    "weights": "change strategy weights or scoring settings (the CRM lead does)",
+}
+
+
+def action_phrase(action: str) -> str:
+    return ACTION_PHRASES.get(action, action.replace("-", " "))
+
+
 @dataclass(frozen=True)
 class Transition:
     action: str

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_login import current_user
 
-from reqtrace.workflow import role_may
+from reqtrace.workflow import action_phrase, role_may
 
 
 def page(blueprint: Blueprint, rule: str, template: str, *, permission: str = "read") -> Callable:
@@ -60,7 +60,7 @@ def _guard(view: Callable, permission: str) -> Callable:
     @functools.wraps(view)
     def guarded(**kwargs):
         if not role_may(current_user.role, permission):
-            abort(403, description=f"Your role ({current_user.role_label}) may not {permission.replace('-', ' ')}.")
+            abort(403, description=f"Your role ({current_user.role_label}) may not {action_phrase(permission)}.")
         return view(**kwargs)
     guarded.permission = permission
     return guarded

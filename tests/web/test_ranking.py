@@ -93,6 +93,7 @@ def test_owner_and_evaluator_may_not_see_the_ranking(visit, username):
         response = visitor.get(url + ".json")
         assert response.status_code == 403, url
         assert response.mimetype == "application/json" and response.get_json()["error"], url
+        assert "may not see the ranking, its evidence or the scoring record" in response.get_json()["message"], url
     for url in FILES:
         assert visitor.get(url).status_code == 403, url
 

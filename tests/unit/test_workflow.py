@@ -1,0 +1,10 @@
+"""Refusals say in words what a role may not do, for every action a view can guard."""
+
+from reqtrace.workflow import ACTION_PHRASES, ROLE_ACTIONS, action_phrase
+
+
+def test_every_guarded_action_has_a_phrase_a_user_understands():
+    assert set(ROLE_ACTIONS) <= set(ACTION_PHRASES)
+    for action in ROLE_ACTIONS:
+        phrase = action_phrase(action)
+        assert phrase != action and " " in phrase, (action, phrase)  # words, not the internal name
