@@ -21,7 +21,7 @@ from reqtrace.services.strategy_weights import (
 from reqtrace.services.items import list_items
 from web.common import project_or_404
 from web.db import session
-from web.pages import action, page, refuse
+from web.pages import action, page
 
 blueprint = Blueprint("weights", __name__)
 # Saaty's scale, as the form offers it: "a is 5 times as important as b" … "b is 5 times as important as a".
@@ -41,7 +41,8 @@ def _result_data(result) -> dict:
                 "consistent_value": format_value(worst.consistent_value), "text": worst.describe()}}
 
 
-def _view(project, values: dict[tuple[str, str], str], *, result=None, error: str = "") -> dict:
+def _view(project, values: dict[tuple[str, str], str], *, result=None, error: str = "", settings_error: str = ""
+          ) -> dict:
     db = session()
     titles = {item.hid: item.title for item in list_items(db, project, "strategy", include_retired=False)}
     strategies = active_strategies(db, project)
@@ -51,8 +52,20 @@ def _view(project, values: dict[tuple[str, str], str], *, result=None, error: st
             "pairs": [{"a": a, "b": b, "value": values.get((a, b), "1"), "field": f"pair.{a}.{b}"}
                       for a, b in combinations(strategies, 2)],
             "scale": SCALE, "stored_weights": stored, "cr_limit": CR_LIMIT,
-            "result": _result_data(result) if result else None, "error": error,
+            "result": _result_data(result) if result else None, "error": error, "settings_error": settings_error,
             "settings": scoring_settings(project)}
+
+
+FIELD_LABELS = {"claim_factor": "Claim factor", "knockout_threshold": "Knock-out threshold",
+                "probe_cap": "Failed-probe cap"}
+
+
+def _said(error: Invalid | JudgementError) -> str:
+    """The refusal in the words of the form: its labels, not the internal field names."""
+    if isinstance(error, Invalid):
+        return "; ".join(f"{FIELD_LABELS[p.field]}: {p.message}" if p.field in FIELD_LABELS else p.message
+                         for p in error.problems)
+    return str(error)
 
 
 def _stored_values(project) -> dict[tuple[str, str], str]:
@@ -99,7 +112,7 @@ def apply(key: str):
             result = compute_pairwise(db, project, {p: parse_value(v, p) for p, v in values.items()})
         except (Invalid, JudgementError):
             pass
-        return render_template("weights.html", **_view(project, values, result=result, error=str(error))), 422
+        return render_template("weights.html", **_view(project, values, result=result, error=_said(error))), 422
     flash(f"Strategy weights applied (CR {result.cr:.3f}). The ranking now uses them.", "info")
     return redirect(url_for("weights.index", key=key))
 
@@ -127,7 +140,10 @@ def settings(key: str):
         db.commit()
     except Invalid as error:
         db.rollback()
-        return refuse(str(error), 422, back=url_for("weights.index", key=key), back_label="Back to the weights",
-                      project=_project(project))
+        # Back to the page with what was typed kept in the form, and the reason beside it.
+        view = _view(project, _stored_values(project), settings_error=_said(error))
+        view["settings"] = {**view["settings"], "scoring": {name: request.form.get(name, "")
+                                                            for name in FIELD_LABELS}}
+        return render_template("weights.html", **view), 422
     flash("Scoring settings saved." if changed else "Nothing changed.", "info")
     return redirect(url_for("weights.index", key=key))

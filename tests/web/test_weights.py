@@ -95,7 +95,9 @@ def test_a_judgement_off_the_scale_is_refused(auth, db):
 def test_scoring_settings_are_saved_audited_and_refused_out_of_range(auth, db):
     lead = auth("lead")
     refused = lead.post("/p/crm/settings/scoring", {"claim_factor": "1.5"})
-    assert refused.status_code == 422 and "claim_factor" in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Claim factor: &#39;1.5&#39; is not a number from 0 to 1" in page
+    assert 'name="claim_factor" inputmode="decimal" size="5" value="1.5"' in page  # what was typed is kept
     assert "scoring" not in stored(db)
     assert lead.post("/p/crm/settings/scoring", {"claim_factor": "0.3"}).status_code == 302
     assert stored(db)["scoring"] == {"claim_factor": 0.3}
