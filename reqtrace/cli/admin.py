@@ -45,12 +45,15 @@ def user_group() -> None:
     """
 
 
-def _read_password(password_stdin: bool, *, confirm: bool = True, as_json: bool = False) -> str:
+def _read_password(password_stdin: bool, password_prompt: bool = False, *, confirm: bool = True,
+                   as_json: bool = False) -> str:
+    """From standard input or a hidden prompt, and only when asked to: no command waits for input unasked."""
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    if not sys.stdin.isatty():
-        fail("no password given: pipe it in with --password-stdin", as_json=as_json)
-    return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    if password_prompt and sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    fail("no password given: pipe it in with --password-stdin, or type it at a terminal with --password-prompt",
+         as_json=as_json)
 
 
 @command(user_group, "add")
@@ -58,13 +61,15 @@ def _read_password(password_stdin: bool, *, confirm: bool = True, as_json: bool 
 @click.option("--role", required=True, type=click.Choice(USER_ROLE.slugs), help="admin is the CRM lead.")
 @click.option("--display-name", default="", help="Name shown in the app and the audit trail.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--password-prompt", is_flag=True, help="Ask for the password at the terminal (typed twice, hidden).")
 @json_option
-def user_add(name: str, role: str, display_name: str, password_stdin: bool, as_json: bool) -> None:
+def user_add(name: str, role: str, display_name: str, password_stdin: bool, password_prompt: bool,
+             as_json: bool) -> None:
     """Add a user who logs in with NAME and a password.
 
     Example: echo 's3cret-pass' | reqtrace user add sam --role owner --password-stdin
     """
-    password = _read_password(password_stdin, as_json=as_json)
+    password = _read_password(password_stdin, password_prompt, as_json=as_json)
     context = obj()
     with session_scope(context.engine(), write=True) as session:
         user = user_service.add_user(session, username=name, role=role, password=password,
@@ -76,13 +81,14 @@ def user_add(name: str, role: str, display_name: str, password_stdin: bool, as_j
 @command(user_group, "passwd")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@click.option("--password-prompt", is_flag=True, help="Ask for it at the terminal (typed twice, hidden).")
 @json_option
-def user_passwd(name: str, password_stdin: bool, as_json: bool) -> None:
+def user_passwd(name: str, password_stdin: bool, password_prompt: bool, as_json: bool) -> None:
     """Set a new password for NAME.
 
     Example: echo 'n3w-pass-word' | reqtrace user passwd lead --password-stdin
     """
-    password = _read_password(password_stdin, as_json=as_json)
+    password = _read_password(password_stdin, password_prompt, as_json=as_json)
     context = obj()
     with session_scope(context.engine(), write=True) as session:
         user_service.set_password(session, username=name, password=password, actor=context.actor)
@@ -143,7 +149,7 @@ def demo_command(host: str, port: int, no_serve: bool, as_json: bool) -> None:
                    "(Demo sessions, as evaluator) and Keystone's consensus view (as lead).")
     else:
         click.echo(f"{result['database']} already holds data; the demo left it as it was.")
-        click.echo("Reset a demo password with: reqtrace user passwd lead")
+        click.echo("Reset a demo password with: reqtrace user passwd lead --password-prompt")
     if not no_serve:
         _serve(host, port, quiet=as_json)
 

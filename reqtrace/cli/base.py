@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import click
 from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, InterfaceError, NoSuchModuleError
 
 from reqtrace import __version__
 from reqtrace.config import describe_database, resolve_database_url
@@ -47,6 +47,9 @@ def _os_user() -> str:
 
 
 def _set_db(ctx: click.Context, _param, value):
+    if value is not None and not value.strip():
+        # An empty value is almost always an unset shell variable (--db "$DB"): never fall back to the default.
+        raise click.BadParameter("is empty: give a database URL or a SQLite file path", param_hint="--db")
     if value:
         ctx.ensure_object(Context).database = value
     return value
@@ -58,7 +61,30 @@ db_option = click.option("--db", "db", metavar="URL", expose_value=False, callba
 json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Group(click.Group):
+    """Click's group, except that with `--json` a usage error is a JSON document too (exit 2 as ever)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except click.ClickException as error:
+            if "--json" in argv:
+                emit_json({"ok": False, "error": error.format_message(), "errors": []})
+            else:
+                error.show()
+            sys.exit(error.exit_code)
+        sys.exit(0)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="reqtrace")
 @db_option
 @click.pass_context
@@ -84,12 +110,29 @@ def command(group: click.Group, name: str | None = None, **kwargs) -> Callable:
             except OSError as error:  # a file that cannot be written or read: say which and why
                 where = getattr(error, "filename", None) or ""
                 fail(f"{where}: {error.strerror or error}" if where else str(error), as_json=as_json)
-            except (OperationalError, InterfaceError) as error:
-                # An unreachable or unusable database: say which, without a traceback.
+            except IntegrityError:
+                raise  # a bug, not the database's fault: keep the traceback
+            except (DatabaseError, InterfaceError) as error:
+                # An unreachable or unusable database (or a file that is none): say which, without a traceback.
                 reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-                fail(f"cannot use the database {describe_database(obj().url)}: {reason}", as_json=as_json)
+                fail(f"cannot use the database {_database_named()}: {reason}", as_json=as_json)
+            except (NoSuchModuleError, ArgumentError) as error:
+                fail(f"cannot use the database {_database_named()}: {error} (reqtrace works with sqlite:///FILE "
+                     "and postgresql://USER@HOST/NAME URLs, or a SQLite file path)", as_json=as_json)
+            except ModuleNotFoundError as error:
+                if error.name and error.name.split(".")[0] in ("reqtrace", "web"):
+                    raise
+                fail(f"cannot use the database {_database_named()}: its driver ({error.name}) is not installed; "
+                     "reqtrace works with SQLite and PostgreSQL", as_json=as_json)
         return group.command(name, **kwargs)(db_option(wrapper))
     return decorate
+
+
+def _database_named() -> str:
+    try:
+        return describe_database(obj().url)
+    except Exception:  # a URL too broken to describe
+        return repr(obj().database or "")
 
 
 def check_output(path, *, as_json: bool) -> None:

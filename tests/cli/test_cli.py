@@ -7,9 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
@@ -149,6 +151,52 @@ def test_user_add_without_a_password_does_not_wait_for_input(cli_env):
                             text=True, cwd=ROOT, timeout=60, env={**os.environ, "REQTRACE_HOME": str(cli_env)})
     assert result.returncode == 1
     assert "--password-stdin" in result.stderr
+
+
+def _at_a_terminal(args: list[str], cli_env, answers: list[bytes] = ()) -> tuple[int, bytes]:
+    """Run reqtrace with a pseudo-terminal as its input and output; answer each prompt in turn."""
+    import select as select_module
+
+    import fcntl
+    import termios
+
+    def own_terminal():  # the pseudo-terminal becomes the child's controlling terminal: getpass reads /dev/tty
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    main_fd, terminal = os.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "reqtrace", *args], stdin=terminal, stdout=terminal,
+                               stderr=terminal, cwd=ROOT, env={**os.environ, "REQTRACE_HOME": str(cli_env)},
+                               preexec_fn=own_terminal)
+    os.close(terminal)
+    output, pending, deadline = b"", list(answers), time.monotonic() + 60
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select_module.select([main_fd], [], [], 0.2)
+            if ready:
+                try:
+                    output += os.read(main_fd, 4096)
+                except OSError:
+                    break
+                if pending and output.rstrip().endswith(b":"):
+                    os.write(main_fd, pending.pop(0))
+        code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main_fd)
+    return code, output
+
+
+def test_user_add_at_a_terminal_does_not_wait_unless_asked_to_prompt(cli_env):
+    """DESIGN.md: no command waits for input unless asked to — at a terminal too."""
+    url = f"sqlite:///{cli_env / 'tty.db'}"
+    code, output = _at_a_terminal(["--db", url, "user", "add", "sam", "--role", "owner"], cli_env)
+    assert code == 1 and b"--password-prompt" in output and b"Password" not in output
+    code, output = _at_a_terminal(["--db", url, "user", "add", "sam", "--role", "owner", "--password-prompt"],
+                                  cli_env, [PASSWORD.encode() + b"\n", PASSWORD.encode() + b"\n"])
+    assert code == 0, output
+    assert b"Password" in output and PASSWORD.encode() not in output  # hidden as typed
 
 
 def test_short_password_is_refused(run):
@@ -477,6 +525,12 @@ def populated_template(tmp_path_factory) -> tuple[Path, Path, Path]:
                   str(folder / "atlas-questionnaire.xlsx")]):
         result = runner.invoke(main, db + args, env=env)
         assert result.exit_code == 0, result.output
+    # The vendor answers one requirement (a questionnaire with no answer at all is refused).
+    answered = openpyxl.load_workbook(folder / "atlas-questionnaire.xlsx")
+    sheet = answered["Questionnaire"]
+    header = [cell.value for cell in sheet[1]]
+    sheet.cell(row=2, column=header.index("Answer") + 1, value="fully supported")
+    answered.save(folder / "atlas-questionnaire.xlsx")
     (folder / "junk.xlsx").write_text("not a workbook")
     dispose_all()
     return database, good, bad
@@ -545,3 +599,42 @@ def test_every_command_and_group_has_help_with_an_example(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.stdout, f"`reqtrace {' '.join(path)} --help` shows no example"
+
+
+# --- databases that cannot be used, and usage errors with --json ------------------------------------
+
+@pytest.mark.parametrize("url, says", [
+    ("foo://bar", "Can't load plugin"),
+    ("mysql://user@host/reqtrace", "its driver (MySQLdb) is not installed"),
+    ("{text_file}", "file is not a database"),
+])
+def test_a_database_that_cannot_be_used_is_one_json_error_not_a_traceback(tmp_path, url, says):
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not a database\n" * 100)
+    url = url.format(text_file=text_file)
+    for args in (["vendor", "list", "--project", "crm", "--json"], ["init", "--json"]):
+        result = CliRunner().invoke(main, ["--db", url, *args])
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        document = json.loads(result.stdout)
+        assert document["ok"] is False and "cannot use the database" in document["error"] and says in \
+            document["error"], document
+        assert "Traceback" not in result.stderr
+
+
+def test_an_empty_db_option_is_refused_instead_of_meaning_the_default_database(tmp_path):
+    home = tmp_path / "home"
+    result = CliRunner().invoke(main, ["vendor", "list", "--project", "crm", "--db", ""],
+                                env={"REQTRACE_HOME": str(home), "REQTRACE_DATABASE_URL": ""})
+    assert result.exit_code == 2 and "--db" in result.stderr and "is empty" in result.stderr
+    assert not home.exists() or not any(home.rglob("*.db"))
+
+
+def test_a_usage_error_with_json_is_one_json_document_with_exit_2(tmp_path):
+    result = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "import", "requirements",
+                                       str(tmp_path / "missing.xlsx"), "--project", "crm", "--json"])
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["ok"] is False and "missing.xlsx" in document["error"] and "does not exist" in document["error"]
+    without = CliRunner().invoke(main, ["import", "requirements", str(tmp_path / "missing.xlsx"), "--project", "crm"])
+    assert without.exit_code == 2 and without.stdout == "" and "Usage:" in without.stderr
