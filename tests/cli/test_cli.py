@@ -178,7 +178,9 @@ def _at_a_terminal(args: list[str], cli_env, answers: list[bytes] = ()) -> tuple
                     output += os.read(main_fd, 4096)
                 except OSError:
                     break
-                if pending and output.rstrip().endswith(b":"):
+                # Click writes "Password:", then getpass flushes the terminal's input and writes " ": answer
+                # only after that space, or the flush throws the answer away.
+                if pending and output.endswith(b": "):
                     os.write(main_fd, pending.pop(0))
         code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:
