@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from reqtrace.model import Requirement, Strategy
+from reqtrace.poc.impact import poc_impact
 from reqtrace.readiness import AREAS, STAGE_COUNT, assess
 from reqtrace.services.errors import NotFound
 from reqtrace.services.items import find_item
@@ -164,5 +165,6 @@ def impact(key: str, hid: str):
     titles = {h: n.title for level in graph.nodes for h, n in graph.nodes[level].items()}
     levels = [{"name": name, "entries": [{"id": h, "title": titles.get(h, "")} for h in result[name]]}
               for name in ("roles", "processes", "requirements") if name in result]
+    poc = poc_impact(session(), project, result.get("requirements", [item.hid] if kind == "requirement" else []))
     return {"project": _project(project), "kind": kind, "item": {"id": item.hid, "title": item.title},
-            "levels": levels, "links": result["links"]}
+            "levels": levels, "links": result["links"], **poc}

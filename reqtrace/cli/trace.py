@@ -10,6 +10,7 @@ from reqtrace.readiness import assess
 from reqtrace.services.links import review_links
 from reqtrace.services.projects import get_project
 from reqtrace.trace import check, impact, trace_matrix
+from reqtrace.trace.graph import hid_key
 from reqtrace.trace.load import load_graph
 
 
@@ -110,21 +111,32 @@ def trace_impact(item_id: str, project_key: str, as_json: bool) -> None:
 
     Example: reqtrace trace impact STR-2 --project crm
     """
+    from reqtrace.poc.impact import poc_impact
+
     with session_scope(obj().engine()) as session:
         project = get_project(session, project_key)
         graph = load_graph(session, project)
-    try:
-        result = impact(graph, item_id)
-    except KeyError:
-        from reqtrace.cli.base import fail
+        try:
+            result = impact(graph, item_id)
+        except KeyError:
+            from reqtrace.cli.base import fail
 
-        fail(f"no item {item_id} in project {project_key}", as_json=as_json)
+            fail(f"no item {item_id} in project {project_key}", as_json=as_json)
+        below = result.get("requirements", [item_id] if result["kind"] == "requirement" else [])
+        result.update(poc_impact(session, project, below))
     if as_json:
         emit_json(result)
         return
     for key in ("roles", "processes", "requirements"):
         if key in result:
             click.echo(f"{key.capitalize()} ({len(result[key])}): {', '.join(result[key]) or '-'}")
+    steps = sorted({f"{entry['step']} (v{entry['version']})" for entry in result["steps"]}, key=hid_key)
+    click.echo(f"POC steps ({len(steps)}): {', '.join(steps) or '-'}")
+    if result["scores"]:
+        click.echo(f"Re-score needed if {item_id} changes ({len(result['scores'])} recorded step score(s)):")
+        for entry in result["scores"]:
+            click.echo(f"  {entry['vendor']}, {entry['session_title']}: {entry['step']} "
+                       f"({entry['entries']} entries by {entry['evaluators']} evaluator(s))")
 
 
 @command(trace_group, "matrix")
