@@ -120,6 +120,9 @@ def parse_tick(raw: dict[str, Any], steps: dict[str, list[str]]) -> Tick:
             problems.append(Problem("corrects", "names the id of the entry it corrects"))
     else:
         corrects = None
+    if not problems and not verdict and score is None and not note.strip():
+        # An empty tick (the plain form's Save with nothing chosen) would count the step as scored.
+        problems.append(Problem("verdict", "choose a verdict or a score, or write a note, before saving"))
     if problems:
         raise Invalid(problems)
     return Tick(client_id, step, verdict, score, note.strip(), recorded_at, corrects)

@@ -370,7 +370,11 @@ def test_the_plain_form_tick_works_without_javascript(evaluators, db, demo, scri
     refused = evaluator.post(form.attrs["action"], {"step": step, "score": "6"})
     assert refused.status_code == 422 and "score" in parse_html(refused.get_data(as_text=True)).one(
         "p", role="alert").text
-    assert len(entries(db, demo)) == 1
+    other = steps_of(script)[2]["hid"]
+    empty = evaluator.post(form.attrs["action"], {"step": other, "verdict": "", "score": "", "note": "  "})
+    assert empty.status_code == 422 and "choose a verdict or a score" in parse_html(
+        empty.get_data(as_text=True)).one("p", role="alert").text
+    assert len(entries(db, demo)) == 1 and other not in my_results(evaluator, demo)
 
 
 def test_a_new_tick_before_submitting_replaces_the_earlier_one(evaluators, demo, script):
