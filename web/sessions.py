@@ -17,6 +17,7 @@ from reqtrace.config import data_dir
 from reqtrace.model import Attachment, DemoSession, PocScript, ProbeResult, Requirement, User, Vendor, utcnow
 from reqtrace.poc.scripts import get_version, read_version
 from reqtrace.richtext import render_markdown
+from reqtrace.schemas import Problem
 from reqtrace.services import checklists
 from reqtrace.services.errors import Invalid, NotFound, PermissionDenied
 from reqtrace.services.sessions import add_attendee, create_session, get_session
@@ -95,6 +96,9 @@ def schedule(key: str):
         version = form.get("version", "")
         script = get_version(db, project, int(version) if version.isdigit() else None)
         when = _when(form.get("scheduled_for", ""))
+        if not [name for name in form.getlist("attendees") if name]:
+            raise Invalid([Problem("attendees", "choose at least one attendee: only those attending score the "
+                                                "session")])
         demo = create_session(db, project, vendor, script, actor=current_user.username,
                               title=form.get("title", "").strip(), scheduled_for=when,
                               attendees=form.getlist("attendees"))
@@ -127,13 +131,15 @@ def add_attendees(key: str, session_id: int):
     project = project_or_404(key)
     db = session()
     demo = _session_or_404(project, session_id)
+    username = request.form.get("username", "")
     try:
-        add_attendee(db, project, demo, request.form.get("username", ""), actor=current_user.username)
+        added = add_attendee(db, project, demo, username, actor=current_user.username)
         db.commit()
     except Invalid as error:
         db.rollback()
         return refuse(str(error), 422, back=url_for("sessions.show", key=key, session_id=session_id),
                       project=_project(project))
+    flash(f"{username} now attends {demo.title}." if added else f"{username} already attends {demo.title}.", "info")
     return redirect(url_for("sessions.show", key=key, session_id=session_id))
 
 

@@ -228,7 +228,8 @@ def test_only_the_lead_may_schedule_or_add_attendees(auth, db, demo, username):
 @pytest.mark.parametrize("form, says", [
     ({"vendor": "atlas", "version": "1", "attendees": ["nobody"]}, "nobody"),
     ({"vendor": "nobody", "version": "1"}, "nobody"),
-    ({"vendor": "atlas", "version": "1", "scheduled_for": "next Tuesday"}, "Tuesday"),
+    ({"vendor": "atlas", "version": "1", "scheduled_for": "next Tuesday", "attendees": ["evaluator"]}, "Tuesday"),
+    ({"vendor": "atlas", "version": "1", "title": "Nobody there"}, "choose at least one attendee"),
 ])
 def test_an_invalid_schedule_is_refused_and_stores_nothing(lead, db, people, script, form, says):
     response = lead.post("/p/crm/sessions", form)
@@ -243,6 +244,9 @@ def test_the_lead_adds_an_attendee(lead, auth, demo):
     assert [a["username"] for a in lead.json(f"/p/crm/sessions/{demo}.json")["session"]["attendees"]] == \
         ["evaluator", "evaluator2", "outsider"]
     assert auth("outsider").get(f"/p/crm/sessions/{demo}/checklist.json").status_code == 200
+    assert "outsider now attends Atlas, day 1" in lead.page(f"/p/crm/sessions/{demo}").text
+    lead.post(f"/p/crm/sessions/{demo}/attendees", {"username": "outsider"})
+    assert "outsider already attends Atlas, day 1" in lead.page(f"/p/crm/sessions/{demo}").text
     assert lead.post(f"/p/crm/sessions/{demo}/attendees", {"username": "ghost"}).status_code == 422
 
 
