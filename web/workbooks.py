@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -26,7 +26,8 @@ from reqtrace.workflow import role_may
 from web import jobs
 from web.common import project_or_404
 from web.db import session
-from web.pages import action, page, require
+from web.pages import action, page, refuse, require
+from web.security import wants_json
 
 blueprint = Blueprint("workbooks", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -207,10 +208,10 @@ def _save_upload(project_key: str, kind: str, **extra) -> str:
     """Keep the uploaded workbook for the preview and the apply that follows it."""
     file = request.files.get("file")
     if file is None or not file.filename:
-        abort(400, description="Choose a workbook (.xlsx) to upload.")
+        _refuse_upload(project_key, "Choose a workbook (.xlsx) to upload.")
     name = Path(file.filename).name
     if not name.lower().endswith(".xlsx"):
-        abort(400, description=f"{name} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first.")
+        _refuse_upload(project_key, f"{name} is not an .xlsx workbook; save it as Excel Workbook (.xlsx) first.")
     upload = jobs.new_id()
     folder = jobs.uploads_dir(current_app)
     path = folder / f"{upload}.xlsx"
@@ -221,11 +222,19 @@ def _save_upload(project_key: str, kind: str, **extra) -> str:
         check_workbook(path, max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
     except FormatError as error:
         path.unlink(missing_ok=True)
-        abort(400, description=str(error).replace(path.name, name))
+        _refuse_upload(project_key, str(error).replace(path.name, name))
     meta = {"owner": current_user.username, "project": project_key, "kind": kind, "filename": name,
             "path": str(path), **extra}
     (folder / f"{upload}.json").write_text(json.dumps(meta))
     return upload
+
+
+def _refuse_upload(project_key: str, message: str) -> None:
+    """A refused upload: 400, with the way back to the workbooks page (JSON clients get the usual error)."""
+    if wants_json():
+        abort(400, description=message)
+    abort(make_response(*refuse(f"{message} Nothing was imported.", 400, back=url_for(
+        "workbooks.index", key=project_key), back_label="Back to the workbooks")))
 
 
 def _upload_or_404(upload: str, project_key: str, kind: str) -> dict:

@@ -254,6 +254,9 @@ def test_a_file_that_is_not_a_workbook_is_refused_with_its_reason(auth):
     response = upload(procurement, "/p/crm/import/requirements", b"ID;Title\nREQ-1;x\n", "list.xlsx")
     assert response.status_code == 400
     assert "list.xlsx is not an Excel workbook" in response.get_data(as_text=True)
+    # the refusal leads back to the workbooks page, not to a dead end
+    back = parse_html(response.get_data(as_text=True)).one("a", cls="button")
+    assert back.attrs["href"] == "/p/crm/workbooks" and "workbooks" in back.text
 
 
 def test_an_upload_above_the_size_limit_is_refused(bare_sample_url, tmp_path):
