@@ -44,7 +44,8 @@ def catalog_load(directory: Path | None, project_key: str, status: str | None, d
     if not catalog.ok:
         summary = {"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0,
                    "errors": [problem.as_dict() for problem in catalog.problems],
-                   "warnings": [warning.as_dict() for warning in catalog.warnings]}
+                   "warnings": [warning.as_dict() for warning in catalog.warnings], "items": [],
+                   "project": project_key}
         if as_json:
             emit_json(summary)
         else:

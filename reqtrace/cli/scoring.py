@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from reqtrace.cli.base import command, emit_json, json_option, main, obj
+from reqtrace.cli.base import check_output, command, emit_json, fail, json_option, main, obj
 from reqtrace.db import session_scope
 from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks
 from reqtrace.scoring.load import score_project
@@ -63,6 +65,10 @@ def report_command(project_key: str, output: str, samples: int, seed: int, as_js
 
     Example: reqtrace report --project crm -o decision.html
     """
+    if Path(output).suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
+        fail(f"{output}: the report is written as FILE.html (one self-contained page) or FILE.md (Markdown); "
+             "name the file with one of those endings", as_json=as_json)
+    check_output(output, as_json=as_json)
     with session_scope(obj().engine()) as session:
         project = get_project(session, project_key)
         report = build_report(session, project, samples=samples, seed=seed)

@@ -640,3 +640,21 @@ def test_a_usage_error_with_json_is_one_json_document_with_exit_2(tmp_path):
     assert document["ok"] is False and "missing.xlsx" in document["error"] and "does not exist" in document["error"]
     without = CliRunner().invoke(main, ["import", "requirements", str(tmp_path / "missing.xlsx"), "--project", "crm"])
     assert without.exit_code == 2 and without.stdout == "" and "Usage:" in without.stderr
+
+
+def test_a_report_file_named_neither_html_nor_md_is_refused_before_any_work(tmp_path):
+    result = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "report", "--project", "crm",
+                                       "-o", str(tmp_path / "decision.pdf"), "--json"])
+    assert result.exit_code == 1 and not (tmp_path / "decision.pdf").exists()
+    assert "FILE.html" in json.loads(result.stdout)["error"]
+
+
+def test_a_refused_catalogue_names_its_project_in_the_json_summary(tmp_path):
+    broken = tmp_path / "catalogue"
+    broken.mkdir()
+    (broken / "strategies.toml").write_text("this is = = not toml\n")
+    result = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "catalog", "load", str(broken),
+                                       "--project", "p1", "--json"])
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["applied"] is False and summary["errors"] and summary["project"] == "p1" and summary["items"] == []
