@@ -29,13 +29,15 @@ def page(blueprint: Blueprint, rule: str, template: str, *, permission: str = "r
             data = build(**kwargs)
             if isinstance(data, Response) or (isinstance(data, tuple) and isinstance(data[0], Response)):
                 return data
-            return render_template(template, **data)
+            status = data.pop("_status", 200)  # a page shown again with what was refused, e.g. 400
+            return render_template(template, **data), status
 
         def json_view(**kwargs):
             data = build(**kwargs)
             if isinstance(data, Response):
                 return data
-            return jsonify(jsonable(data))
+            status = data.pop("_status", 200) if isinstance(data, dict) else 200
+            return jsonify(jsonable(data)), status
 
         json_rule = rule + "index.json" if rule.endswith("/") else rule + ".json"
         for view, endpoint, path in ((html_view, name, rule), (json_view, f"{name}_json", json_rule)):

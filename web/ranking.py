@@ -20,6 +20,7 @@ from reqtrace.services.vendors import get_vendor
 from web.common import project_or_404
 from web.db import session
 from web.pages import action, page
+from web.security import wants_json
 
 blueprint = Blueprint("ranking", __name__)
 PER_PAGE = 100
@@ -31,8 +32,15 @@ def _project(project) -> dict:
     return {"key": project.key, "name": project.name, "status": project.status}
 
 
+class WhatIfRefused(ValueError):
+    """The what-if weights cannot be used; the page shows why, with the saved weights and what was typed."""
+
+
 def _what_if(strategies: list[str]) -> dict[str, float] | None:
-    """Relative importance per strategy from ?w.STR-1=2&w.STR-2=1…, normalised to sum 1; None when not asked."""
+    """Relative importance per strategy from ?w.STR-1=2&w.STR-2=1…, normalised to sum 1; None when not asked.
+
+    A JSON client gets 400; a page raises WhatIfRefused so the view can show the saved ranking again.
+    """
     raw = {hid: request.args.get(f"w.{hid}", "").strip() for hid in strategies}
     if not any(raw.values()):
         return None
@@ -41,32 +49,46 @@ def _what_if(strategies: list[str]) -> dict[str, float] | None:
         try:
             value = float(text) if text else 1.0
         except ValueError:
-            abort(400, description=f"the weight of {hid} must be a number, not {text!r}")
+            _refuse_what_if(f"the weight of {hid} must be a number, not {text!r}")
         if not math.isfinite(value) or value < 0:
-            abort(400, description=f"the weight of {hid} must be zero or more")
+            _refuse_what_if(f"the weight of {hid} must be zero or more")
         values[hid] = value
     total = sum(values.values())
     if total <= 0:
-        abort(400, description="give at least one strategy a weight above zero")
+        _refuse_what_if("give at least one strategy a weight above zero")
     return {hid: value / total for hid, value in values.items()}
+
+
+def _refuse_what_if(message: str) -> None:
+    if wants_json():
+        abort(400, description=message)
+    raise WhatIfRefused(message)
+
+
+def _typed(strategies: list[str]) -> dict[str, str]:
+    """The what-if values as typed, to put back in the form."""
+    return {hid: request.args.get(f"w.{hid}", "").strip() for hid in strategies}
 
 
 def _scored(project):
     db = session()
     data = load_scoring_input(db, project)
     strategies = data.graph.active("strategy")
-    what_if = _what_if([node.hid for node in strategies])
+    try:
+        what_if, refused = _what_if([node.hid for node in strategies]), ""
+    except WhatIfRefused as error:
+        what_if, refused = None, str(error)
     weights = what_if if what_if is not None else data.strategy_weights
     results = score_vendors(data.requirements, data.vendors, data.evidence, settings=data.settings,
                             strategy_weights=weights)
-    return data, strategies, what_if, weights, results
+    return data, strategies, what_if, weights, results, refused
 
 
 @page(blueprint, "/p/<key>/ranking", "ranking.html", permission="ranking")
 def index(key: str):
     """The ranking with knock-outs and their reasons, scores per strategy, decision checks; what-if weights."""
     project = project_or_404(key)
-    data, strategies, what_if, weights, results = _scored(project)
+    data, strategies, what_if, weights, results, refused = _scored(project)
     checks = decision_checks(data.requirements, results, samples=WHAT_IF_SAMPLES if what_if else 1000,
                              sealed=sealed_evaluators(session(), project, viewer=current_user.username))
     counted = [r for r in data.requirements if results and results[0].requirements[r.hid].weight > 0]
@@ -81,17 +103,21 @@ def index(key: str):
                 "value_per_million": checks["value_for_money"][result.vendor]} for result in results]
     active = {node.hid for node in strategies}
     stale = sorted(set(data.strategy_weights or {}) ^ active) if data.strategy_weights else []
+    typed = _typed([node.hid for node in strategies]) if (what_if is not None or refused) else {}
+    for row in strategy_rows:  # the form shows the numbers as typed, not renormalised
+        row["typed"] = typed.get(row["id"]) or ("1" if typed else None)
     return {"project": _project(project), "scope": data.scope.label, "settings": dict(data.settings.__dict__),
             "what_if": what_if is not None, "stored_weights": data.strategy_weights, "stale_weights": stale,
             "strategies": strategy_rows, "ranking": ranking, "checks": checks,
-            "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking}))}
+            "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking})),
+            "what_if_error": refused, **({"_status": 400} if refused else {})}
 
 
 @page(blueprint, "/p/<key>/ranking/requirements", "ranking_requirements.html", permission="ranking")
 def requirements(key: str):
     """Vendors side by side per requirement: nᵣ and where it came from; filter by strategy and priority."""
     project = project_or_404(key)
-    data, strategies, what_if, weights, results = _scored(project)
+    data, strategies, what_if, weights, results, refused = _scored(project)
     strategy, priority = request.args.get("strategy", ""), request.args.get("priority", "")
     rows = []
     for requirement in data.requirements:
@@ -115,7 +141,7 @@ def requirements(key: str):
             "rows": rows[(number - 1) * PER_PAGE:number * PER_PAGE], "total": len(rows), "page": number,
             "pages": pages, "filters": {"strategy": strategy, "priority": priority},
             "strategies": [{"id": node.hid, "title": node.title} for node in strategies],
-            "basis_text": BASIS_TEXT}
+            "basis_text": BASIS_TEXT, "what_if_error": refused, **({"_status": 400} if refused else {})}
 
 
 @page(blueprint, "/p/<key>/ranking/<vendor>/<hid>", "ranking_evidence.html", permission="ranking")
@@ -128,7 +154,10 @@ def evidence(key: str, vendor: str, hid: str):
     except NotFound as error:
         abort(404, description=str(error))
     data = load_scoring_input(db, project)
-    what_if = _what_if([node.hid for node in data.graph.active("strategy")])
+    try:
+        what_if = _what_if([node.hid for node in data.graph.active("strategy")])
+    except WhatIfRefused as refused:
+        abort(400, description=str(refused))
     score = score_one(data, seller.slug, hid, what_if if what_if is not None else data.strategy_weights)
     if score is None:
         abort(404, description=f"{hid} is not scored in {data.scope.label}")

@@ -21,7 +21,7 @@ from tests.scoring.test_demo_ranking import (  # noqa: F401  (fixtures)
     expected_ranking,
     score_json,
 )
-from tests.web.support import Visitor
+from tests.web.support import Visitor, parse_html
 from web import create_app
 
 RANKING_URLS = ["/p/crm/ranking", "/p/crm/ranking/requirements", "/p/crm/ranking/atlas/REQ-1"]
@@ -189,7 +189,8 @@ def test_a_bad_what_if_weight_is_refused_with_a_message(visit, demo_db_url, valu
         assert "STR-1" in message and words in message, message
         html = lead.get(f"{path}?w.STR-1={value}")
         assert html.status_code == 400
-        assert "STR-1" in html.get_data(as_text=True)
+        box = parse_html(html.get_data(as_text=True)).one("div", cls="error-box")
+        assert "STR-1" in box.text and words in box.text and "saved weights" in box.text  # the page, not a dead end
     assert _trail(demo_db_url) == trail
 
 
@@ -199,6 +200,18 @@ def test_what_if_weights_all_zero_are_refused(visit):
     response = lead.get("/p/crm/ranking.json?" + urlencode({f"w.{hid}": 0 for hid in strategies}))
     assert response.status_code == 400
     assert response.get_json()["message"]
+    page = lead.get("/p/crm/ranking?" + urlencode({f"w.{hid}": 0 for hid in strategies}))
+    assert page.status_code == 400
+    tree = parse_html(page.get_data(as_text=True))
+    assert "above zero" in tree.one("div", cls="error-box").text
+    assert tree.one("input", id="w-STR-1").attrs["value"] == "0"  # what was typed stays in the form
+
+
+def test_the_what_if_form_shows_the_numbers_as_typed(visit):
+    lead = visit("lead")
+    page = parse_html(lead.get("/p/crm/ranking?w.STR-1=5").get_data(as_text=True))
+    assert page.one("input", id="w-STR-1").attrs["value"] == "5"
+    assert page.one("input", id="w-STR-2").attrs["value"] == "1"
 
 
 # --- the evidence behind one score ---------------------------------------------------------------
