@@ -29,8 +29,10 @@ def create_baseline(session: Session, project: Project, *, name: str, actor: str
     """Freeze the approved items of every level under `name`."""
     name = (name or "").strip()
     if not BASELINE_NAME.match(name) or name.lower() == CURRENT:
+        odd = sorted({c for c in name if not ((c.isascii() and c.isalnum()) or c in " ._-")})
+        which = f" ({name!r} holds {', '.join(repr(c) for c in odd)})" if odd else ""
         raise Invalid([Problem("name", "a baseline name has letters, digits, spaces, '.', '_' or '-', at most "
-                                       f"80 characters, and is not '{CURRENT}'")])
+                                       f"80 characters, and is not '{CURRENT}'{which}")])
     taken = session.exec(select(Baseline.id).where(Baseline.project_id == project.id, Baseline.name == name)).first()
     if taken is not None:
         raise Conflict(f"project {project.key} already has a baseline named {name!r}")

@@ -59,3 +59,20 @@ def test_the_printable_script_keeps_its_styles_under_the_content_security_policy
     width = page.evaluate("getComputedStyle(document.body).maxWidth")
     assert "Georgia" in font and width != "none", (font, width)
     assert not problems, problems
+
+
+def test_a_refused_form_keeps_what_was_typed_when_going_back(page, demo_server):
+    page.goto(demo_server.url + "/")
+    page.get_by_label("Username").fill("lead")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.goto(demo_server.url + "/p/crm/baselines")
+    page.locator("#baseline-name").fill("Steering/Jan")
+    page.locator("#baseline-note").fill("Before the steering committee of January")
+    page.locator("#baseline-name").press("Enter")
+    expect(page.get_by_role("heading", name="Not saved")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("'Steering/Jan' holds '/'")  # says which character
+    page.get_by_role("link", name="Back to the baselines").click()
+    expect(page.locator("#baseline-name")).to_have_value("Steering/Jan")
+    expect(page.locator("#baseline-note")).to_have_value("Before the steering committee of January")

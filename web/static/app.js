@@ -26,6 +26,17 @@
     if (area.value.trim()) { render(); }
   });
 
+  // A refused form's "Back" goes back through the history, so the form comes back with what was typed in it.
+  document.querySelectorAll("a[data-back-keeps-input]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var referrer = document.referrer ? new URL(document.referrer) : null;
+      if (history.length > 1 && referrer && referrer.origin === location.origin) {
+        event.preventDefault();
+        history.back();
+      }
+    });
+  });
+
   // Filter long lists of link checkboxes.
   document.querySelectorAll(".link-filter").forEach(function (box) {
     var list = box.parentElement.querySelector(".checklist");
