@@ -109,15 +109,18 @@
     var box = root.querySelector("[data-done]");
     if (box) { box.textContent = done; }
   }
-  function report(waiting) {
+  function report(waiting, steps) {
     if (!stateBox) { return; }
     var text;
+    // Each change is a tick of its own; the evaluator thinks in steps: "3 steps (8 changes)".
+    steps = steps || waiting;
+    var what = steps + (steps === 1 ? " step" : " steps") + (waiting > steps ? " (" + waiting + " changes)" : "");
     if (waiting === 0) {
       text = submitted ? "Submitted: every score is saved on the server and locked" : "All saved on the server";
     } else if (!navigator.onLine) {
-      text = "Offline: " + waiting + " waiting on this device, sent when the network returns";
+      text = "Offline: " + what + " waiting on this device, sent when the network returns";
     } else {
-      text = waiting + " waiting to be sent" + (lastError ? " (" + lastError + ")" : "");
+      text = what + " waiting to be sent" + (lastError ? " (" + lastError + ")" : "");
     }
     stateBox.textContent = text;
     stateBox.setAttribute("data-waiting", String(waiting));
@@ -215,9 +218,14 @@
       });
     }, function () { flushing = false; });
   }
+  function stepsIn(items) {
+    var seen = {};
+    items.forEach(function (t) { seen[t.step] = true; });
+    return Object.keys(seen).length;
+  }
   function refreshStatus() {
     return queued().then(function (items) {
-      report(items.length);
+      report(items.length, stepsIn(items));
       return items.length;
     }).catch(function () { report(0); return 0; });
   }
@@ -342,7 +350,7 @@
       showState(tick, tick.state, tick.error);
     });
     countDone();
-    report(waiting);
+    report(waiting, stepsIn(items.filter(function (tick) { return tick.state === "waiting"; })));
     flush();
   }).catch(function () {
     if (stateBox) { stateBox.textContent = "This browser cannot keep ticks offline: stay online while scoring"; }
