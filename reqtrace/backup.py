@@ -71,14 +71,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_backup(engine: Engine, destination: str | Path) -> dict[str, Any]:
-    """Write a backup of the whole database to `destination`; returns the manifest."""
+def _prepare(engine: Engine, destination: str | Path) -> tuple[str, Path]:
+    """The schema revision to record, and the partial file to write (renamed to `destination` once complete)."""
     revision = current_revision(engine)
     if revision is None:
         raise BackupError("the database has no reqtrace schema: there is nothing to back up")
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    return revision, partial
+
+
+def write_backup(engine: Engine, destination: str | Path) -> dict[str, Any]:
+    """Write a backup of the whole database to `destination`; returns the manifest."""
+    revision, partial = _prepare(engine, destination)
+    destination = Path(destination)
     counts: dict[str, int] = {}
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as connection, connection.begin(), \
@@ -108,13 +116,8 @@ def write_sqlite_copy(engine: Engine, destination: str | Path) -> dict[str, Any]
     if engine.dialect.name != "sqlite":
         raise BackupError(f"--format sqlite copies a SQLite database, and this one is {engine.dialect.name}: "
                           "use the portable backup (leave out --format)")
-    revision = current_revision(engine)
-    if revision is None:
-        raise BackupError("the database has no reqtrace schema: there is nothing to back up")
+    revision, partial = _prepare(engine, destination)
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
-    partial.unlink(missing_ok=True)
     raw = engine.raw_connection()
     try:
         copy = sqlite3.connect(partial)

@@ -22,6 +22,14 @@ def demo_server(tmp_path):
     server.stop()
 
 
+def log_in(page, url: str, username: str) -> None:
+    page.goto(url + "/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
 def test_serve_asks_an_anonymous_visitor_to_log_in(page, fresh_server, artifacts):
     page.goto(fresh_server.url + "/")
     expect(page).to_have_url(fresh_server.url + "/login?next=/")
@@ -48,11 +56,7 @@ def test_the_printable_script_keeps_its_styles_under_the_content_security_policy
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("response", lambda response: problems.append(f"{response.status} {response.url}")
             if response.status >= 400 else None)
-    page.goto(demo_server.url + "/")
-    page.get_by_label("Username").fill("evaluator")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    log_in(page, demo_server.url, "evaluator")
     page.goto(demo_server.url + "/p/crm/scripts/1/print")
     expect(page.locator("h1")).to_be_visible()
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
@@ -62,11 +66,7 @@ def test_the_printable_script_keeps_its_styles_under_the_content_security_policy
 
 
 def test_a_refused_form_keeps_what_was_typed_when_going_back(page, demo_server):
-    page.goto(demo_server.url + "/")
-    page.get_by_label("Username").fill("lead")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    log_in(page, demo_server.url, "lead")
     page.goto(demo_server.url + "/p/crm/baselines")
     page.locator("#baseline-name").fill("Steering/Jan")
     page.locator("#baseline-note").fill("Before the steering committee of January")
