@@ -141,8 +141,9 @@ def _where(entry: dict) -> str:
 @click.option("--project", "project_key", required=True, help="Project key.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx file to write.")
+@click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: on a terminal).")
 @json_option
-def export_requirements_command(project_key: str, output: Path, as_json: bool) -> None:
+def export_requirements_command(project_key: str, output: Path, progress: bool | None, as_json: bool) -> None:
     """Export the project's strategies, roles, processes and requirements as a workbook.
 
     One sheet per level with stable IDs, links as ID lists, dropdowns on the
@@ -154,9 +155,11 @@ def export_requirements_command(project_key: str, output: Path, as_json: bool) -
     if output.suffix.lower() != ".xlsx":
         fail(f"{output.name}: the workbook must be an .xlsx file", as_json=as_json)
     check_output(output, as_json=as_json)
+    reporter = TerminalProgress(sys.stderr.isatty() if progress is None else progress)
     with session_scope(context.engine()) as session:
         project = get_project(session, project_key)
-        result = export_requirements(session, project, output, actor=context.actor)
+        result = export_requirements(session, project, output, actor=context.actor, progress=reporter)
+    reporter.done()
     result["file"] = str(output)
     if as_json:
         emit_json(result)
