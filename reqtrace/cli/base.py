@@ -120,12 +120,21 @@ def command(group: click.Group, name: str | None = None, **kwargs) -> Callable:
                 fail(f"cannot use the database {_database_named()}: {error} (reqtrace works with sqlite:///FILE "
                      "and postgresql://USER@HOST/NAME URLs, or a SQLite file path)", as_json=as_json)
             except ModuleNotFoundError as error:
-                if error.name and error.name.split(".")[0] in ("reqtrace", "web"):
-                    raise
+                if _backend() in ("sqlite", "postgresql"):
+                    raise  # a module of reqtrace's own set-up is missing: that is no database's fault
                 fail(f"cannot use the database {_database_named()}: its driver ({error.name}) is not installed; "
                      "reqtrace works with SQLite and PostgreSQL", as_json=as_json)
         return group.command(name, **kwargs)(db_option(wrapper))
     return decorate
+
+
+def _backend() -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(obj().url).get_backend_name()
+    except Exception:
+        return ""
 
 
 def _database_named() -> str:
