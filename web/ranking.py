@@ -103,6 +103,9 @@ def index(key: str):
                 "value_per_million": checks["value_for_money"][result.vendor]} for result in results]
     active = {node.hid for node in strategies}
     stale = sorted(set(data.strategy_weights or {}) ^ active) if data.strategy_weights else []
+    still_scoring: dict[str, list[str]] = {}  # vendor -> attendees who have not submitted: not counted yet
+    for slug, evaluator in sorted(sealed_evaluators(session(), project)):
+        still_scoring.setdefault(slug, []).append(evaluator)
     typed = _typed([node.hid for node in strategies]) if (what_if is not None or refused) else {}
     for row in strategy_rows:  # the form shows the numbers as typed, not renormalised
         row["typed"] = typed.get(row["id"]) or ("1" if typed else None)
@@ -110,7 +113,7 @@ def index(key: str):
             "what_if": what_if is not None, "stored_weights": data.strategy_weights, "stale_weights": stale,
             "strategies": strategy_rows, "ranking": ranking, "checks": checks,
             "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking})),
-            "what_if_error": refused, **({"_status": 400} if refused else {})}
+            "what_if_error": refused, "still_scoring": still_scoring, **({"_status": 400} if refused else {})}
 
 
 @page(blueprint, "/p/<key>/ranking/requirements", "ranking_requirements.html", permission="ranking")

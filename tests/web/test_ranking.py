@@ -207,6 +207,14 @@ def test_what_if_weights_all_zero_are_refused(visit):
     assert tree.one("input", id="w-STR-1").attrs["value"] == "0"  # what was typed stays in the form
 
 
+def test_the_ranking_says_who_is_still_scoring(visit):
+    data = visit("procurement").json("/p/crm/ranking.json")
+    assert data["still_scoring"] == {"atlas": ["evaluator", "lead"]}
+    text = parse_html(visit("lead").get("/p/crm/ranking").get_data(as_text=True)).one("p", **{
+        "data-still-scoring": ""}).text
+    assert "atlas (evaluator, lead)" in text and "count once they submit" in text
+
+
 def test_the_what_if_form_shows_the_numbers_as_typed(visit):
     lead = visit("lead")
     page = parse_html(lead.get("/p/crm/ranking?w.STR-1=5").get_data(as_text=True))
