@@ -119,15 +119,15 @@ def apply_requirements(key: str, upload: str):
     """Apply a previewed import, all or nothing."""
     project = project_or_404(key)
     meta = _upload_or_404(upload, project.key, "requirements")
-    mapping = json.loads(request.form.get("mapping") or "{}")
+    mapping = _mapping(request.form.get("mapping"))
     path = meta["path"]
     app = current_app._get_current_object()
-    actor = current_user.username
+    actor, role = current_user.username, current_user.role
 
     def work(progress):
         with session_scope(app.extensions["reqtrace_engine"], write=True) as db:
             summary = import_requirements(db, project.key, path, actor=actor,
-                                          options=ImportOptions(mapping=mapping), progress=progress)
+                                          options=ImportOptions(mapping=mapping, role=role), progress=progress)
             if not summary["applied"]:
                 db.rollback()
         return _compact(summary)
@@ -170,12 +170,12 @@ def job(key: str, job_id: str):
 def _preview_requirements(project_key: str, upload: str, mapping: dict[str, str]) -> str:
     meta = _upload_or_404(upload, project_key, "requirements")
     app = current_app._get_current_object()
-    actor = current_user.username
+    actor, role = current_user.username, current_user.role
 
     def work(progress):
         with Session(app.extensions["reqtrace_engine"]) as db:
             summary = import_requirements(db, project_key, meta["path"], actor=actor, dry_run=True,
-                                          options=ImportOptions(mapping=mapping), progress=progress)
+                                          options=ImportOptions(mapping=mapping, role=role), progress=progress)
             db.rollback()
         return _compact(summary)
 
@@ -227,6 +227,17 @@ def _save_upload(project_key: str, kind: str, **extra) -> str:
             "path": str(path), **extra}
     (folder / f"{upload}.json").write_text(json.dumps(meta))
     return upload
+
+
+def _mapping(text: str | None) -> dict[str, str]:
+    """The column mapping the preview page sends back: header -> field, all text, or a 400."""
+    try:
+        mapping = json.loads(text or "{}")
+    except ValueError:
+        mapping = None
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        abort(400, description="the column mapping sent with the import is not valid: preview the workbook again")
+    return mapping
 
 
 def _refuse_upload(project_key: str, message: str) -> None:

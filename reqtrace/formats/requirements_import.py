@@ -41,8 +41,9 @@ from reqtrace.schemas import FIELDS, HID, split_list, validate_status
 from reqtrace.services.errors import Invalid, ServiceError
 from reqtrace.services.items import check_hid, kind_of_hid
 from reqtrace.services.projects import ensure_project
-from reqtrace.services.sync import Desired, StoredState, SyncPlan, apply_plan, load_state, plan_sync
+from reqtrace.services.sync import Change, Desired, StoredState, SyncPlan, apply_plan, load_state, plan_sync
 from reqtrace.trace.graph import hid_key, nogc
+from reqtrace.workflow import ADMIN
 
 Progress = Callable[[str, int, int], None]
 TITLE_FROM_STATEMENT = 90  # characters of a statement used as title when a workbook has no title column
@@ -55,6 +56,9 @@ class ImportOptions:
     sheets: list[str] = field(default_factory=list)  # foreign workbooks: only these sheets
     header_row: int | None = None  # foreign workbooks: 1-based header row, when detection fails
     max_bytes: int = MAX_UPLOAD_BYTES
+    # The importing user's role: a workbook may not do what that role's forms may not. None: the command line,
+    # run by whoever runs the database, like the lead.
+    role: str | None = None
 
 
 @dataclass
@@ -118,6 +122,7 @@ def import_requirements(session: Session, project_key: str, path: str | Path, *,
     if project is not None and result.format == "reqtrace":
         _keep_items_newer_than_the_workbook(session, project, plan, result)
         _warn_about_stale_rows(plan, result)
+    _apply_role_rules(plan, result, options.role)
     if result.format == "foreign":
         unlinked = sum(1 for item in plan.items if item.action == "add" and not item.links_add)
         if unlinked:
@@ -200,6 +205,38 @@ def _keep_items_newer_than_the_workbook(session: Session, project: Project, plan
         result.warnings.append({"sheet": None, "row": None, "column": None, "message":
                                 f"{len(kept)} item(s) created after this workbook was exported were kept: "
                                 + ", ".join(item.hid for item in kept[:10]) + ("…" if len(kept) > 10 else "")})
+
+
+def _apply_role_rules(plan: SyncPlan, result: ReadResult, role: str | None) -> None:
+    """What the forms refuse a role, an import refuses it too; an approved item changed goes back to draft.
+
+    Only the CRM lead approves, retires and assigns owners. Procurement imports workbooks but edits no item in a
+    form, so its import proposes: new items arrive as drafts, changed approved items go back to draft for the
+    lead's approval, and statuses, owners and retirements in the workbook are refused.
+    """
+    if role is None or role == ADMIN:
+        return
+    for item in plan.items:
+        where = item.where or {"sheet": SHEETS[item.kind][0], "row": None, "column": None}
+        if item.action == "remove":
+            plan.errors.append({**where, "message": f"{item.hid} is not in the workbook, which would retire it: "
+                                "only the CRM lead retires items; put its row back"})
+        elif item.action == "add" and item.status != "draft":
+            plan.errors.append({**where, "message": f"{item.hid} would arrive as {item.status}: new items arrive "
+                                "as drafts, and only the CRM lead approves; clear its Status"})
+        elif item.action == "change":
+            changed = {change.field for change in item.changes}
+            if "status" in changed:
+                plan.errors.append({**where, "message": f"{item.hid}: only the CRM lead changes an item's status; "
+                                    "put its Status back as exported"})
+            elif "owner" in changed:
+                plan.errors.append({**where, "message": f"{item.hid}: only the CRM lead assigns owners; put its "
+                                    "Owner back as exported"})
+            elif item.status == "approved":
+                item.changes.append(Change("status", "approved", "draft"))
+                item.status = "draft"
+                result.warnings.append({**where, "message": f"{item.hid} was approved; this change sends it back "
+                                        "to draft until the CRM lead approves it again"})
 
 
 def _warn_about_stale_rows(plan: SyncPlan, result: ReadResult) -> None:

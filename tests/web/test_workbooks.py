@@ -221,6 +221,71 @@ def test_a_requirements_upload_previews_then_applies(auth, db):
     assert title_of(db, "REQ-5") == "Quotes approved on a phone, offline too"
 
 
+def workbook_with(visitor: Visitor, change) -> bytes:
+    """The requirements workbook as downloaded, with `change(sheet, headers, row_of)` applied."""
+    workbook = openpyxl.load_workbook(io.BytesIO(visitor.get("/p/crm/export/requirements.xlsx").data))
+    sheet = workbook["Requirements"]
+    headers = {cell.value: cell.column for cell in sheet[1]}
+    row_of = lambda hid: next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == hid)  # noqa: E731
+    change(sheet, headers, row_of)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("what, change, says", [
+    ("a status", lambda sheet, h, row: setattr(sheet.cell(row("REQ-5"), h["Status"]), "value", "retired"),
+     "only the CRM lead changes an item's status"),
+    ("an owner", lambda sheet, h, row: setattr(sheet.cell(row("REQ-5"), h["Owner"]), "value", "procurement"),
+     "only the CRM lead assigns owners"),
+    ("a retirement", lambda sheet, h, row: sheet.delete_rows(row("REQ-6")), "only the CRM lead retires items"),
+    ("an approved newcomer", lambda sheet, h, row: sheet.append(
+        {h["Title"]: "Smuggled in as approved", h["Status"]: "approved", h["Priority"]: "must"}),
+     "only the CRM lead approves"),
+])
+def test_procurement_may_not_approve_retire_or_assign_through_a_workbook(auth, db, what, change, says):
+    """The import applies the importing role's rules: procurement edits no item in a form, so it proposes."""
+    procurement = auth("procurement")
+    before = requirement_of(db, "REQ-5").model_dump(), requirement_of(db, "REQ-6").status
+    content = workbook_with(procurement, change)
+    state = finished(procurement, job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx")))
+    messages = [error["message"] for error in state["result"]["errors"]]
+    assert any(says in message for message in messages), (what, messages)
+    assert all(error.get("sheet") == "Requirements" for error in state["result"]["errors"]), state["result"]["errors"]
+    assert (requirement_of(db, "REQ-5").model_dump(), requirement_of(db, "REQ-6").status) == before
+
+
+def test_an_approved_requirement_procurement_changes_goes_back_to_draft_and_the_leads_stays_approved(auth, db):
+    assert requirement_of(db, "REQ-5").status == "approved" and requirement_of(db, "REQ-7").status == "approved"
+    procurement, lead = auth("procurement"), auth("lead")
+    retitle = lambda hid, title: lambda sheet, h, row: setattr(sheet.cell(row(hid), h["Title"]), "value", title)  # noqa
+    job = job_path(upload(procurement, "/p/crm/import/requirements",
+                          workbook_with(procurement, retitle("REQ-5", "Quotes on a phone, offline too")), "p.xlsx"))
+    preview = finished(procurement, job)["result"]
+    assert preview["errors"] == [] and any("sends it back to draft" in w["message"] for w in preview["warnings"])
+    assert finished(procurement, job_path(submit(procurement, job, "/apply")))["result"]["applied"] is True
+    changed = requirement_of(db, "REQ-5")
+    assert (changed.title, changed.status) == ("Quotes on a phone, offline too", "draft")
+
+    job = job_path(upload(lead, "/p/crm/import/requirements",
+                          workbook_with(lead, retitle("REQ-7", "Changed by the lead")), "l.xlsx"))
+    preview = finished(lead, job)["result"]
+    assert preview["errors"] == [], preview["errors"]
+    assert finished(lead, job_path(submit(lead, job, "/apply")))["result"]["applied"] is True
+    assert (requirement_of(db, "REQ-7").title, requirement_of(db, "REQ-7").status) == ("Changed by the lead",
+                                                                                     "approved")
+
+
+def test_an_apply_with_a_broken_column_mapping_is_a_400_not_a_crash(auth):
+    procurement = auth("procurement")
+    content = edited_requirements(procurement, "REQ-5", "Whatever")
+    job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
+    upload_id = finished(procurement, job)["upload"]
+    for mapping in ("not json", "[1, 2]", "null", '{"Title": 3}'):
+        response = procurement.post(f"/p/crm/import/requirements/{upload_id}/apply", {"mapping": mapping})
+        assert response.status_code == 400, (mapping, response.status_code)
+
+
 def test_a_foreign_workbook_shows_its_mapping_which_can_be_changed(auth, db):
     procurement = auth("procurement")
     job = job_path(upload(procurement, "/p/crm/import/requirements", foreign_workbook(), "finance.xlsx"))
