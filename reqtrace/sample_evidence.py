@@ -3,8 +3,8 @@ answers and probe results — so a new user of `reqtrace demo` sees every capabi
 
 Each vendor has a demo session attended by the evaluator and the CRM lead (who scores too, so the
 consensus view has two evaluators to compare): Keystone's and Nimbus's are over and submitted, with
-disagreements and one agreed score; Atlas's is under way, its checklists partly filled, except the
-requirement owner's, handed in early: only submitted scores count, so Atlas's ranking rests on theirs.
+disagreements and one agreed score; Atlas's is under way, its checklists partly filled: the lead has submitted
+his, the evaluator is still scoring. Only submitted scores count, so Atlas's ranking rests on the lead's.
 
 The vendors have different profiles: Atlas (offline-capable client) claims most things and passes the
 offline probe; Keystone (on-premise) needs more configuration and customisation; Nimbus (browser only)
@@ -83,9 +83,9 @@ def add_sample_evidence(session: Session, project: Project, *, actor: str) -> No
 # vendor -> (days ago, share of steps each attendee has scored, submitted). Atlas's demo is today, mid-way.
 SESSIONS = {"keystone": (6, 1.0, True), "nimbus": (4, 1.0, True), "atlas": (0, 0.6, False)}
 ATTENDEES = ("evaluator", "lead")
-# Atlas's demo also has the requirement owner scoring from the business side: they scored every step shown
-# and handed their sheet in early, so Atlas has counted demo scores while the other two are still scoring.
-EARLY_FINISHER = {"atlas": "owner"}
+# Atlas's demo is under way: the lead scored the scenarios he watched and has submitted, so Atlas has counted
+# demo scores (and the lead, no longer scoring, may see the ranking); the evaluator is still scoring.
+EARLY_FINISHER = {"atlas": "lead"}
 # vendor -> the score an evaluator tends to give (before a per-step, per-person variation of -1..+1).
 TYPICAL_SCORE = {"atlas": 4, "keystone": 3, "nimbus": 4}
 CONSENSUS_REASON = "Discussed after the demo: the workflow was shown, but only with the vendor's own data."
@@ -104,25 +104,17 @@ def _sessions(session: Session, project: Project, script: PocScript, tags: dict[
         # Atlas's demo began three hours ago (its ticks must not lie in the future); the others at 9:30.
         when = utcnow().replace(second=0, microsecond=0) - timedelta(hours=3) if not days_ago else \
             utcnow().replace(hour=9, minute=30, second=0, microsecond=0) - timedelta(days=days_ago)
-        finisher = EARLY_FINISHER.get(vendor.slug)
-        finisher = finisher if finisher and session.exec(select(User).where(User.username == finisher)).first() \
-            else None
         demo = create_session(session, project, vendor, script, actor=actor, title=f"{vendor.name} demonstration",
-                              scheduled_for=when, attendees=people + ([finisher] if finisher else []))
+                              scheduled_for=when, attendees=people)
         for person_index, person in enumerate(people):
-            done = steps[:max(1, round(len(steps) * share * (1 if person_index == 0 else 0.5)))] \
+            finisher = EARLY_FINISHER.get(vendor.slug) == person  # scored every step shown so far
+            done = steps[:max(1, round(len(steps) * share * (1 if person_index == 0 or finisher else 0.5)))] \
                 if not submitted else steps
             ticks = [_tick(vendor.slug, person, hid, cited, tags, when + timedelta(minutes=number))
                      for number, (hid, cited) in enumerate(done)]
             checklists.record_ticks(session, project, demo, person, ticks, source="sample")
-            if submitted:
+            if submitted or finisher:
                 checklists.submit(session, project, demo, person)
-        if finisher:
-            shown = steps[:max(1, round(len(steps) * share))]
-            checklists.record_ticks(session, project, demo, finisher, [
-                _tick(vendor.slug, finisher, hid, cited, tags, when + timedelta(minutes=number))
-                for number, (hid, cited) in enumerate(shown)], source="sample")
-            checklists.submit(session, project, demo, finisher)
         if vendor.slug == "keystone":
             view = checklists.consensus_view(session, project, demo)
             disputed = next((row for row in view["rows"] if row["disagree"] and row["requirements"]), None)

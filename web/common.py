@@ -34,6 +34,23 @@ VOCABULARIES = {"capability": CAPABILITY, "deployment": DEPLOYMENT, "kind": KIND
                 "project_status": PROJECT_STATUS}
 
 
+def scores_project_or_403(key: str) -> Project:
+    """The project, for a page showing vendors' scores: refused while the viewer is still scoring a demo.
+
+    Seeing other evaluators' (submitted) scores, or a league table, while still scoring would sway the
+    viewer; the lead who attends a session sees the ranking once he has submitted his own scores.
+    """
+    project = project_or_404(key)
+    from reqtrace.services.evidence import sealed_evaluators
+
+    scoring = sorted({slug for slug, evaluator in sealed_evaluators(session(), project)
+                      if evaluator == current_user.username})
+    if scoring:
+        abort(403, description=f"You are still scoring {', '.join(scoring)}: the ranking and the scores open to "
+                               "you once you submit your own scores there, so nobody scores with them in mind.")
+    return project
+
+
 def project_or_404(key: str) -> Project:
     try:
         return get_project(session(), key)

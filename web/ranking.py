@@ -17,7 +17,7 @@ from reqtrace.scoring.report import BASIS_TEXT, build_report, strategy_chart, to
 from reqtrace.services.errors import NotFound
 from reqtrace.services.evidence import requirement_evidence, sealed_evaluators
 from reqtrace.services.vendors import get_vendor
-from web.common import project_or_404
+from web.common import scores_project_or_403
 from web.db import session
 from web.pages import action, page
 from web.security import wants_json
@@ -87,7 +87,7 @@ def _scored(project):
 @page(blueprint, "/p/<key>/ranking", "ranking.html", permission="ranking")
 def index(key: str):
     """The ranking with knock-outs and their reasons, scores per strategy, decision checks; what-if weights."""
-    project = project_or_404(key)
+    project = scores_project_or_403(key)
     data, strategies, what_if, weights, results, refused = _scored(project)
     checks = decision_checks(data.requirements, results, samples=WHAT_IF_SAMPLES if what_if else 1000,
                              sealed=sealed_evaluators(session(), project, viewer=current_user.username))
@@ -119,7 +119,7 @@ def index(key: str):
 @page(blueprint, "/p/<key>/ranking/requirements", "ranking_requirements.html", permission="ranking")
 def requirements(key: str):
     """Vendors side by side per requirement: nᵣ and where it came from; filter by strategy and priority."""
-    project = project_or_404(key)
+    project = scores_project_or_403(key)
     data, strategies, what_if, weights, results, refused = _scored(project)
     strategy, priority = request.args.get("strategy", ""), request.args.get("priority", "")
     rows = []
@@ -150,7 +150,7 @@ def requirements(key: str):
 @page(blueprint, "/p/<key>/ranking/<vendor>/<hid>", "ranking_evidence.html", permission="ranking")
 def evidence(key: str, vendor: str, hid: str):
     """One vendor's score on one requirement and every piece of evidence behind it."""
-    project = project_or_404(key)
+    project = scores_project_or_403(key)
     db = session()
     try:
         seller = get_vendor(db, project, vendor)
@@ -186,7 +186,7 @@ def evidence(key: str, vendor: str, hid: str):
 @action(blueprint, "/p/<key>/probes/<int:result_id>/evidence/<int:number>", permission="ranking", methods=("GET",))
 def probe_file(key: str, result_id: int, number: int):
     """A probe's screenshot or log: only files the probe recorded, never an arbitrary path."""
-    project = project_or_404(key)
+    project = scores_project_or_403(key)
     row = session().get(ProbeResult, result_id)
     if row is None or row.project_id != project.id or not 0 <= number < len(row.evidence or []):
         abort(404)
@@ -202,7 +202,7 @@ def probe_file(key: str, result_id: int, number: int):
 @action(blueprint, "/p/<key>/report", permission="ranking", methods=("GET",))
 def report(key: str):
     """The decision report as one self-contained HTML file (add ?download=1 to save it)."""
-    project = project_or_404(key)
+    project = scores_project_or_403(key)
     html = to_html(build_report(session(), project))
     response = Response(html, mimetype="text/html")
     # The report carries its own inline styles: allow those for this document only, and nothing else.
@@ -215,7 +215,7 @@ def report(key: str):
 @action(blueprint, "/p/<key>/report.md", permission="ranking", methods=("GET",))
 def report_markdown(key: str):
     """The decision report as Markdown."""
-    project = project_or_404(key)
+    project = scores_project_or_403(key)
     response = Response(to_markdown(build_report(session(), project)), mimetype="text/markdown")
     response.headers["Content-Disposition"] = f'attachment; filename="{project.key}-decision-report.md"'
     return response

@@ -24,7 +24,7 @@ from reqtrace.services.projects import get_project
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
 from web import jobs
-from web.common import project_or_404
+from web.common import project_or_404, scores_project_or_403
 from web.db import session
 from web.pages import action, page, refuse, require
 from web.security import wants_json
@@ -77,7 +77,7 @@ def download_requirements(key: str):
 @action(blueprint, "/p/<key>/export/scores.xlsx", permission="ranking", methods=("GET",))
 def download_scores(key: str):
     """The scoring record with live formulas."""
-    project = project_or_404(key)
+    project = scores_project_or_403(key)
     buffer = io.BytesIO()
     export_scores(session(), project, buffer)
     buffer.seek(0)

@@ -1,7 +1,7 @@
 """The live checklist in a real browser: sealed scoring by two evaluators, and a network outage with a reload.
 
-Both run against `reqtrace serve` on a copy of the demo database, whose Atlas session is under way with the
-evaluator and the CRM lead attending.
+Both run against `reqtrace serve` on a copy of the demo database, whose Atlas session is under way: the
+evaluator is scoring, the CRM lead has handed in.
 """
 
 from __future__ import annotations
@@ -159,13 +159,19 @@ def test_a_token_that_expired_while_offline_does_not_lose_the_queue(browser, ser
 
 
 def test_two_evaluators_score_sealed_and_the_lead_sees_the_consensus(browser, server, demo_url, atlas, artifacts):
-    evaluator = browser.new_context()
-    lead = browser.new_context()
-    mine, theirs = evaluator.new_page(), lead.new_page()
-    for page in (mine, theirs):
+    """The demo's Atlas session: the lead has handed in, the evaluator is scoring; the lead adds the owner, and
+    the evaluator and the owner score the same step, sealed from each other, until both submit."""
+    evaluator, owner, lead = browser.new_context(), browser.new_context(), browser.new_context()
+    mine, theirs, leads = evaluator.new_page(), owner.new_page(), lead.new_page()
+    for page in (mine, theirs, leads):
         page.on("dialog", lambda dialog: dialog.accept())
+    log_in(leads, server.url, "lead")
+    leads.goto(f"{server.url}/p/crm/sessions/{atlas}")
+    leads.get_by_label("Add an evaluator").select_option("owner")
+    leads.get_by_role("button", name="Add").click()
+    expect(leads.get_by_text("owner now attends")).to_be_visible()
     log_in(mine, server.url, "evaluator")
-    log_in(theirs, server.url, "lead")
+    log_in(theirs, server.url, "owner")
     open_checklist(mine, server.url, atlas)
     open_checklist(theirs, server.url, atlas)
     step = score(mine, 0, 5)
@@ -180,27 +186,26 @@ def test_two_evaluators_score_sealed_and_the_lead_sees_the_consensus(browser, se
         data = json.loads(page.evaluate(f"fetch('/p/crm/sessions/{atlas}/checklist.json').then(r => r.text())"))
         scored = [s for scenario in data["scenarios"] for s in scenario["steps"] if s["hid"] == step][0]
         assert scored["result"]["score"] == float(own)
-    response = theirs.goto(f"{server.url}/p/crm/sessions/{atlas}/consensus")
+    response = leads.goto(f"{server.url}/p/crm/sessions/{atlas}/consensus")
     assert response.status == 403
 
-    open_checklist(theirs, server.url, atlas)
     for page in (mine, theirs):
         page.get_by_role("button", name="Submit my scores").click()
         expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
 
-    theirs.goto(f"{server.url}/p/crm/sessions/{atlas}/consensus")
-    row = theirs.locator(f"tr#{step}")
+    leads.goto(f"{server.url}/p/crm/sessions/{atlas}/consensus")
+    row = leads.locator(f"tr#{step}")
     expect(row).to_have_class("disagree")
     expect(row).to_contain_text("discuss")
     expect(row.locator("td").nth(2)).to_contain_text("5")  # evaluator
-    expect(row.locator("td").nth(3)).to_contain_text("1")  # lead
+    expect(row.locator("td").nth(4)).to_contain_text("1")  # owner (the lead's own score is in between)
     requirement = row.locator('input[name="requirement"]').first.get_attribute("value")
     form = row.locator("form.consensus-form").first
     form.get_by_label(f"{requirement} score").fill("3")
     form.get_by_label("Reason").fill("Shown, but only with the vendor's own data.")
     form.get_by_role("button", name="Record").click()
-    expect(theirs.locator(f"tr#{step}")).to_contain_text("3 — Shown, but only with the vendor's own data.")
-    theirs.screenshot(path=artifacts / "consensus.png", full_page=False)
+    expect(leads.locator(f"tr#{step}")).to_contain_text("3 — Shown, but only with the vendor's own data.")
+    leads.screenshot(path=artifacts / "consensus.png", full_page=False)
 
     # After submitting, the evaluator's scores are locked: a change needs a reason and is a correction,
     # recorded once when they press "Record a correction" — not at each click on the way there.
@@ -223,8 +228,8 @@ def test_two_evaluators_score_sealed_and_the_lead_sees_the_consensus(browser, se
     mine.reload()
     expect(mine.locator(f"#{step}").locator("[data-step-state]")).not_to_contain_text("not saved")
     assert [value for _, value, hid in stored(demo_url, atlas, "evaluator")[before:]] == [4, 3]
-    evaluator.close()
-    lead.close()
+    for context in (evaluator, owner, lead):
+        context.close()
 
 
 def test_a_visitor_who_does_not_attend_cannot_open_the_checklist(page, server, demo_url, atlas):

@@ -209,10 +209,10 @@ def test_what_if_weights_all_zero_are_refused(visit):
 
 def test_the_ranking_says_who_is_still_scoring(visit):
     data = visit("procurement").json("/p/crm/ranking.json")
-    assert data["still_scoring"] == {"atlas": ["evaluator", "lead"]}
+    assert data["still_scoring"] == {"atlas": ["evaluator"]}
     text = parse_html(visit("lead").get("/p/crm/ranking").get_data(as_text=True)).one("p", **{
         "data-still-scoring": ""}).text
-    assert "atlas (evaluator, lead)" in text and "count once they submit" in text
+    assert "atlas (evaluator)" in text and "count once they submit" in text
 
 
 def test_the_what_if_form_shows_the_numbers_as_typed(visit):
@@ -272,36 +272,52 @@ def test_drill_down_for_a_submitted_session_shows_every_evaluator(visit, demo_db
 
 
 def test_drill_down_before_submission_seals_other_evaluators_entries(visit, demo_db_url):
-    """In Atlas's session the evaluator and the lead are still scoring; the owner has handed in."""
+    """In Atlas's session the lead has handed in; the evaluator is still scoring."""
     hid = _requirement_both_scored(demo_db_url, "atlas")
-    lead = visit("lead").json(f"/p/crm/ranking/atlas/{hid}.json")
     by = lambda data, name: [e for e in data["entries"] if e["evaluator"] == name]  # noqa: E731
-    own, others = by(lead, "lead"), by(lead, "evaluator")
-    assert own and others
-    for entry in own:  # the lead attended and scored: he sees his own entries, which do not count yet
-        assert entry["sealed"] is False and entry["score"] is not None and entry["counted"] is False
-    for entry in others:  # the evaluator has not submitted: sealed, for the lead too
-        assert entry["sealed"] is True and entry["score"] is None and entry["counted"] is False
-        assert entry["verdict"] == "" and entry["note"] == ""
-    assert lead["sealed"] == len(others) and lead["pending"] == len(own) + len(others)
-
-    procurement = visit("procurement").json(f"/p/crm/ranking/atlas/{hid}.json")
-    pending = [e for e in procurement["entries"] if not e["counted"]]
-    assert {e["evaluator"] for e in pending} == {"lead", "evaluator"}
-    assert all(e["sealed"] and e["score"] is None for e in pending)
-    assert procurement["sealed"] == len(pending)
-    # Only submitted entries count: D is the owner's own mean, whoever looks.
-    handed_in = [e for e in procurement["entries"] if e["counted"]]
-    scores = [e["score"] for e in handed_in if e["score"] is not None]
-    assert {e["evaluator"] for e in handed_in} == {"owner"} and scores
-    for data in (lead, procurement):
-        assert list(data["score"]["evaluator_means"]) == ["owner"]
+    for viewer in ("lead", "procurement"):
+        data = visit(viewer).json(f"/p/crm/ranking/atlas/{hid}.json")
+        handed_in, others = by(data, "lead"), by(data, "evaluator")
+        assert handed_in and others
+        for entry in handed_in:  # submitted: counted, and visible to the lead and procurement
+            assert entry["sealed"] is False and entry["score"] is not None and entry["counted"] is True
+        for entry in others:  # still scoring: sealed for everyone else, and not counted yet
+            assert entry["sealed"] is True and entry["score"] is None and entry["counted"] is False
+            assert entry["verdict"] == "" and entry["note"] == ""
+        assert data["sealed"] == data["pending"] == len(others)
+        # Only submitted entries count: D is the lead's own mean.
+        scores = [e["score"] for e in handed_in if e["score"] is not None]
+        assert list(data["score"]["evaluator_means"]) == ["lead"]
         assert data["score"]["demo"] == pytest.approx(sum(scores) / len(scores))
-    assert (procurement["score"]["n"], procurement["score"]["demo"]) == (lead["score"]["n"], lead["score"]["demo"])
-
     page = visit("lead").page(f"/p/crm/ranking/atlas/{hid}")
     assert "sealed until evaluator submits; not counted yet" in page.text
-    assert "not counted until you submit" in page.text
+
+
+def test_nobody_still_scoring_a_demo_sees_the_ranking_or_any_score(demo_app, demo_db_url, tmp_path):
+    """Procurement added to Atlas's session: until it submits there, every score page is closed to it."""
+    from reqtrace.db import make_engine, session_scope
+    from reqtrace.model import DemoSession, Vendor
+    from reqtrace.services.checklists import submit
+    from reqtrace.services.projects import get_project
+    from reqtrace.services.sessions import add_attendee
+
+    engine = make_engine(demo_db_url)
+    with session_scope(engine, write=True) as session:
+        project = get_project(session, "crm")
+        demo = session.exec(select(DemoSession).join(Vendor, Vendor.id == DemoSession.vendor_id)
+                            .where(Vendor.slug == "atlas")).scalars().one()
+        add_attendee(session, project, demo, "procurement", actor="lead")
+        demo_id = demo.id
+    visitor = Visitor(demo_app.test_client())
+    assert visitor.login("procurement").status_code == 302
+    for url in [*RANKING_URLS, *FILES, "/p/crm/export/scores.xlsx", "/p/crm/ranking/keystone/REQ-1"]:
+        response = visitor.get(url)
+        assert response.status_code == 403, url
+        assert "still scoring atlas" in response.get_data(as_text=True), url
+    with session_scope(engine, write=True) as session:
+        submit(session, get_project(session, "crm"), session.get(DemoSession, demo_id), "procurement")
+    engine.dispose()
+    assert visitor.get("/p/crm/ranking").status_code == 200
 
 
 def test_a_sealed_score_does_not_move_any_number_until_it_is_submitted(visit, demo_db_url, tmp_path):
