@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import zipfile
 from contextlib import contextmanager
@@ -80,6 +81,8 @@ def _prepare(engine: Engine, destination: str | Path) -> tuple[str, Path]:
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
+    # A backup holds every password hash and every sealed score: readable by its owner only.
+    os.close(os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
     return revision, partial
 
 

@@ -256,3 +256,11 @@ def test_restore_refuses_a_sqlite_file_that_is_not_a_reqtrace_database(tmp_path)
     assert result.exit_code == 1
     assert "not a reqtrace one" in result.stderr
     assert dump(new) == {} or not any(dump(new).values())
+
+
+@pytest.mark.parametrize("kind", ["zip", "sqlite"])
+def test_a_backup_is_readable_by_its_owner_only(demo_url, tmp_path, kind):
+    """It holds every password hash and every sealed score."""
+    target = tmp_path / f"crm.{kind}"
+    assert cli(demo_url, "backup", "--format", kind, "-o", str(target)).exit_code == 0
+    assert target.stat().st_mode & 0o777 == 0o600
