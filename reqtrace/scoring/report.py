@@ -72,7 +72,7 @@ def _reasons(vendor: dict[str, Any]) -> list[str]:
 
 
 def to_markdown(report: dict[str, Any]) -> str:
-    lines = [f"# Decision report: {report['project']['name']}", "",
+    lines = [f"# Decision report: {_cell(report['project']['name'])}", "",
              f"Scored on {report['scope']}; generated {report['generated_at']}. Model: docs/scoring.md "
              f"(claim factor {report['settings']['claim_factor']}, knock-out below "
              f"{report['settings']['knockout_threshold']}, failed-probe cap {report['settings']['probe_cap']}).", "",
@@ -95,7 +95,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     if not knocked:
         lines.append("No vendor is knocked out.")
     for v in knocked:
-        lines.append(f"**{v['name']}** is knocked out ({len(v['knockout_reasons'])} reasons):")
+        lines.append(f"**{_cell(v['name'])}** is knocked out ({len(v['knockout_reasons'])} reasons):")
         lines.append("")
         lines += [f"- {_cell(reason)}" for reason in _reasons(v)]
         lines.append("")
@@ -150,7 +150,9 @@ def _evidence_text(e: dict[str, Any]) -> str:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from users as Markdown shows it literally: no raw HTML, no link, no table break, on one line."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("[", "\\[").replace("]", "\\]").replace("|", "\\|").replace("\n", " ")
 
 
 STYLE = """

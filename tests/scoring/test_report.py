@@ -238,3 +238,20 @@ def test_bad_samples_are_refused(demo_db_url, samples):
     result = reqtrace(demo_db_url, "score", "--project", "crm", "--json", "--samples", samples)
     assert result.exit_code != 0
     assert "samples" in result.output.lower()
+
+
+def test_the_markdown_report_shows_names_literally_never_as_html(demo_db_url, tmp_path):
+    """A Markdown viewer that renders raw HTML must not run what a vendor or project name holds."""
+    engine = create_engine(demo_db_url)
+    with engine.begin() as db:
+        db.execute(text("UPDATE vendor SET name = '<img src=x onerror=alert(1)> [x](javascript:alert(2))' "
+                        "WHERE slug = 'nimbus'"))
+        db.execute(text("UPDATE project SET name = 'CRM <script>alert(3)</script>' WHERE key = 'crm'"))
+    engine.dispose()
+    path = tmp_path / "decision.md"
+    write_report(demo_db_url, path)
+    document = path.read_text()
+    assert "<img" not in document, [line for line in document.splitlines() if "<img" in line]
+    assert "<script" not in document
+    assert re.search(r"(?<!\\)\]\(javascript:", document) is None  # the brackets are escaped: no link
+    assert "&lt;img src=x onerror=alert(1)&gt;" in document  # shown as text, not dropped
