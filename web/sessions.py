@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from reqtrace import __version__
+from reqtrace import __version__, audit
 from reqtrace.config import data_dir
 from reqtrace.model import Attachment, DemoSession, PocScript, ProbeResult, Requirement, User, Vendor, utcnow
 from reqtrace.poc.scripts import get_version, read_version
@@ -317,6 +317,12 @@ def upload_photo(key: str, session_id: int):
                        filename=Path(file.filename or f"photo.{kind[1]}").name[:200], content_type=kind[0],
                        size=len(data), sha256=digest, stored_as=stored, created_at=utcnow())
     db.add(photo)
+    db.flush()
+    me = checklists.attendee(db, demo, current_user.username)
+    audit.record(db, actor=current_user.username, project_id=project.id, entity_type="session",
+                 entity_id=str(demo.id), action="attach",
+                 after={"photo": photo.id, "step": step, "sha256": digest, "filename": photo.filename,
+                        "after_submission": me.submitted_at is not None})
     db.commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"id": photo.id, "url": url_for("sessions.photo", key=key, attachment_id=photo.id)})
@@ -334,6 +340,9 @@ def photo(key: str, attachment_id: int):
     demo = _session_or_404(project, item.session_id)
     require(item.evaluator == current_user.username or checklists.all_submitted(db, demo),
             "Evidence stays sealed until every attendee has submitted.")
+    require(item.evaluator == current_user.username or role_may(current_user.role, "ranking")
+            or checklists.attendee(db, demo, current_user.username) is not None,
+            "A session's evidence is for its attendees, the CRM lead and procurement.")
     response = send_file(_attachments_dir() / item.stored_as, mimetype=item.content_type)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -620,7 +620,7 @@ def test_the_lead_records_a_consensus_beside_the_evaluators_scores(lead, evaluat
 
 # --- photo evidence --------------------------------------------------------------------------------
 
-def test_a_photo_is_kept_and_sealed_like_a_score(lead, evaluators, db, demo, script):
+def test_a_photo_is_kept_and_sealed_like_a_score(lead, auth, evaluators, db, demo, script):
     evaluator, evaluator2 = evaluators
     step = steps_of(script)[0]["hid"]
     image = png()
@@ -644,6 +644,14 @@ def test_a_photo_is_kept_and_sealed_like_a_score(lead, evaluators, db, demo, scr
     submit(evaluator2, demo)
     assert evaluator2.get(photo_url).status_code == 200
     assert lead.get(photo_url).data == image
+    assert auth("outsider").get(photo_url).status_code == 403  # an evaluator who did not attend: not theirs
+    # evidence added after submitting is kept, and the audit trail says so
+    late = upload(evaluator, demo, step, png(3, 3), "later.png")
+    assert late.status_code == 200
+    attached = [e.after for e in db().exec(select(AuditEvent).where(AuditEvent.action == "attach")
+                                           .order_by(AuditEvent.id)).scalars()]
+    assert [(a["filename"], a["after_submission"]) for a in attached] == [("whiteboard.png", False),
+                                                                          ("later.png", True)]
 
 
 def test_a_photo_through_the_plain_form_redirects_back_to_the_step(evaluators, db, demo, script):
