@@ -60,16 +60,20 @@ class LoginFailures:
         self._lock = threading.Lock()
         self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
 
-    def blocked(self, key: tuple[str, str], limit: int, window: float) -> bool:
+    def attempt(self, key: tuple[str, str], limit: int, window: float) -> bool:
+        """Count an attempt before its password is checked (a success clears it); False when blocked.
+
+        Counting first, under the lock, means concurrent guesses cannot all slip in before the first failure
+        is recorded.
+        """
         with self._lock:
             attempts = self._failures[key]
             while attempts and attempts[0] < time.monotonic() - window:
                 attempts.popleft()
-            return len(attempts) >= limit
-
-    def fail(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._failures[key].append(time.monotonic())
+            if len(attempts) >= limit:
+                return False
+            attempts.append(time.monotonic())
+            return True
 
     def clear(self, key: tuple[str, str]) -> None:
         with self._lock:
@@ -87,13 +91,12 @@ def login():
     failures: LoginFailures = current_app.extensions["reqtrace_login_failures"]
     key = (request.remote_addr or "", username.lower())
     window = current_app.config["LOGIN_WINDOW_SECONDS"]
-    if failures.blocked(key, current_app.config["LOGIN_ATTEMPTS"], window):
+    if not failures.attempt(key, current_app.config["LOGIN_ATTEMPTS"], window):
         abort(429, description=f"Too many failed logins for {username!r}. Wait {window // 60} minutes and "
                                "try again, or ask the CRM lead to reset your password.")
     session = db.session()
     user = authenticate(session, username, password)
     if user is None:
-        failures.fail(key)
         session.rollback()
         flash("Wrong username or password.", "error")
         return render_template("login.html", next=next_url, username=username), 401

@@ -133,6 +133,15 @@ def _attempt(app, username: str, password: str, address: str = "127.0.0.1"):
                                environ_base={"REMOTE_ADDR": address})
 
 
+def test_concurrent_wrong_passwords_get_no_more_checks_than_the_limit(app):
+    """Guesses sent at once must not all slip in before the first failure is counted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda n: _attempt(app, "owner", f"guess-{n}").status_code, range(24)))
+    assert codes.count(401) == 10 and codes.count(429) == 14, codes
+
+
 def test_eleventh_login_after_ten_failures_is_refused_even_with_the_right_password(app):
     for attempt in range(10):
         assert _attempt(app, "owner", f"wrong-{attempt}").status_code == 401
