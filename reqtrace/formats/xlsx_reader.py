@@ -91,8 +91,12 @@ def check_workbook(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> No
             if total > MAX_UNCOMPRESSED_BYTES:
                 raise FormatError(f"{name} would expand to {total / 1048576:.0f} MB; it was not opened "
                                   f"(the limit is {MAX_UNCOMPRESSED_BYTES / 1048576:.0f} MB)")
+            if total > 10 * 1024 * 1024 and total / max(size, 1) > MAX_COMPRESSION_RATIO:
+                # Many parts each under the per-part check add up: judge the file as a whole too.
+                raise FormatError(f"{name} looks like a zip bomb: it expands {total // max(size, 1)}-fold; it was "
+                                  "not opened")
             for entry in entries:
-                if entry.filename.endswith((".xml", ".rels")):
+                if entry.filename.lower().endswith((".xml", ".rels")):
                     with archive.open(entry) as part:
                         if _declares_doctype(part):
                             raise FormatError(f"{name}: {entry.filename} declares an XML DOCTYPE, which "
@@ -171,6 +175,9 @@ def _declares_doctype(part) -> bool:
     buffer = b""
     while True:
         chunk = part.read(65536)
+        if not buffer and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: judge the prolog as text
+            text = (chunk + part.read(1 << 20)).decode("utf-16", errors="replace")
+            return _prolog_verdict(text.encode("utf-8")) is not False
         buffer += chunk
         verdict = _prolog_verdict(buffer)
         if verdict is not None:

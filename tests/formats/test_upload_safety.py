@@ -134,6 +134,41 @@ def test_a_bomb_spread_over_many_parts_is_refused_by_its_total_size(tmp_path):
     assert "would expand to 410 MB" in message and "not opened" in message
 
 
+def test_a_bomb_of_many_parts_each_under_the_part_check_and_under_the_total_is_refused(tmp_path):
+    """38 parts of 10 MB (each too small for the per-part check, 380 MB in all, under the 400 MB limit) in a
+    file of well under a megabyte: the file as a whole expands far beyond any real workbook."""
+    path = tmp_path / "many.xlsx"
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    chunk = b"\0" * MB
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as original, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as many:
+        for entry in original.infolist():
+            many.writestr(entry, original.read(entry.filename))
+        for number in range(38):
+            with many.open(f"xl/worksheets/sheet{number + 2}.xml", "w") as part:
+                for _ in range(10):
+                    part.write(chunk)
+    assert path.stat().st_size < MB
+    message = _refused(path)
+    assert "looks like a zip bomb" in message and "not opened" in message
+
+
+def test_a_doctype_in_a_utf16_part_or_an_upper_case_name_is_refused(tmp_path):
+    source = workbooks.with_doctype(tmp_path / "xxe.xlsx")
+    for variant, rename, encode in (("utf16", False, True), ("upper", True, False)):
+        path = tmp_path / f"{variant}.xlsx"
+        with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for entry in original.infolist():
+                data = original.read(entry.filename)
+                name = entry.filename
+                if name == workbooks.SHEET1:
+                    data = data.decode("utf-8").encode("utf-16") if encode else data
+                    name = name[:-4] + ".XML" if rename else name
+                out.writestr(name, data)
+        assert "DOCTYPE" in _refused(path), variant
+
+
 def test_a_part_that_lies_about_its_size_is_refused(tmp_path):
     """The directory says the sheet is 100 kB; its data inflates to 100 MB."""
     path = tmp_path / "liar.xlsx"
