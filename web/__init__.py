@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from reqtrace.config import resolve_database_url, secret_key_for
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _proxies(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError(f"REQTRACE_TRUSTED_PROXIES is {text!r}: give the number of proxies in front (0, 1, …)")
+    return int(text)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,8 +34,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session, so a long demo never loses a form
         LOGIN_ATTEMPTS=10,  # failed logins per user and address...
         LOGIN_WINDOW_SECONDS=15 * 60,  # ...within this window, before logins are refused for a while
+        # Proxies in front that set X-Forwarded-For/-Proto/-Host (0: none; trust nothing a client claims).
+        TRUSTED_PROXIES=_proxies(os.environ.get("REQTRACE_TRUSTED_PROXIES", "0")),
     )
     app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a TLS-terminating proxy: HTTPS is what the browser used (so the session cookie is Secure and
+        # HSTS is sent), and the client's address, not the proxy's, counts failed logins.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from web import (access_log, auth, baselines, common, db, errors, help, home, items, projects, ranking, scripts,
                      security, sessions, trace, weights, workbooks)

@@ -183,4 +183,6 @@ def _serve(host: str, port: int, *, threads: int = 8, quiet: bool = False) -> No
     if not quiet:
         click.echo(f"Serving reqtrace on http://{host}:{port}/ (database {describe_database(context.url)}). "
                    "Press Ctrl+C to stop.")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="reqtrace", _quiet=True)
+    # waitress drops X-Forwarded-* headers unless told otherwise; with trusted proxies the app reads them.
+    waitress.serve(app, host=host, port=port, threads=threads, ident="reqtrace", _quiet=True,
+                   clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXIES"])

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import DEMO_PASSWORD
 from tests.web.support import Visitor, csrf_token, every_page_url, json_twin, parse_html
+from web import create_app
 
 
 def anonymous(app) -> Visitor:
@@ -184,6 +185,32 @@ def test_session_cookie_is_secure_over_https(client):
     flags = _flags(_session_cookie(response))
     assert {"secure", "httponly", "samesite=lax"} <= flags
     assert visitor.get("/p/crm").headers.get("Strict-Transport-Security", "").startswith("max-age=")
+
+
+@pytest.mark.parametrize("trusted", [0, 1])
+def test_behind_a_trusted_proxy_the_forwarded_https_and_address_count(sample_url, trusted):
+    """With REQTRACE_TRUSTED_PROXIES=1 the proxy's X-Forwarded-Proto makes the cookie Secure, and failed logins
+    count per client address; with 0, a client's own forwarded headers are ignored."""
+    app = create_app({"DATABASE_URL": sample_url, "SECRET_KEY": "test", "TRUSTED_PROXIES": trusted})
+    # What the proxy adds, and the Referer a browser sends with a same-site form over HTTPS
+    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "Referer": "https://localhost/login"}
+    visitor = Visitor(app.test_client())
+    token = csrf_token(visitor.get("/login", headers=proxy).text)
+    response = visitor.client.post("/login", headers=proxy, data={"username": "lead", "password": DEMO_PASSWORD,
+                                                                  "csrf_token": token})
+    assert response.status_code == 302
+    assert ("secure" in _flags(_session_cookie(response))) is bool(trusted)
+    for attempt in range(10):  # ten failures from one client behind the proxy...
+        _attempt_via(app, proxy | {"X-Forwarded-For": "203.0.113.9"}, f"wrong-{attempt}")
+    other_client = _attempt_via(app, proxy, DEMO_PASSWORD)  # ...block only that client when the proxy is trusted
+    assert other_client.status_code == (302 if trusted else 429), other_client.get_data(as_text=True)[-600:]
+
+
+def _attempt_via(app, headers: dict[str, str], password: str):
+    visitor = Visitor(app.test_client())
+    token = csrf_token(visitor.get("/login", headers=headers).text)
+    return visitor.client.post("/login", headers=headers, data={"username": "owner", "password": password,
+                                                                "csrf_token": token})
 
 
 def test_security_headers_on_every_kind_of_response(shared_app, reader):
