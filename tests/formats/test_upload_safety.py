@@ -116,20 +116,25 @@ def test_opening_a_zip_bomb_does_not_balloon_memory(tmp_path):
     assert peak < baseline + 20 * 1024, f"peak {peak} KB against {baseline} KB opening a small workbook"
 
 
-def test_a_bomb_spread_over_many_parts_is_refused_by_its_total_size(tmp_path):
-    """Each part stays under the per-part ratio check (10 MB); together they expand to over 400 MB."""
-    path = tmp_path / "spread.xlsx"
+def _with_zero_parts(path, names: list[str], *, compresslevel: int) -> None:
+    """An empty workbook plus a 10 MB part of zeros under each name."""
     buffer = io.BytesIO()
     Workbook().save(buffer)
     chunk = b"\0" * MB
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as original, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as spread:
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as out:
         for entry in original.infolist():
-            spread.writestr(entry, original.read(entry.filename))
-        for number in range(41):
-            with spread.open(f"xl/media/image{number}.bin", "w") as part:
+            out.writestr(entry, original.read(entry.filename))
+        for name in names:
+            with out.open(name, "w") as part:
                 for _ in range(10):
                     part.write(chunk)
+
+
+def test_a_bomb_spread_over_many_parts_is_refused_by_its_total_size(tmp_path):
+    """Each part stays under the per-part ratio check (10 MB); together they expand to over 400 MB."""
+    path = tmp_path / "spread.xlsx"
+    _with_zero_parts(path, [f"xl/media/image{number}.bin" for number in range(41)], compresslevel=1)
     message = _refused(path)
     assert "would expand to 410 MB" in message and "not opened" in message
 
@@ -138,17 +143,7 @@ def test_a_bomb_of_many_parts_each_under_the_part_check_and_under_the_total_is_r
     """38 parts of 10 MB (each too small for the per-part check, 380 MB in all, under the 400 MB limit) in a
     file of well under a megabyte: the file as a whole expands far beyond any real workbook."""
     path = tmp_path / "many.xlsx"
-    buffer = io.BytesIO()
-    Workbook().save(buffer)
-    chunk = b"\0" * MB
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as original, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as many:
-        for entry in original.infolist():
-            many.writestr(entry, original.read(entry.filename))
-        for number in range(38):
-            with many.open(f"xl/worksheets/sheet{number + 2}.xml", "w") as part:
-                for _ in range(10):
-                    part.write(chunk)
+    _with_zero_parts(path, [f"xl/worksheets/sheet{number + 2}.xml" for number in range(38)], compresslevel=9)
     assert path.stat().st_size < MB
     message = _refused(path)
     assert "looks like a zip bomb" in message and "not opened" in message
