@@ -72,8 +72,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _prepare(engine: Engine, destination: str | Path) -> tuple[str, Path]:
-    """The schema revision to record, and the partial file to write (renamed to `destination` once complete)."""
+def _prepare(engine: Engine, destination: str | Path) -> tuple[str, Path, Path]:
+    """The schema revision to record, the destination, and the partial file to write (renamed once complete)."""
     revision = current_revision(engine)
     if revision is None:
         raise BackupError("the database has no reqtrace schema: there is nothing to back up")
@@ -83,13 +83,12 @@ def _prepare(engine: Engine, destination: str | Path) -> tuple[str, Path]:
     partial.unlink(missing_ok=True)
     # A backup holds every password hash and every sealed score: readable by its owner only.
     os.close(os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
-    return revision, partial
+    return revision, destination, partial
 
 
 def write_backup(engine: Engine, destination: str | Path) -> dict[str, Any]:
     """Write a backup of the whole database to `destination`; returns the manifest."""
-    revision, partial = _prepare(engine, destination)
-    destination = Path(destination)
+    revision, destination, partial = _prepare(engine, destination)
     counts: dict[str, int] = {}
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as connection, connection.begin(), \
@@ -119,8 +118,7 @@ def write_sqlite_copy(engine: Engine, destination: str | Path) -> dict[str, Any]
     if engine.dialect.name != "sqlite":
         raise BackupError(f"--format sqlite copies a SQLite database, and this one is {engine.dialect.name}: "
                           "use the portable backup (leave out --format)")
-    revision, partial = _prepare(engine, destination)
-    destination = Path(destination)
+    revision, destination, partial = _prepare(engine, destination)
     raw = engine.raw_connection()
     try:
         copy = sqlite3.connect(partial)

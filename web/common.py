@@ -11,6 +11,7 @@ from markupsafe import Markup
 from reqtrace.model import PLURALS, Project
 from reqtrace.richtext import plain_summary, render_markdown
 from reqtrace.services.errors import NotFound
+from reqtrace.services.evidence import sealed_evaluators
 from reqtrace.services.projects import get_project
 from reqtrace.vocab import (
     CAPABILITY,
@@ -41,8 +42,6 @@ def scores_project_or_403(key: str) -> Project:
     viewer; the lead who attends a session sees the ranking once he has submitted his own scores.
     """
     project = project_or_404(key)
-    from reqtrace.services.evidence import sealed_evaluators
-
     scoring = sorted({slug for slug, evaluator in sealed_evaluators(session(), project)
                       if evaluator == current_user.username})
     if scoring:

@@ -41,7 +41,7 @@ def _what_if(strategies: list[str]) -> dict[str, float] | None:
 
     A JSON client gets 400; a page raises WhatIfRefused so the view can show the saved ranking again.
     """
-    raw = {hid: request.args.get(f"w.{hid}", "").strip() for hid in strategies}
+    raw = _typed(strategies)
     if not any(raw.values()):
         return None
     values = {}
@@ -89,8 +89,9 @@ def index(key: str):
     """The ranking with knock-outs and their reasons, scores per strategy, decision checks; what-if weights."""
     project = scores_project_or_403(key)
     data, strategies, what_if, weights, results, refused = _scored(project)
+    pending = sealed_evaluators(session(), project)  # (vendor, evaluator) still scoring, whoever looks
     checks = decision_checks(data.requirements, results, samples=WHAT_IF_SAMPLES if what_if else 1000,
-                             sealed=sealed_evaluators(session(), project, viewer=current_user.username))
+                             sealed={pair for pair in pending if pair[1] != current_user.username})
     counted = [r for r in data.requirements if results and results[0].requirements[r.hid].weight > 0]
     strategy_rows = [{"id": node.hid, "title": node.title, "sponsor": node.attrs.get("sponsor") or "",
                       "weight": (weights or {}).get(node.hid),
@@ -104,7 +105,7 @@ def index(key: str):
     active = {node.hid for node in strategies}
     stale = sorted(set(data.strategy_weights or {}) ^ active) if data.strategy_weights else []
     still_scoring: dict[str, list[str]] = {}  # vendor -> attendees who have not submitted: not counted yet
-    for slug, evaluator in sorted(sealed_evaluators(session(), project)):
+    for slug, evaluator in sorted(pending):
         still_scoring.setdefault(slug, []).append(evaluator)
     typed = _typed([node.hid for node in strategies]) if (what_if is not None or refused) else {}
     for row in strategy_rows:  # the form shows the numbers as typed, not renormalised

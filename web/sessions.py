@@ -287,8 +287,8 @@ def upload_photo(key: str, session_id: int):
     project = project_or_404(key)
     db = session()
     demo = _session_or_404(project, session_id)
-    require(checklists.attendee(db, demo, current_user.username) is not None,
-            "Only the evaluators attending this session may add evidence to it.")
+    me = checklists.attendee(db, demo, current_user.username)
+    require(me is not None, "Only the evaluators attending this session may add evidence to it.")
     step = request.form.get("step", "")
     back = url_for("sessions.checklist", key=key, session_id=session_id) + f"#{step}"
     file = request.files.get("photo")
@@ -318,7 +318,6 @@ def upload_photo(key: str, session_id: int):
                        size=len(data), sha256=digest, stored_as=stored, created_at=utcnow())
     db.add(photo)
     db.flush()
-    me = checklists.attendee(db, demo, current_user.username)
     audit.record(db, actor=current_user.username, project_id=project.id, entity_type="session",
                  entity_id=str(demo.id), action="attach",
                  after={"photo": photo.id, "step": step, "sha256": digest, "filename": photo.filename,

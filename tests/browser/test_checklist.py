@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from reqtrace.db import make_engine
 from reqtrace.model import ChecklistResult, DemoSession, Vendor
-from tests.conftest import DEMO_PASSWORD, start_server
+from tests.browser.support import log_in
+from tests.conftest import start_server
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +49,6 @@ def stored(database_url: str, session_id: int, evaluator: str) -> list[tuple[str
                                   .order_by(ChecklistResult.id)).all()
     engine.dispose()
     return [tuple(row) for row in rows]
-
-
-def log_in(page: Page, url: str, username: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def open_checklist(page: Page, url: str, session_id: int) -> None:

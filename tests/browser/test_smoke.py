@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.support import log_in
 from tests.conftest import DEMO_PASSWORD, start_server
 
 pytestmark = pytest.mark.browser
@@ -20,14 +21,6 @@ def demo_server(tmp_path):
     server = start_server(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path, args=("demo",))
     yield server
     server.stop()
-
-
-def log_in(page, url: str, username: str) -> None:
-    page.goto(url + "/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def test_serve_asks_an_anonymous_visitor_to_log_in(page, fresh_server, artifacts):

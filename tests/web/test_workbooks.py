@@ -252,6 +252,10 @@ def test_procurement_may_not_approve_retire_or_assign_through_a_workbook(auth, d
     messages = [error["message"] for error in state["result"]["errors"]]
     assert any(says in message for message in messages), (what, messages)
     assert all(error.get("sheet") == "Requirements" for error in state["result"]["errors"]), state["result"]["errors"]
+    # applying anyway (the page offers no button; a hand-made request) writes nothing either
+    response = procurement.post(f"/p/crm/import/requirements/{state['upload']}/apply", {"mapping": "{}"})
+    applied = finished(procurement, job_path(response))["result"]
+    assert applied["applied"] is False and any(says in e["message"] for e in applied["errors"])
     assert (requirement_of(db, "REQ-5").model_dump(), requirement_of(db, "REQ-6").status) == before
 
 
