@@ -47,7 +47,7 @@ from reqtrace.db import current_revision, is_empty, upgrade, writer
 FORMAT = "reqtrace-backup"
 VERSION = 1
 BATCH = 5000
-SKIPPED = {"alembic_version"}  # the manifest carries the revision
+SKIPPED = {"alembic_version", "login_session"}  # the manifest carries the revision; sign-ins do not outlive a restore
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -124,6 +124,7 @@ def write_sqlite_copy(engine: Engine, destination: str | Path) -> dict[str, Any]
         copy = sqlite3.connect(partial)
         try:
             raw.driver_connection.backup(copy)  # all pages in one step: one consistent snapshot
+            _drop_sign_ins(copy)
         finally:
             copy.close()
     finally:
@@ -134,6 +135,14 @@ def write_sqlite_copy(engine: Engine, destination: str | Path) -> dict[str, Any]
     return {"format": "sqlite", "schema": revision, "reqtrace": __version__,
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "database": "sqlite",
             "tables": counts}
+
+
+def _drop_sign_ins(copy: sqlite3.Connection) -> None:
+    """Sign-ins stay behind, as in the ZIP backup; the deleted rows are zeroed, not left in free pages."""
+    if copy.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'login_session'").fetchone():
+        copy.execute("PRAGMA secure_delete = ON")
+        with copy:
+            copy.execute("DELETE FROM login_session")
 
 
 @contextmanager

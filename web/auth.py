@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlmodel import select
 
 from reqtrace.model import User
+from reqtrace.services import logins
 from reqtrace.services.users import authenticate
 from reqtrace.vocab import USER_ROLE
 from web import db
@@ -28,9 +28,14 @@ class WebUser(UserMixin):
     username: str
     role: str
     display_name: str
+    token: str = ""  # names this browser's login session (reqtrace.services.logins)
 
     def get_id(self) -> str:
-        return str(self.id)
+        return self.token
+
+    @classmethod
+    def of(cls, user: User, token: str) -> "WebUser":
+        return cls(user.id, user.username, user.role, user.display_name or user.username, token)
 
     @property
     def role_label(self) -> str:
@@ -44,13 +49,10 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> WebUser | None:
-    if not user_id.isdigit():
-        return None
-    user = db.session().exec(select(User).where(User.id == int(user_id), User.active.is_(True))).first()
-    if user is None:
-        return None
-    return WebUser(user.id, user.username, user.role, user.display_name or user.username)
+def load_user(token: str) -> WebUser | None:
+    """The user of a live login session: a cookie whose session was ended (logout, new password) is refused."""
+    user = logins.user_of(db.session(), token, lifetime=current_app.permanent_session_lifetime)
+    return WebUser.of(user, token) if user is not None else None
 
 
 class LoginFailures:
@@ -100,15 +102,20 @@ def login():
         session.rollback()
         flash("Wrong username or password.", "error")
         return render_template("login.html", next=next_url, username=username), 401
+    logins.prune(session, lifetime=current_app.permanent_session_lifetime)
+    token = logins.start(session, user)
     session.commit()
     failures.clear(key)
-    login_user(WebUser(user.id, user.username, user.role, user.display_name or user.username))
+    login_user(WebUser.of(user, token))
     return redirect(next_url or url_for("home.index"))
 
 
 @action(blueprint, "/logout", permission="read")
 def logout():
-    """Log out."""
+    """Log out: this browser's login session ends for good, so a copy of its cookie no longer works."""
+    session = db.session()
+    logins.end(session, current_user.token)
+    session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -84,15 +84,39 @@ def user_add(name: str, role: str, display_name: str, password_stdin: bool, pass
 @click.option("--password-prompt", is_flag=True, help="Ask for it at the terminal (typed twice, hidden).")
 @json_option
 def user_passwd(name: str, password_stdin: bool, password_prompt: bool, as_json: bool) -> None:
-    """Set a new password for NAME.
+    """Set a new password for NAME; it ends every browser session NAME has open.
 
     Example: echo 'n3w-pass-word' | reqtrace user passwd lead --password-stdin
     """
     password = _read_password(password_stdin, password_prompt, as_json=as_json)
     context = obj()
     with session_scope(context.engine(), write=True) as session:
-        user_service.set_password(session, username=name, password=password, actor=context.actor)
-    emit_json({"username": name, "changed": True}) if as_json else click.echo(f"Changed the password of {name}.")
+        ended = user_service.set_password(session, username=name, password=password, actor=context.actor)
+    if as_json:
+        emit_json({"username": name, "changed": True, "sessions_ended": ended})
+    else:
+        click.echo(f"Changed the password of {name}{_ended(ended)}.")
+
+
+@command(user_group, "logout")
+@click.argument("name")
+@json_option
+def user_logout(name: str, as_json: bool) -> None:
+    """End every browser session NAME has open (a lost laptop, someone who left); the password stays.
+
+    Example: reqtrace user logout evaluator
+    """
+    context = obj()
+    with session_scope(context.engine(), write=True) as session:
+        ended = user_service.log_out_everywhere(session, username=name, actor=context.actor)
+    if as_json:
+        emit_json({"username": name, "sessions_ended": ended})
+    else:
+        click.echo(f"Logged {name} out{_ended(ended) or ': no browser was signed in'}.")
+
+
+def _ended(count: int) -> str:
+    return f"; ended {count} browser session{'s' if count != 1 else ''}" if count else ""
 
 
 @command(user_group, "list")

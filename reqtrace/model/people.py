@@ -39,3 +39,20 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+
+
+class LoginSession(SQLModel, table=True):
+    """One signed-in browser: its cookie carries a random token, the database only that token's hash.
+
+    The session cookie is signed, not stored, so without this row a copied cookie would keep working after
+    logout until it expires. Logging out ends the row; a new password ends every row of that user.
+    """
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    ended_why: str = Field(default="", max_length=20)  # logout, password, ended by an admin

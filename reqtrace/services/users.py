@@ -10,6 +10,7 @@ from reqtrace import audit
 from reqtrace.model import User, utcnow
 from reqtrace.schemas import Problem
 from reqtrace.security import hash_password, verify_password
+from reqtrace.services import logins
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.vocab import USER_ROLE, UnknownValue
 
@@ -48,16 +49,28 @@ def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.username)))
 
 
-def set_password(session: Session, *, username: str, password: str, actor: str) -> User:
+def set_password(session: Session, *, username: str, password: str, actor: str) -> int:
+    """Set a new password; returns how many of the user's browser sessions it ended."""
     problems = _check(username=username, password=password)
     if problems:
         raise Invalid(problems)
     user = get_user(session, username)
     user.password_hash = hash_password(password)
     session.add(user)
+    # Whoever knew the old password may be signed in with it: a new password ends every session.
+    ended = logins.end_all(session, user, why="password")
     audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username,
-                 action="password", after={"username": username})
-    return user
+                 action="password", after={"username": username, "sessions_ended": ended})
+    return ended
+
+
+def log_out_everywhere(session: Session, *, username: str, actor: str) -> int:
+    """End every browser session of `username` (a lost laptop, someone who left); returns how many."""
+    user = get_user(session, username)
+    ended = logins.end_all(session, user, why="admin")
+    audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username,
+                 action="logout", after={"username": username, "sessions_ended": ended})
+    return ended
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

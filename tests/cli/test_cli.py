@@ -453,6 +453,8 @@ JSON_CASES = [
     (("user", "passwd"), ["sam", "--password-stdin"], PASSWORD + "\n", 0),
     (("user", "passwd"), ["ghost", "--password-stdin"], PASSWORD + "\n", 1),  # no such user
     (("user", "passwd"), ["sam"], None, 1),  # no password and no terminal
+    (("user", "logout"), ["sam"], None, 0),
+    (("user", "logout"), ["ghost"], None, 1),  # no such user
     (("demo",), ["--no-serve"], None, 0),
     (("catalog", "load"), ["{good}", "--project", "crm"], None, 0),
     (("catalog", "load"), ["{good}", "--project", "crm", "--dry-run"], None, 0),

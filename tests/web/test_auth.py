@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from reqtrace.model import AuditEvent, LoginSession, User
 
 from tests.conftest import DEMO_PASSWORD
 from tests.web.support import Visitor, csrf_token, every_page_url, json_twin, parse_html
@@ -238,3 +245,96 @@ def test_logout_is_not_a_get(client, auth):
     visitor = auth("owner")
     assert visitor.get("/logout").status_code == 405
     assert visitor.get("/p/crm").status_code == 200
+
+
+# --- login sessions: a cookie is only as good as the session it names ---------------------------------
+
+def _stolen_copy(visitor: Visitor, app) -> Visitor:
+    """Another browser holding a copy of `visitor`'s session cookie (what an attacker who copied it has)."""
+    thief = Visitor(app.test_client())
+    thief.client.set_cookie("reqtrace_session", visitor.client.get_cookie("reqtrace_session").value)
+    return thief
+
+
+def _cli(app, *args: str, input: str | None = None):
+    from click.testing import CliRunner
+
+    from reqtrace.cli import main
+
+    return CliRunner().invoke(main, ["--db", app.config["DATABASE_URL"], *args], input=input)
+
+
+def test_a_copied_cookie_stops_working_at_logout(app, auth):
+    visitor = auth("procurement")
+    thief = _stolen_copy(visitor, app)
+    assert thief.get("/p/crm.json").status_code == 200  # the copy works while the session lives
+    assert visitor.post("/logout", {}).status_code == 302
+    assert thief.get("/p/crm.json").status_code == 401
+    assert thief.get("/p/crm").status_code == 302
+
+
+def test_logging_out_in_one_browser_leaves_the_other_signed_in(auth):
+    laptop, tablet = auth("evaluator"), auth("evaluator")
+    assert laptop.post("/logout", {}).status_code == 302
+    assert laptop.get("/p/crm.json").status_code == 401
+    assert tablet.json("/p/crm.json")["project"]["key"] == "crm"
+
+
+def test_a_new_password_ends_every_session_of_that_user_only(app, auth, db):
+    laptop, tablet, lead = auth("evaluator"), auth("evaluator"), auth("lead")
+    changed = _cli(app, "user", "passwd", "evaluator", "--password-stdin", "--json",
+                   input="a brand new passphrase\n")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.stdout)["sessions_ended"] == 2
+    for browser in (laptop, tablet):
+        assert browser.get("/p/crm.json").status_code == 401
+    assert lead.get("/p/crm.json").status_code == 200
+    assert auth_again(app, "evaluator", "a brand new passphrase").get("/p/crm.json").status_code == 200
+    events = db().exec(select(AuditEvent).where(AuditEvent.entity_type == "user", AuditEvent.entity_id == "evaluator",
+                                                AuditEvent.action == "password")).all()
+    assert [event.after["sessions_ended"] for event in events] == [2]
+
+
+def auth_again(app, username: str, password: str) -> Visitor:
+    visitor = Visitor(app.test_client())
+    assert visitor.login(username, password).status_code == 302
+    return visitor
+
+
+def test_an_admin_logs_a_user_out_everywhere_and_the_password_still_works(app, auth, db):
+    browser = auth("owner")
+    ended = _cli(app, "user", "logout", "owner")
+    assert ended.exit_code == 0, ended.output
+    assert ended.stdout.strip() == "Logged owner out; ended 1 browser session."
+    assert browser.get("/p/crm.json").status_code == 401
+    assert _cli(app, "user", "logout", "owner").stdout.strip() == "Logged owner out: no browser was signed in."
+    assert auth("owner").get("/p/crm.json").status_code == 200
+    missing = _cli(app, "user", "logout", "nobody", "--json")
+    assert missing.exit_code == 1 and "nobody" in json.loads(missing.stdout)["error"]
+    logged = db().exec(select(AuditEvent).where(AuditEvent.entity_id == "owner", AuditEvent.action == "logout")).all()
+    assert [event.after["sessions_ended"] for event in logged] == [1, 0]
+
+
+def test_the_database_keeps_only_a_hash_of_the_token_in_the_cookie(app, auth, db):
+    visitor = auth("lead")
+    cookie = visitor.client.get_cookie("reqtrace_session").value
+    token = app.session_interface.get_signing_serializer(app).loads(cookie)["_user_id"]
+    stored = db().exec(select(LoginSession.token_hash)).all()
+    assert len(token) >= 40 and token not in stored
+    assert hashlib.sha256(token.encode()).hexdigest() in stored
+
+
+def test_a_session_older_than_its_lifetime_is_refused(app, auth, db):
+    visitor = auth("lead")
+    session = db()
+    session.exec(update(LoginSession).values(created_at=datetime.now(timezone.utc) - timedelta(days=32)))
+    session.commit()
+    assert visitor.get("/p/crm.json").status_code == 401
+
+
+def test_a_deactivated_user_is_signed_out_at_once(app, auth, db):
+    visitor = auth("owner")
+    session = db()
+    session.exec(update(User).where(User.username == "owner").values(active=False))
+    session.commit()
+    assert visitor.get("/p/crm.json").status_code == 401

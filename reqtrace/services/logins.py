@@ -1,0 +1,75 @@
+"""Signed-in browsers (login sessions): started at login, ended by logout, a new password or an admin.
+
+The browser holds a random token; the database holds only its SHA-256, so reading the database (or a
+backup of it) gives no one a way in. A token is live while its row is not ended, is younger than the
+session lifetime, and its user is active.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from reqtrace.model import LoginSession, User, utcnow
+
+
+def start(session: Session, user: User) -> str:
+    """A new login session for `user`; returns the token the browser keeps."""
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(user_id=user.id, token_hash=_hash(token)))
+    session.flush()
+    return token
+
+
+def user_of(session: Session, token: str, *, lifetime: timedelta) -> User | None:
+    """The active user whose live login session `token` names, else None."""
+    if not token or len(token) > 100:
+        return None
+    row = session.exec(
+        select(User, LoginSession.created_at).join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == _hash(token), LoginSession.ended_at.is_(None), User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    user, created_at = row
+    if _aware(created_at) < utcnow() - lifetime:
+        return None
+    return user
+
+
+def end(session: Session, token: str, *, why: str = "logout") -> bool:
+    """End the login session `token` names; False when it was not live."""
+    result = session.exec(update(LoginSession)
+                          .where(LoginSession.token_hash == _hash(token), LoginSession.ended_at.is_(None))
+                          .values(ended_at=utcnow(), ended_why=why))
+    return bool(result.rowcount)
+
+
+def end_all(session: Session, user: User, *, why: str) -> int:
+    """End every live login session of `user` (a new password, or an admin ending them); returns how many."""
+    result = session.exec(update(LoginSession)
+                          .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+                          .values(ended_at=utcnow(), ended_why=why))
+    return result.rowcount or 0
+
+
+def prune(session: Session, *, lifetime: timedelta) -> int:
+    """Forget login sessions that ended, or expired, more than one lifetime ago; returns how many."""
+    cutoff = utcnow() - lifetime
+    result = session.exec(delete(LoginSession).where(
+        (LoginSession.created_at < cutoff - lifetime)
+        | (LoginSession.ended_at.is_not(None) & (LoginSession.ended_at < cutoff))))
+    return result.rowcount or 0
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
