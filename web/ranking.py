@@ -89,9 +89,8 @@ def index(key: str):
     """The ranking with knock-outs and their reasons, scores per strategy, decision checks; what-if weights."""
     project = scores_project_or_403(key)
     data, strategies, what_if, weights, results, refused = _scored(project)
-    pending = sealed_evaluators(session(), project)  # (vendor, evaluator) still scoring, whoever looks
-    checks = decision_checks(data.requirements, results, samples=WHAT_IF_SAMPLES if what_if else 1000,
-                             sealed={pair for pair in pending if pair[1] != current_user.username})
+    pending = sealed_evaluators(session(), project)  # (vendor, evaluator) still scoring
+    checks = decision_checks(data.requirements, results, samples=WHAT_IF_SAMPLES if what_if else 1000)
     counted = [r for r in data.requirements if results and results[0].requirements[r.hid].weight > 0]
     strategy_rows = [{"id": node.hid, "title": node.title, "sponsor": node.attrs.get("sponsor") or "",
                       "weight": (weights or {}).get(node.hid),
@@ -171,10 +170,7 @@ def evidence(key: str, vendor: str, hid: str):
         probe["files"] = [{"name": Path(path).name,
                            "url": url_for("ranking.probe_file", key=key, result_id=probe["id"], number=index)}
                           for index, path in enumerate(probe["evidence"]) if Path(path).is_file()]
-    sealed = sealed_evaluators(db, project, viewer=current_user.username)
-    shown = dict(score.__dict__)
-    shown["evaluator_means"] = {name: (None if (seller.slug, name) in sealed else mean)
-                                for name, mean in score.evaluator_means.items()}
+    shown = dict(score.__dict__)  # its evaluator means hold submitted entries only: nothing sealed in them
     for photo in found["photos"]:
         photo["url"] = url_for("sessions.photo", key=key, attachment_id=photo["id"])
     return {"project": _project(project), "vendor": {"slug": seller.slug, "name": seller.name},

@@ -39,15 +39,13 @@ class Spread:
     evaluator_means: dict[str, float]
 
 
-def evaluator_spread(results: list[VendorScore], *, sealed: set[tuple[str, str]] = frozenset()) -> list[Spread]:
+def evaluator_spread(results: list[VendorScore]) -> list[Spread]:
     """Requirements whose evaluators' means differ by SPREAD_FLAG or more, widest first.
 
-    `sealed` (vendor, evaluator) pairs are left out: a spread would reveal a score not yet submitted."""
+    The means hold submitted entries only (scoring.load), so a spread never reveals a sealed score."""
     flagged = []
     for result in results:
         for score in result.requirements.values():
-            if any((result.vendor, name) in sealed for name in score.evaluator_means):
-                continue
             if len(score.evaluator_means) > 1 and score.weight > 0:
                 spread = max(score.evaluator_means.values()) - min(score.evaluator_means.values())
                 if spread >= SPREAD_FLAG:
@@ -115,11 +113,10 @@ def rank_stability(requirements: list[RequirementInput], results: list[VendorSco
 
 
 def decision_checks(requirements: list[RequirementInput], results: list[VendorScore], *,
-                    samples: int = STABILITY_SAMPLES, seed: int = STABILITY_SEED,
-                    sealed: set[tuple[str, str]] = frozenset()) -> dict[str, Any]:
+                    samples: int = STABILITY_SAMPLES, seed: int = STABILITY_SEED) -> dict[str, Any]:
     stability = rank_stability(requirements, results, samples=samples, seed=seed)
     return {
-        "evaluator_spread": [spread.__dict__ for spread in evaluator_spread(results, sealed=sealed)],
+        "evaluator_spread": [spread.__dict__ for spread in evaluator_spread(results)],
         "claims_not_backed": claims_not_backed(results),
         "imbalance": {result.vendor: imbalance(result) for result in results},
         "rank_stability": {"samples": samples, "seed": seed, "jitter": list(JITTER), "first_place_share": stability},

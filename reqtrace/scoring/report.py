@@ -16,7 +16,6 @@ from sqlmodel import Session
 from reqtrace.model import Project
 from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks
 from reqtrace.scoring.load import score_project
-from reqtrace.services.evidence import sealed_evaluators
 
 BASIS_TEXT = {"demo": "demonstrated", "consensus": "consensus score", "claim": "questionnaire claim only",
               "probe cap": "capped by a failed probe", "none": "no evidence"}
@@ -26,8 +25,7 @@ def build_report(session: Session, project: Project, *, samples: int = STABILITY
                  seed: int = STABILITY_SEED) -> dict[str, Any]:
     data, results = score_project(session, project)
     graph = data.graph
-    sealed = sealed_evaluators(session, project)
-    checks = decision_checks(data.requirements, results, samples=samples, seed=seed, sealed=sealed)
+    checks = decision_checks(data.requirements, results, samples=samples, seed=seed)
     counted = [r for r in data.requirements if results and results[0].requirements[r.hid].weight > 0]
     strategies = [{"id": node.hid, "title": node.title, "sponsor": node.attrs.get("sponsor") or "",
                    "kpi": node.attrs.get("kpi") or "", "perspective": node.attrs.get("perspective") or "",
@@ -51,15 +49,14 @@ def build_report(session: Session, project: Project, *, samples: int = STABILITY
         "checks": checks,
         "evidence": [{"requirement": r.hid, "title": r.title, "priority": r.priority,
                       "weight": results[0].requirements[r.hid].weight, "strategies": list(r.strategies),
-                      "vendors": {result.vendor: _evidence(result.requirements[r.hid], result.vendor, sealed)
+                      "vendors": {result.vendor: _evidence(result.requirements[r.hid])
                                   for result in results}}
                      for r in counted],
     }
 
 
-def _evidence(score, vendor: str, sealed: set[tuple[str, str]]) -> dict[str, Any]:
-    means = {name: (None if (vendor, name) in sealed else mean) for name, mean in score.evaluator_means.items()}
-    return {"n": score.n, "basis": score.basis, "demo": score.demo, "evaluators": means,
+def _evidence(score) -> dict[str, Any]:
+    return {"n": score.n, "basis": score.basis, "demo": score.demo, "evaluators": score.evaluator_means,
             "consensus": score.consensus, "claim": score.claim, "failed_probes": score.failed_probes}
 
 

@@ -29,15 +29,14 @@ from reqtrace.model import (
 from reqtrace.services.checklists import corrected_ids
 
 
-def sealed_evaluators(session: Session, project: Project, *, viewer: str = "") -> set[tuple[str, str]]:
-    """(vendor slug, evaluator) pairs whose scores are still sealed: they attend a session of that vendor they
-    have not submitted. Those entries do not count yet; the pages also keep the pair's means and spreads out of
-    sight, except from the evaluator themselves, until they submit."""
+def sealed_evaluators(session: Session, project: Project) -> set[tuple[str, str]]:
+    """(vendor slug, evaluator) pairs still scoring: they attend a session of that vendor they have not
+    submitted. Those entries are sealed and do not count yet; what they submitted elsewhere counts."""
     rows = session.exec(select(Vendor.slug, SessionAttendee.username)
                         .join(DemoSession, DemoSession.id == SessionAttendee.session_id)
                         .join(Vendor, Vendor.id == DemoSession.vendor_id)
                         .where(DemoSession.project_id == project.id, SessionAttendee.submitted_at.is_(None))).all()
-    return {(slug, username) for slug, username in rows if username != viewer}
+    return {(slug, username) for slug, username in rows}
 
 
 def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid: str, *, viewer: str

@@ -381,6 +381,35 @@ def test_drill_down_does_not_reveal_sealed_scores_through_the_evaluator_means(vi
             assert not re.search(rf"\b{name} \d", box), (username, box)
 
 
+def test_an_evaluator_scoring_a_second_demo_keeps_the_means_of_the_first_in_sight(visit, demo_db_url):
+    """Keystone's submitted session counts while the evaluator scores a second one: its means are submitted
+    numbers, shown to procurement and behind the evaluator spread, not hidden as if sealed."""
+    from reqtrace.db import make_engine, session_scope
+    from reqtrace.model import DemoSession, PocScript, Vendor
+    from reqtrace.services.projects import get_project
+    from reqtrace.services.sessions import create_session
+
+    hid = _requirement_both_scored(demo_db_url, "keystone")
+    before = visit("procurement").json(f"/p/crm/ranking/keystone/{hid}.json")["score"]
+    assert set(before["evaluator_means"]) == {"lead", "evaluator"}
+    engine = make_engine(demo_db_url)
+    with session_scope(engine, write=True) as session:
+        project = get_project(session, "crm")
+        first = session.exec(select(DemoSession).join(Vendor, Vendor.id == DemoSession.vendor_id)
+                             .where(Vendor.slug == "keystone")).scalars().one()
+        create_session(session, project, session.get(Vendor, first.vendor_id),
+                       session.get(PocScript, first.script_id), actor="lead", title="Keystone, day two",
+                       attendees=["evaluator"])
+    engine.dispose()
+    procurement = visit("procurement")
+    after = procurement.json(f"/p/crm/ranking/keystone/{hid}.json")["score"]
+    assert after["evaluator_means"] == before["evaluator_means"] and None not in after["evaluator_means"].values()
+    box = procurement.page(f"/p/crm/ranking/keystone/{hid}").one("section", cls="score-box").text
+    assert re.search(r"\bevaluator \d", box), box
+    ranking = procurement.json("/p/crm/ranking.json")
+    assert ranking["still_scoring"] == {"atlas": ["evaluator"], "keystone": ["evaluator"]}
+
+
 def test_drill_down_shows_the_failed_probe(visit, demo_db_url):
     rows = query(demo_db_url, "SELECT r.requirements FROM probe_result r JOIN vendor v ON v.id = r.vendor_id "
                               "WHERE v.slug = 'nimbus' AND r.probe = 'offline'")
