@@ -3,21 +3,29 @@
 A job is a thread in the process that received the upload; its state
 (stage, rows done, result) is written atomically to `<data>/jobs/<id>.json`,
 so the progress page works whichever server process or thread answers the poll.
+
+The state is what the job's page and its JSON twin show, so it never holds a
+server path: a job is told which stored uploads it reads and the names their
+users gave them, and every message it keeps names those instead.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import threading
 import time
+import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from flask import Flask
 
 from reqtrace.config import data_dir
+from reqtrace.formats import FormatError
+from reqtrace.services.errors import ServiceError
 
 KEEP_SECONDS = 24 * 3600
 
@@ -55,8 +63,14 @@ def read(app: Flask, job_id: str) -> dict[str, Any] | None:
 
 
 def start(app: Flask, *, owner: str, project: str, kind: str, describe: dict[str, Any],
-          work: Callable[[Callable[[str, int, int], None]], dict[str, Any]]) -> str:
-    """Run `work(progress)` in a thread; returns the job's id."""
+          work: Callable[[Callable[[str, int, int], None]], dict[str, Any]],
+          files: Mapping[str, str] | None = None) -> str:
+    """Run `work(progress)` in a thread; returns the job's id.
+
+    `files` maps each stored upload the work reads (its server path) to the file name its user
+    uploaded: the failure and the result's errors and warnings name that, never the server's file.
+    """
+    files = dict(files or {})
     _forget_old(app)
     job_id = new_id()
     state = {"id": job_id, "owner": owner, "project": project, "kind": kind, "status": "running",
@@ -70,16 +84,67 @@ def start(app: Flask, *, owner: str, project: str, kind: str, describe: dict[str
     def run() -> None:
         try:
             with app.app_context():
-                state["result"] = work(progress)
+                state["result"] = _public_result(work(progress), files)
             state["status"] = "done"
         except Exception as error:  # the page must say what went wrong, not hang
             state["status"] = "failed"
-            state["error"] = str(error) or error.__class__.__name__
+            state["error"] = failure_message(error, files)
+            if not (_is_input_problem(error) or _is_gone(error, files)):
+                app.logger.exception("job %s (%s of %s) failed", job_id, kind, ", ".join(files.values()) or "-")
         state["finished"] = time.time()
         write(app, job_id, state)
 
     threading.Thread(target=run, name=f"reqtrace-job-{job_id}", daemon=True).start()
     return job_id
+
+
+def public_text(text: str, files: Mapping[str, str]) -> str:
+    """`text` naming each stored upload by its user's file name, and no upload folder at all."""
+    folders: set[str] = set()
+    for stored, name in files.items():
+        path = Path(stored)
+        for form in sorted({str(path), path.as_posix(), str(path.resolve())}, key=len, reverse=True):
+            text = text.replace(form, name)
+        text = text.replace(path.name, name)
+        folders |= {str(path.parent), path.parent.as_posix(), str(path.parent.resolve())}
+    for folder in sorted(folders, key=len, reverse=True):
+        # Anything else under an upload folder (another upload, its metadata) is nobody's business.
+        text = re.sub(re.escape(folder) + r"(?:[\\/][^\s'\"]*)?", "(a file on the server)", text)
+    return text
+
+
+def failure_message(error: Exception, files: Mapping[str, str]) -> str:
+    """What the job's page says about an exception: the user's file, what is wrong, never a server path."""
+    names = ", ".join(files.values()) or "the workbook"
+    if _is_gone(error, files):
+        return f"{names} is no longer on the server (an upload is kept for a day); upload it again"
+    if isinstance(error, zipfile.BadZipFile):
+        return public_text(f"{names} is a damaged zip file: {error}", files)
+    if _is_input_problem(error):
+        return public_text(str(error) or error.__class__.__name__, files)
+    return f"an unexpected error ({error.__class__.__name__}) stopped the work on {names}; it was logged for " \
+           "the administrator"
+
+
+def _is_input_problem(error: Exception) -> bool:
+    """A refusal whose message is written for the user (the file or the request is wrong), not a bug."""
+    return isinstance(error, (FormatError, ServiceError, zipfile.BadZipFile))
+
+
+def _is_gone(error: Exception, files: Mapping[str, str]) -> bool:
+    """The stored upload itself is missing (cleared after a day), not some other file."""
+    return isinstance(error, FileNotFoundError) and error.filename is not None and \
+        Path(str(error.filename)).name in {Path(stored).name for stored in files}
+
+
+def _public_result(result: Any, files: Mapping[str, str]) -> Any:
+    if not files or not isinstance(result, dict):
+        return result
+    for key in ("errors", "warnings"):
+        for entry in result.get(key) or ():
+            if isinstance(entry, dict) and isinstance(entry.get("message"), str):
+                entry["message"] = public_text(entry["message"], files)
+    return result
 
 
 def _forget_old(app: Flask) -> None:

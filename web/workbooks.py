@@ -37,6 +37,7 @@ FIELD_LABELS = {"id": "ID", "title": "Title", "statement": "Requirement text", "
                 "tags": "Tags", "excluded_deployments": "Excluded deployments", "timebox_minutes": "Timebox",
                 "owner": "Owner", "status": "Status", "links": "Processes (links)", "version": "Version",
                 CUSTOM: "Keep as a custom field", IGNORE: "Ignore"}
+CHOICES = (*MAPPABLE, CUSTOM, IGNORE)  # what a column can become on the preview page
 
 
 def _project(project) -> dict:
@@ -110,16 +111,17 @@ def remap_requirements(key: str, upload: str):
     """Preview again with the column mapping the user chose."""
     project = project_or_404(key)
     _upload_or_404(upload, project.key, "requirements")
-    mapping = {name[4:]: value for name, value in request.form.items() if name.startswith("map:") and value}
+    mapping = _chosen_mapping(project.key)
     return redirect(url_for("workbooks.job", key=key, job_id=_preview_requirements(project.key, upload, mapping)))
 
 
 @action(blueprint, "/p/<key>/import/requirements/<upload>/apply", permission="import")
 def apply_requirements(key: str, upload: str):
-    """Apply a previewed import, all or nothing."""
+    """Apply the preview named in the form, all or nothing, with the column mapping that preview used."""
     project = project_or_404(key)
     meta = _upload_or_404(upload, project.key, "requirements")
-    mapping = _mapping(request.form.get("mapping"))
+    preview = _preview_of(upload, project.key)
+    mapping = preview["mapping"]  # kept server-side with the preview: never read back from the form
     path = meta["path"]
     app = current_app._get_current_object()
     actor, role = current_user.username, current_user.role
@@ -133,7 +135,8 @@ def apply_requirements(key: str, upload: str):
         return _compact(summary)
 
     job_id = jobs.start(app, owner=actor, project=project.key, kind="requirements-apply",
-                        describe={"file": meta["filename"], "upload": upload, "mapping": mapping}, work=work)
+                        describe={"file": meta["filename"], "upload": upload, "mapping": mapping,
+                                  "preview": preview["id"]}, work=work, files={path: meta["filename"]})
     return redirect(url_for("workbooks.job", key=key, job_id=job_id))
 
 
@@ -180,7 +183,8 @@ def _preview_requirements(project_key: str, upload: str, mapping: dict[str, str]
         return _compact(summary)
 
     return jobs.start(app, owner=actor, project=project_key, kind="requirements-preview",
-                      describe={"file": meta["filename"], "upload": upload, "mapping": mapping}, work=work)
+                      describe={"file": meta["filename"], "upload": upload, "mapping": mapping}, work=work,
+                      files={meta["path"]: meta["filename"]})
 
 
 def _responses_job(project_key: str, upload: str, *, dry_run: bool) -> str:
@@ -201,7 +205,8 @@ def _responses_job(project_key: str, upload: str, *, dry_run: bool) -> str:
 
     return jobs.start(app, owner=actor, project=project_key, kind="responses-apply" if not dry_run else
                       "responses-preview", describe={"file": meta["filename"], "upload": upload,
-                                                     "vendor": meta["vendor"]}, work=work)
+                                                     "vendor": meta["vendor"]}, work=work,
+                      files={meta["path"]: meta["filename"]})
 
 
 def _save_upload(project_key: str, kind: str, **extra) -> str:
@@ -222,22 +227,41 @@ def _save_upload(project_key: str, kind: str, **extra) -> str:
         check_workbook(path, max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
     except FormatError as error:
         path.unlink(missing_ok=True)
-        _refuse_upload(project_key, str(error).replace(path.name, name))
+        _refuse_upload(project_key, jobs.public_text(str(error), {str(path): name}))
     meta = {"owner": current_user.username, "project": project_key, "kind": kind, "filename": name,
             "path": str(path), **extra}
     (folder / f"{upload}.json").write_text(json.dumps(meta))
     return upload
 
 
-def _mapping(text: str | None) -> dict[str, str]:
-    """The column mapping the preview page sends back: header -> field, all text, or a 400."""
-    try:
-        mapping = json.loads(text or "{}")
-    except ValueError:
-        mapping = None
-    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-        abort(400, description="the column mapping sent with the import is not valid: preview the workbook again")
+def _chosen_mapping(project_key: str) -> dict[str, str]:
+    """The column mapping picked on the preview page (`map:<header>` = a choice), or a 400 naming the column."""
+    mapping = {}
+    for name, value in request.form.items():
+        if not name.startswith("map:") or not value:
+            continue
+        if value not in CHOICES:
+            _refuse_upload(project_key, f"Column {name[4:]!r} cannot become {value!r}: choose one of "
+                                        f"{', '.join(CHOICES)}.")
+        mapping[name[4:]] = value
     return mapping
+
+
+def _preview_of(upload: str, project_key: str) -> dict:
+    """The finished preview of this upload that the form's `preview` names, or a 400 saying why not."""
+    preview = jobs.read(current_app, request.form.get("preview", ""))
+    if preview is None or preview.get("project") != project_key or preview.get("kind") != "requirements-preview" \
+            or preview.get("upload") != upload:
+        _refuse_upload(project_key, "Nothing to apply: this request names no preview of this workbook. An import "
+                                    "applies exactly what its preview showed, so open the preview and apply it from "
+                                    "there (a preview is kept for a day; after that, upload the workbook again).")
+    require(preview["owner"] == current_user.username or current_user.role == "admin",
+            "Only the person who previewed this workbook (or the CRM lead) may apply its preview.")
+    if preview["status"] != "done":
+        _refuse_upload(project_key, f"The preview of {preview['file']} " + (
+            "is still running: wait for it, check what would change, then apply." if preview["status"] == "running"
+            else "failed, so there is nothing to apply: correct the workbook and upload it again."))
+    return preview
 
 
 def _refuse_upload(project_key: str, message: str) -> None:

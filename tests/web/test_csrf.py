@@ -39,7 +39,7 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
         # The workbook endpoints refuse a request without a token before looking at the upload.
         "workbooks.upload_requirements": ("/p/crm/import/requirements", []),
         "workbooks.remap_requirements": ("/p/crm/import/requirements/some-upload/preview", [("map:Title", "title")]),
-        "workbooks.apply_requirements": ("/p/crm/import/requirements/some-upload/apply", [("mapping", "{}")]),
+        "workbooks.apply_requirements": ("/p/crm/import/requirements/some-upload/apply", [("preview", "some-job")]),
         "workbooks.upload_responses": ("/p/crm/import/responses", [("vendor", "atlas")]),
         "workbooks.apply_responses": ("/p/crm/import/responses/some-upload/apply", []),
         "workbooks.download_questionnaire": ("/p/crm/vendors/atlas/questionnaire", []),

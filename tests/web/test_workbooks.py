@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -253,7 +254,7 @@ def test_procurement_may_not_approve_retire_or_assign_through_a_workbook(auth, d
     assert any(says in message for message in messages), (what, messages)
     assert all(error.get("sheet") == "Requirements" for error in state["result"]["errors"]), state["result"]["errors"]
     # applying anyway (the page offers no button; a hand-made request) writes nothing either
-    response = procurement.post(f"/p/crm/import/requirements/{state['upload']}/apply", {"mapping": "{}"})
+    response = procurement.post(f"/p/crm/import/requirements/{state['upload']}/apply", {"preview": state["id"]})
     applied = finished(procurement, job_path(response))["result"]
     assert applied["applied"] is False and any(says in e["message"] for e in applied["errors"])
     assert (requirement_of(db, "REQ-5").model_dump(), requirement_of(db, "REQ-6").status) == before
@@ -280,14 +281,69 @@ def test_an_approved_requirement_procurement_changes_goes_back_to_draft_and_the_
                                                                                      "approved")
 
 
-def test_an_apply_with_a_broken_column_mapping_is_a_400_not_a_crash(auth):
+def test_an_apply_that_names_no_finished_preview_of_its_upload_is_refused(auth, db, tmp_path):
+    """Apply applies one preview; without one (or with another upload's, or an answers check) it is a 400."""
     procurement = auth("procurement")
-    content = edited_requirements(procurement, "REQ-5", "Whatever")
-    job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
-    upload_id = finished(procurement, job)["upload"]
-    for mapping in ("not json", "[1, 2]", "null", '{"Title": 3}'):
-        response = procurement.post(f"/p/crm/import/requirements/{upload_id}/apply", {"mapping": mapping})
-        assert response.status_code == 400, (mapping, response.status_code)
+    before = title_of(db, "REQ-5")
+    content = edited_requirements(procurement, "REQ-5", "Applied without a preview")
+    preview = finished(procurement, job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx")))
+    other = finished(procurement, job_path(upload(procurement, "/p/crm/import/requirements", content, "again.xlsx")))
+    questionnaire, _answers = answered_questionnaire(procurement, "atlas", tmp_path)
+    answers = finished(procurement, job_path(upload(procurement, "/p/crm/import/responses",
+                                                    questionnaire.read_bytes(), "atlas.xlsx", vendor="atlas")))
+    url = f"/p/crm/import/requirements/{preview['upload']}/apply"
+
+    for form in ({}, {"mapping": "{}"}, {"preview": "no-such-job"}, {"preview": "../../etc"},
+                 {"preview": other["id"]}, {"preview": answers["id"]}):
+        response = procurement.post(url, form)
+        assert response.status_code == 400, (form, response.status_code)
+        text = parse_html(response.get_data(as_text=True)).text
+        assert "Nothing to apply: this request names no preview of this workbook" in text, (form, text)
+        assert "Nothing was imported" in text, (form, text)
+    time.sleep(0.2)  # a job started by mistake would have had time to write
+    assert title_of(db, "REQ-5") == before
+
+
+def test_the_apply_applies_the_mapping_its_preview_showed_not_the_one_posted(auth, db):
+    """Preview A (Notes kept as a custom field), then preview B (Notes ignored); the page of A is applied
+    with a tampered form asking for B's mapping: what is saved is what A showed."""
+    procurement = auth("procurement")
+    first = job_path(upload(procurement, "/p/crm/import/requirements", foreign_workbook(), "finance.xlsx"))
+    shown = finished(procurement, first)
+    assert shown["mapping"] == {}
+    assert {column["header"]: column["field"] for column in shown["result"]["sheets"][0]["columns"]}["Notes"] \
+        == "custom"
+    second = finished(procurement, job_path(submit(procurement, first, "/preview", **{"map:Notes": "ignore"})))
+    assert second["mapping"]["Notes"] == "ignore" and second["upload"] == shown["upload"]
+
+    tampered = submit(procurement, first, "/apply", mapping='{"Notes": "ignore", "Criticality": "ignore"}',
+                      **{"map:Notes": "ignore", "map:Criticality": "ignore"})
+    applied = finished(procurement, job_path(tampered))
+
+    assert applied["status"] == "done", applied
+    added = requirement_of(db, "REQ-900")
+    assert added.priority == "must"  # Criticality was read, as the preview showed
+    assert (added.custom_fields or {}).get("Notes") == "Asked by the CFO"
+    result = applied["result"]
+    assert result["applied"] is True
+    assert (result["added"], result["changed"], result["unchanged"]) == (shown["result"]["added"],
+                                                                          shown["result"]["changed"],
+                                                                          shown["result"]["unchanged"])
+    assert applied["preview"] == shown["id"] and applied["mapping"] == shown["mapping"]
+
+
+def test_a_mapping_to_something_that_is_not_a_choice_is_refused_naming_the_column(auth, tmp_path):
+    procurement = auth("procurement")
+    job = job_path(upload(procurement, "/p/crm/import/requirements", foreign_workbook(), "finance.xlsx"))
+    finished(procurement, job)
+    jobs_before = set((tmp_path / "jobs").iterdir())
+
+    response = submit(procurement, job, "/preview", **{"map:Notes": "banana"})
+
+    assert response.status_code == 400
+    text = parse_html(response.get_data(as_text=True)).text
+    assert "'Notes' cannot become 'banana'" in text and "custom" in text and "Nothing was imported" in text
+    assert set((tmp_path / "jobs").iterdir()) == jobs_before  # no preview was started
 
 
 def test_a_foreign_workbook_shows_its_mapping_which_can_be_changed(auth, db):
@@ -313,6 +369,104 @@ def test_a_foreign_workbook_shows_its_mapping_which_can_be_changed(auth, db):
     assert added is not None and added.priority == "must"
     assert "Notes" not in (added.custom_fields or {})
     assert "Asked by the CFO" not in str(added.model_dump())
+
+
+def broken_workbook() -> bytes:
+    """A workbook whose zip and parts pass the upload checks but whose sheet is cut off half-way."""
+    source = zipfile.ZipFile(io.BytesIO(foreign_workbook()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            target.writestr(entry.filename, data[:len(data) // 2] if entry.filename.endswith("sheet1.xml") else data)
+    return buffer.getvalue()
+
+
+def assert_names_only_the_users_file(visitor: Visitor, job: str, state: dict, filename: str, uploads: Path):
+    """The failed job's page and twin name `filename`, and neither the stored upload nor its folder."""
+    html = visitor.get(job).get_data(as_text=True)
+    twin = visitor.get(job + ".json").get_data(as_text=True)
+    stored = list(uploads.iterdir())
+    assert stored, "the upload's files are where the test looks"
+    assert not any(path.stem in state["error"] for path in stored), state["error"]
+    for shown in (state["error"], parse_html(html).text, twin):
+        assert filename in shown, shown
+        assert not any(path.name in shown for path in stored), shown  # the upload's id alone is public: it is in URLs
+        assert str(uploads) not in shown and "/uploads" not in shown, shown
+
+
+@pytest.mark.parametrize("url, fields", [("/p/crm/import/requirements", {}),
+                                          ("/p/crm/import/responses", {"vendor": "atlas"})])
+def test_a_broken_workbook_fails_naming_the_uploaded_file_not_the_stored_one(auth, db, url, fields, tmp_path):
+    procurement = auth("procurement")
+    job = job_path(upload(procurement, url, broken_workbook(), "Finance list (v3).xlsx", **fields))
+    state = finished(procurement, job)
+
+    assert state["status"] == "failed", state
+    assert state["error"].startswith("Finance list (v3).xlsx could not be read as a workbook:"), state["error"]
+    assert_names_only_the_users_file(procurement, job, state, "Finance list (v3).xlsx", tmp_path / "uploads")
+    page = procurement.page(job)
+    assert "The import could not run: Finance list (v3).xlsx could not be read" in page.text
+    assert "Nothing was saved" in page.text
+    assert not [form for form in page.find_all("form") if "/apply" in form.attrs.get("action", "")]
+    assert requirement_of(db, "REQ-900") is None and answers_of(db, "atlas") == {}
+
+
+def test_an_upload_gone_from_the_server_fails_naming_the_uploaded_file(auth, db, tmp_path, caplog):
+    """Uploads are cleared after a day: applying an old preview says so, by the user's file name."""
+    procurement = auth("procurement")
+    content = edited_requirements(procurement, "REQ-5", "Applied after the upload was cleared")
+    job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm requirements.xlsx"))
+    finished(procurement, job)
+    for stored in (tmp_path / "uploads").glob("*.xlsx"):
+        stored.unlink()
+
+    applying = job_path(submit(procurement, job, "/apply"))
+    state = finished(procurement, applying)
+
+    assert state["status"] == "failed", state
+    assert "crm requirements.xlsx is no longer on the server" in state["error"] and "upload it again" in state["error"]
+    assert_names_only_the_users_file(procurement, applying, state, "crm requirements.xlsx", tmp_path / "uploads")
+    assert title_of(db, "REQ-5") != "Applied after the upload was cleared"
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]  # expected: not an alarm
+
+
+def test_a_job_never_shows_a_server_path_whatever_fails(app, auth, tmp_path, caplog):
+    """Any job: its failure and its result's problems name the user's file; an unexpected error is logged."""
+    from reqtrace.formats import FormatError
+    from web import jobs
+
+    procurement = auth("procurement")
+    stored = tmp_path / "uploads" / "Zq3xY7stored.xlsx"
+    other = tmp_path / "uploads" / "Zq3xY7stored.json"
+
+    def run(work) -> dict:
+        job_id = jobs.start(app, owner="procurement", project="crm", kind="requirements-preview",
+                            describe={"file": "mine.xlsx", "upload": "none", "mapping": {}}, work=work,
+                            files={str(stored): "mine.xlsx"})
+        return finished(procurement, f"/p/crm/jobs/{job_id}")
+
+    def refused(progress):
+        raise FormatError(f"{stored} could not be read as a workbook: see {other}")
+
+    def unexpected(progress):
+        raise RuntimeError(f"cannot open {stored}")
+
+    def with_problems(progress):
+        return {"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0, "items": [],
+                "errors": [{"sheet": None, "row": None, "column": None, "message": f"{stored.name} is odd"}],
+                "warnings": [{"sheet": None, "row": None, "column": None, "message": f"read from {stored.parent}"}]}
+
+    state = run(refused)
+    assert state["error"] == "mine.xlsx could not be read as a workbook: see (a file on the server)"
+    with caplog.at_level("ERROR"):
+        state = run(unexpected)
+    assert state["status"] == "failed" and "mine.xlsx" in state["error"] and "RuntimeError" in state["error"]
+    assert str(tmp_path) not in state["error"] and stored.name not in state["error"]
+    assert any("RuntimeError" in (record.exc_text or "") for record in caplog.records)  # logged for the admin
+    state = run(with_problems)
+    assert [e["message"] for e in state["result"]["errors"]] == ["mine.xlsx is odd"]
+    assert [w["message"] for w in state["result"]["warnings"]] == ["read from (a file on the server)"]
 
 
 def test_a_file_that_is_not_a_workbook_is_refused_with_its_reason(auth):
@@ -370,7 +524,7 @@ def test_someone_elses_upload_and_job_stay_theirs(auth, db, app):
     other = auth("buyer2")
     assert other.get(job).status_code in (403, 404)
     assert other.get(job + ".json").status_code in (403, 404)
-    response = other.post(f"/p/crm/import/requirements/{upload_id}/apply", {"mapping": "{}"})
+    response = other.post(f"/p/crm/import/requirements/{upload_id}/apply", {"preview": state["id"]})
     assert response.status_code in (403, 404)
     response = other.post(f"/p/crm/import/requirements/{upload_id}/preview", {"map:Title": "title"})
     assert response.status_code in (403, 404)
