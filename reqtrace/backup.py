@@ -78,7 +78,8 @@ def _prepare(engine: Engine, destination: str | Path) -> tuple[str, Path, Path]:
     if revision is None:
         raise BackupError("the database has no reqtrace schema: there is nothing to back up")
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    if not destination.parent.is_dir():
+        raise BackupError(f"{destination}: the folder {destination.parent} does not exist")
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
     # A backup holds every password hash and every sealed score: readable by its owner only.

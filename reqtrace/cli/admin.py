@@ -23,7 +23,7 @@ def init_command(as_json: bool) -> None:
     Example: reqtrace --db postgresql://reqtrace@db/reqtrace init
     """
     context = obj()
-    engine = context.engine(migrate=False)
+    engine = context.engine(migrate=False, create=True)
     before, after = upgrade(engine)
     result = {"database": describe_database(context.url), "revision_before": before, "revision": after,
               "head": head_revision(), "changed": before != after}
@@ -71,7 +71,7 @@ def user_add(name: str, role: str, display_name: str, password_stdin: bool, pass
     """
     password = _read_password(password_stdin, password_prompt, as_json=as_json)
     context = obj()
-    with session_scope(context.engine(), write=True) as session:
+    with session_scope(context.engine(create=True), write=True) as session:
         user = user_service.add_user(session, username=name, role=role, password=password,
                                      display_name=display_name, actor=context.actor)
         result = {"username": user.username, "role": user.role, "display_name": user.display_name}
@@ -150,7 +150,7 @@ def demo_command(host: str, port: int, no_serve: bool, as_json: bool) -> None:
     Example: reqtrace demo --port 8080
     """
     context = obj()
-    engine = context.engine()
+    engine = context.engine(create=True)
     created, password = False, None
     if is_empty(engine):
         password = os.environ.get("REQTRACE_DEMO_PASSWORD") or sample.new_password()
@@ -202,7 +202,7 @@ def _serve(host: str, port: int, *, threads: int = 8, quiet: bool = False) -> No
     from web import create_app  # the core never imports Flask at module level
 
     context = obj()
-    context.engine()  # migrate before the first request
+    context.engine(create=True)  # migrate before the first request
     app = create_app({"DATABASE_URL": context.url})
     if not quiet:
         click.echo(f"Serving reqtrace on http://{host}:{port}/ (database {describe_database(context.url)}). "

@@ -45,7 +45,7 @@ def restore_command(source: str, as_json: bool) -> None:
     """
     context = obj()
     try:
-        result = restore_backup(context.engine(migrate=False), source)
+        result = restore_backup(context.engine(migrate=False, create=True), source)
     except BackupError as error:
         fail(error, as_json=as_json)
         return

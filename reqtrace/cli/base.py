@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, InterfaceError, NoSuchModuleError
 
 from reqtrace import __version__
-from reqtrace.config import describe_database, resolve_database_url
+from reqtrace.config import describe_database, resolve_database_url, sqlite_path
 from reqtrace.db import ensure_schema, get_engine
-from reqtrace.services.errors import Invalid, ServiceError
+from reqtrace.services.errors import Invalid, NotFound, ServiceError
 
 
 class Context:
@@ -27,7 +27,16 @@ class Context:
     def url(self) -> str:
         return resolve_database_url(self.database)
 
-    def engine(self, *, migrate: bool = True) -> Engine:
+    def engine(self, *, migrate: bool = True, create: bool = False) -> Engine:
+        """The database's engine, migrated unless told not to.
+
+        Only commands that set up or fill a database (`create`) may start a new SQLite file: any other command
+        given a mistyped path refuses it, rather than leave a new empty database and its folders behind.
+        """
+        path = sqlite_path(self.url)
+        if not create and path is not None and not path.is_file():
+            raise NotFound(f"there is no database at {path}: check --db (or REQTRACE_DATABASE_URL), "
+                           "or create one with `reqtrace init`")
         engine = get_engine(self.url)
         if migrate:
             ensure_schema(engine)

@@ -288,3 +288,11 @@ def test_sign_ins_stay_behind_in_both_kinds_of_backup(demo_url, tmp_path):
     with engine.connect() as connection:  # the original keeps its own
         assert connection.execute(select(func.count()).select_from(LoginSession)).scalar() == 1
     engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["zip", "sqlite"])
+def test_a_backup_into_a_missing_folder_is_refused_like_any_output(demo_url, tmp_path, kind):
+    result = cli(demo_url, "backup", "--format", kind, "-o", str(tmp_path / "nightly" / "b.out"), "--json")
+    assert result.exit_code == 1, result.output
+    assert f"the folder {tmp_path / 'nightly'} does not exist" in json.loads(result.stdout)["error"]
+    assert not (tmp_path / "nightly").exists()

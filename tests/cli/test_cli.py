@@ -377,6 +377,7 @@ def test_vendor_with_an_unknown_deployment_is_refused(run, cli_env):
 
 
 def test_vendor_for_an_unknown_project_is_refused(run):
+    assert run("init").exit_code == 0
     result = run("vendor", "add", "atlas", "--project", "nope", "--name", "Atlas", "--deployment", "thin-client")
     assert result.exit_code == 1
     assert "nope" in result.stderr
@@ -624,6 +625,32 @@ def test_a_database_that_cannot_be_used_is_one_json_error_not_a_traceback(tmp_pa
         assert document["ok"] is False and "cannot use the database" in document["error"] and says in \
             document["error"], document
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["vendor", "list", "--project", "crm"], ["score", "--project", "crm"],
+                                  ["export", "requirements", "--project", "crm", "-o", "{out}"],
+                                  ["backup", "-o", "{out}"], ["user", "list"]], ids=lambda args: " ".join(args[:2]))
+def test_a_mistyped_database_path_is_refused_and_nothing_is_created(tmp_path, args):
+    """Only commands that set up or fill a database start a new one: a typo must not leave folders and an
+    empty database behind, nor answer as if the data had vanished."""
+    typo = tmp_path / "dtaa" / "reqtrace.db"
+    args = [arg.format(out=tmp_path / "out.xlsx") for arg in args]
+    result = CliRunner().invoke(main, ["--db", f"sqlite:///{typo}", *args, "--json"])
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.stdout)["error"]
+    assert f"there is no database at {typo}" in error and "reqtrace init" in error
+    assert not typo.parent.exists() and not (tmp_path / "out.xlsx").exists()
+
+
+def test_setting_up_commands_still_start_a_new_database(tmp_path):
+    for name, args in (("init", ["init"]), ("user", ["user", "add", "sam", "--role", "admin", "--password-stdin"]),
+                       ("demo", ["demo", "--no-serve"])):
+        fresh = tmp_path / name / "reqtrace.db"
+        result = CliRunner().invoke(main, ["--db", f"sqlite:///{fresh}", *args], input=PASSWORD + "\n",
+                                    env={"REQTRACE_DEMO_PASSWORD": DEMO_PASSWORD})
+        assert result.exit_code == 0, result.output
+        assert fresh.is_file()
+        dispose_all()
 
 
 def test_an_empty_db_option_is_refused_instead_of_meaning_the_default_database(tmp_path):
