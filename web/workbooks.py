@@ -193,11 +193,10 @@ def _responses_job(project_key: str, upload: str, *, dry_run: bool) -> str:
     actor = current_user.username
 
     def work(progress):
-        progress("checking the answers", 0, 1)
         with session_scope(app.extensions["reqtrace_engine"], write=not dry_run) as db:
             project = get_project(db, project_key)
             summary = import_responses(db, project, get_vendor(db, project, meta["vendor"]), meta["path"],
-                                       actor=actor, dry_run=dry_run)
+                                       actor=actor, dry_run=dry_run, progress=progress)
             if not summary["applied"]:
                 db.rollback()
         summary.pop("answers", None)

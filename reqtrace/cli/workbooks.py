@@ -38,6 +38,7 @@ class TerminalProgress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.started = time.monotonic()
+        self.showing = False  # a progress line waits for its end of line
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
@@ -45,10 +46,22 @@ class TerminalProgress:
         seconds = time.monotonic() - self.started
         line = f"\r{stage}: {done:,} of {total:,} rows ({seconds:.1f} s)" if total > 1 else f"\r{stage}… ({seconds:.1f} s)"
         click.echo(line.ljust(60), err=True, nl=False)
+        self.showing = True
 
     def done(self) -> None:
-        if self.enabled:
+        """End the progress line, so the summary or an error starts on a line of its own; safe to call twice."""
+        if self.showing:
             click.echo("", err=True)
+            self.showing = False
+
+
+progress_option = click.option("--progress/--no-progress", default=None,
+                               help="Progress on stderr (default: on a terminal).")
+
+
+def _reporter(progress: bool | None) -> TerminalProgress:
+    """As --progress or --no-progress say; by default only on a terminal, so pipes and logs stay clean."""
+    return TerminalProgress(sys.stderr.isatty() if progress is None else progress)
 
 
 @command(import_group, "requirements")
@@ -61,7 +74,7 @@ class TerminalProgress:
                    "'custom' or 'ignore'. Repeatable.")
 @click.option("--sheet", "sheets", multiple=True, help="Foreign workbooks: read only this sheet. Repeatable.")
 @click.option("--header-row", type=int, default=None, help="Foreign workbooks: the header's row number.")
-@click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: on a terminal).")
+@progress_option
 @json_option
 def import_requirements_command(file: Path, project_key: str, dry_run: bool, mapping: tuple[str, ...],
                                 sheets: tuple[str, ...], header_row: int | None, progress: bool | None,
@@ -76,10 +89,10 @@ def import_requirements_command(file: Path, project_key: str, dry_run: bool, map
     Example: reqtrace import requirements vendor-list.xlsx --project crm --map "Req text=statement" --dry-run
     """
     context = obj()
-    reporter = TerminalProgress(sys.stderr.isatty() if progress is None else progress)
+    reporter = _reporter(progress)
     options = ImportOptions(mapping=list(mapping), sheets=list(sheets), header_row=header_row)
     try:
-        with session_scope(context.engine(), write=not dry_run) as session:
+        with session_scope(context.engine(create=True), write=not dry_run) as session:
             summary = import_requirements(session, project_key, file, actor=context.actor, dry_run=dry_run,
                                           options=options, progress=reporter)
             if not summary["applied"]:
@@ -113,20 +126,26 @@ def _print_summary(summary: dict, *, dry_run: bool) -> None:
     click.echo(f"{verb} {summary['rows']:,} rows of a {kind} into '{summary['project']}': "
                f"{summary['added']} added, {summary['changed']} changed, {summary['unchanged']} unchanged, "
                f"{summary['removed']} retired.")
-    if summary["errors"]:
-        click.echo(f"{len(summary['errors'])} error(s); nothing was written:", err=True)
-        for error in summary["errors"][:15]:
-            click.echo(f"  {_where(error)}{error['message']}", err=True)
-        if len(summary["errors"]) > 15:
-            click.echo(f"  … and {len(summary['errors']) - 15} more (use --json for all)", err=True)
-    for warning in summary["warnings"][:8]:
-        click.echo(f"  warning: {_where(warning)}{warning['message']}")
+    _print_problems(summary, unwritten="nothing was written")
     changes = [item for item in summary["items"] if item["action"] == "change"]
     for item in changes[:10]:
         fields = ", ".join(change["field"] for change in item["changes"])
         click.echo(f"  changed {item['id']}: {fields}")
     if len(changes) > 10:
         click.echo(f"  … and {len(changes) - 10} more changed items")
+
+
+def _print_problems(summary: dict, *, unwritten: str) -> None:
+    """The first errors of an import (on stderr, saying what was not saved), then its first warnings."""
+    errors = summary["errors"]
+    if errors:
+        click.echo(f"{len(errors)} error(s); {unwritten}:", err=True)
+        for error in errors[:15]:
+            click.echo(f"  {_where(error)}{error['message']}", err=True)
+        if len(errors) > 15:
+            click.echo(f"  … and {len(errors) - 15} more (use --json for all)", err=True)
+    for warning in summary["warnings"][:8]:
+        click.echo(f"  warning: {_where(warning)}{warning['message']}")
 
 
 def _where(entry: dict) -> str:
@@ -141,7 +160,7 @@ def _where(entry: dict) -> str:
 @click.option("--project", "project_key", required=True, help="Project key.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx file to write.")
-@click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: on a terminal).")
+@progress_option
 @json_option
 def export_requirements_command(project_key: str, output: Path, progress: bool | None, as_json: bool) -> None:
     """Export the project's strategies, roles, processes and requirements as a workbook.
@@ -155,7 +174,7 @@ def export_requirements_command(project_key: str, output: Path, progress: bool |
     if output.suffix.lower() != ".xlsx":
         fail(f"{output.name}: the workbook must be an .xlsx file", as_json=as_json)
     check_output(output, as_json=as_json)
-    reporter = TerminalProgress(sys.stderr.isatty() if progress is None else progress)
+    reporter = _reporter(progress)
     with session_scope(context.engine()) as session:
         project = get_project(session, project_key)
         result = export_requirements(session, project, output, actor=context.actor, progress=reporter)
@@ -173,8 +192,10 @@ def export_requirements_command(project_key: str, output: Path, progress: bool |
 @click.option("--vendor", "vendor_slug", required=True, help="The vendor it is for.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx file to write.")
+@progress_option
 @json_option
-def export_questionnaire_command(project_key: str, vendor_slug: str, output: Path, as_json: bool) -> None:
+def export_questionnaire_command(project_key: str, vendor_slug: str, output: Path, progress: bool | None,
+                                 as_json: bool) -> None:
     """Write the questionnaire a vendor answers: the requirements of the latest
     baseline (or the approved ones), locked, with an answer dropdown.
 
@@ -187,10 +208,14 @@ def export_questionnaire_command(project_key: str, vendor_slug: str, output: Pat
     if output.suffix.lower() != ".xlsx":
         fail(f"{output.name}: the workbook must be an .xlsx file", as_json=as_json)
     check_output(output, as_json=as_json)
-    with session_scope(context.engine(), write=True) as session:
-        project = get_project(session, project_key)
-        result = export_questionnaire(session, project, get_vendor(session, project, vendor_slug), output,
-                                      actor=context.actor)
+    reporter = _reporter(progress)
+    try:
+        with session_scope(context.engine(), write=True) as session:
+            project = get_project(session, project_key)
+            result = export_questionnaire(session, project, get_vendor(session, project, vendor_slug), output,
+                                          actor=context.actor, progress=reporter)
+    finally:
+        reporter.done()  # also before an error message
     result["file"] = str(output)
     if as_json:
         emit_json(result)
@@ -204,8 +229,10 @@ def export_questionnaire_command(project_key: str, vendor_slug: str, output: Pat
 @click.option("--project", "project_key", required=True, help="Project key.")
 @click.option("--vendor", "vendor_slug", required=True, help="The vendor whose answers these are.")
 @click.option("--dry-run", is_flag=True, help="Check the answers; store nothing.")
+@progress_option
 @json_option
-def import_responses_command(file: Path, project_key: str, vendor_slug: str, dry_run: bool, as_json: bool) -> None:
+def import_responses_command(file: Path, project_key: str, vendor_slug: str, dry_run: bool, progress: bool | None,
+                             as_json: bool) -> None:
     """Read a vendor's answered questionnaire; it replaces all of that vendor's answers.
 
     Refused when it was issued to another vendor, project or baseline, when
@@ -218,34 +245,44 @@ def import_responses_command(file: Path, project_key: str, vendor_slug: str, dry
     from reqtrace.services.vendors import get_vendor
 
     context = obj()
+    reporter = _reporter(progress)
     try:
         with session_scope(context.engine(), write=not dry_run) as session:
             project = get_project(session, project_key)
             summary = import_responses(session, project, get_vendor(session, project, vendor_slug), file,
-                                       actor=context.actor, dry_run=dry_run)
+                                       actor=context.actor, dry_run=dry_run, progress=reporter)
             if not summary["applied"]:
                 session.rollback()
     except FormatError as error:
+        reporter.done()
         _refuse_file(error, as_json=as_json)
+    finally:
+        reporter.done()  # also before an error message
     if as_json:
         emit_json(summary)
     else:
-        verb = "Stored" if summary["applied"] else "Would store" if not summary["errors"] else "Refused"
-        click.echo(f"{verb} {summary['answered']} answers of {vendor_slug} ({summary['added']} new, "
-                   f"{summary['changed']} changed, {summary['unchanged']} unchanged, {summary['removed']} removed).")
-        for error in summary["errors"][:15]:
-            click.echo(f"  {_where(error)}{error['message']}", err=True)
-        for warning in summary["warnings"][:8]:
-            click.echo(f"  warning: {_where(warning)}{warning['message']}")
+        _print_responses_summary(summary)
     raise SystemExit(1 if summary["errors"] else 0)
+
+
+def _print_responses_summary(summary: dict) -> None:
+    """One screen, like the requirements import's: the counts, the first problems."""
+    verb = "Stored" if summary["applied"] else "Would store" if not summary["errors"] else "Refused"
+    rows = summary["answered"] + summary["unanswered"]
+    read = f" from {rows:,} rows" if rows else ""  # none when refused before the rows were read
+    click.echo(f"{verb} {summary['answered']:,} answers of {summary['vendor']}{read} into '{summary['project']}': "
+               f"{summary['added']} new, {summary['changed']} changed, {summary['unchanged']} unchanged, "
+               f"{summary['removed']} removed.")
+    _print_problems(summary, unwritten="nothing was stored")
 
 
 @command(export_group, "scores")
 @click.option("--project", "project_key", required=True, help="Project key.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx file to write.")
+@progress_option
 @json_option
-def export_scores_command(project_key: str, output: Path, as_json: bool) -> None:
+def export_scores_command(project_key: str, output: Path, progress: bool | None, as_json: bool) -> None:
     """Write the scoring record: evidence and score per vendor and requirement,
     totals as live formulas, knock-outs with reasons, per-strategy roll-ups and a chart.
 
@@ -257,8 +294,12 @@ def export_scores_command(project_key: str, output: Path, as_json: bool) -> None
     if output.suffix.lower() != ".xlsx":
         fail(f"{output.name}: the workbook must be an .xlsx file", as_json=as_json)
     check_output(output, as_json=as_json)
-    with session_scope(context.engine()) as session:
-        result = export_scores(session, get_project(session, project_key), output)
+    reporter = _reporter(progress)
+    try:
+        with session_scope(context.engine()) as session:
+            result = export_scores(session, get_project(session, project_key), output, progress=reporter)
+    finally:
+        reporter.done()  # also before an error message
     result["file"] = str(output)
     if as_json:
         emit_json(result)

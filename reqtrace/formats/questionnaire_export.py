@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from sqlmodel import Session
 
 from reqtrace import __version__, audit
+from reqtrace.formats import Progress, report_rows
 from reqtrace.formats.xlsx_writer import SheetColumn, SheetWriter, text_rows
 from reqtrace.model import Project, QuestionnaireIssue, Vendor, utcnow
 from reqtrace.services.scope import current_scope, effective_weight
@@ -52,8 +53,8 @@ def checksum(rows: list[tuple[str, tuple[str, ...]]]) -> str:
 
 
 def export_questionnaire(session: Session, project: Project, vendor: Vendor, target: str | IO[bytes], *,
-                         actor: str) -> dict[str, Any]:
-    """Write the questionnaire for `vendor` and record this issue of it."""
+                         actor: str, progress: Progress | None = None) -> dict[str, Any]:
+    """Write the questionnaire for `vendor` and record this issue of it; `progress` hears of the rows written."""
     scope = current_scope(session, project)
     rows = [row for row in scope.requirements if effective_weight(row) > 0]  # weight 0 counts nowhere
     issued = [(row["hid"], locked_values(row)) for row in rows]
@@ -71,8 +72,9 @@ def export_questionnaire(session: Session, project: Project, vendor: Vendor, tar
                            dropdown_message="Choose one of the six answers: " + ", ".join(ANSWER_CHOICES) + "."),
                SheetColumn("Comment", 40, wrap=True), SheetColumn("How we will demonstrate it", 40, wrap=True)]
     writer = SheetWriter(workbook, SHEET, columns, freeze="C2")
-    for hid, (text, acceptance, priority) in issued:
+    for index, (hid, (text, acceptance, priority)) in enumerate(issued, start=1):
         writer.append([hid, text, acceptance or None, priority, None, None, None])
+        report_rows(progress, f"writing {SHEET}", index, len(issued))
     writer.finish()
     metadata = [["format", FORMAT_NAME], ["project", project.key], ["vendor", vendor.slug],
                 ["baseline", scope.baseline], ["issue", issue.token], ["checksum", issue.checksum],

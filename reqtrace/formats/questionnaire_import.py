@@ -11,11 +11,12 @@ at once.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from reqtrace.formats import Progress, report_rows
 from reqtrace.formats.questionnaire_export import (
     FORMAT_NAME,
     HEADERS,
@@ -36,8 +37,12 @@ from reqtrace.vocab import ANSWER, UnknownValue
 
 
 def import_responses(session: Session, project: Project, vendor: Vendor, path: str | Path, *, actor: str,
-                     dry_run: bool = False, max_bytes: int = MAX_UPLOAD_BYTES) -> dict[str, Any]:
-    """Validate the answered questionnaire; unless `dry_run` or on any error, store its answers."""
+                     dry_run: bool = False, max_bytes: int = MAX_UPLOAD_BYTES,
+                     progress: Progress | None = None) -> dict[str, Any]:
+    """Validate the answered questionnaire; unless `dry_run` or on any error, store its answers.
+
+    `progress` hears of the rows read, then validated, then of the answers saved.
+    """
     errors: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
     workbook = open_workbook(path, max_bytes=max_bytes)
@@ -50,11 +55,14 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
         errors.append(_error(None, None, None, "this is not a reqtrace questionnaire; answers must come back in "
                                                "the workbook `reqtrace export questionnaire` made"))
         return summary
+    if progress:
+        read = max(len(workbook.sheets[SHEET].rows) - 1, 0)  # below the header
+        progress("read", read, read)
     issue = _check_issue(session, project, vendor, metadata, errors, warnings)
     if issue is None:
         return summary
     summary["baseline"] = issue.baseline
-    rows = _answers(workbook.sheets[SHEET], errors)
+    rows = _answers(workbook.sheets[SHEET], errors, progress)
     if rows is None:
         return summary
     _check_locked_text(session, project, issue, rows, errors)
@@ -83,7 +91,11 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
     summary["answers"] = {hid: row["answer"] for hid, row in answers.items()}
     if errors or dry_run:
         return summary
+    if progress:
+        progress("save", 0, len(answers))
     _store(session, project, vendor, issue, answers, ids, stored, actor=actor)
+    if progress:
+        progress("save", len(answers), len(answers))  # one bulk write: there is nothing to count in between
     summary["applied"] = True
     return summary
 
@@ -120,7 +132,7 @@ def _check_issue(session: Session, project: Project, vendor: Vendor, metadata: d
     return issue
 
 
-def _answers(sheet, errors: list) -> list[dict[str, Any]] | None:
+def _answers(sheet, errors: list, progress: Progress | None = None) -> list[dict[str, Any]] | None:
     header = [str(cell).strip() for cell in (sheet.rows[0] if sheet.rows else [])]
     positions = {name: header.index(name) if name in header else None for name in HEADERS}
     missing = [name for name in ("ID", "Requirement", "Answer") if positions[name] is None]
@@ -131,27 +143,34 @@ def _answers(sheet, errors: list) -> list[dict[str, Any]] | None:
     cell = lambda row, name: row[positions[name]] if positions[name] is not None and positions[name] < len(row) \
         else ""  # noqa: E731
     rows, seen = [], set()
+    total = len(sheet.rows) - 1
     for index, row in enumerate(sheet.rows[1:], start=2):
-        if not any(value not in ("", None) for value in row):
-            continue
-        hid = str(cell(row, "ID")).strip()
-        answer_text = str(cell(row, "Answer")).strip()
-        answer = ""
-        if answer_text:
-            try:
-                answer = ANSWER.parse(answer_text)
-            except UnknownValue:
-                errors.append(_error(SHEET, index, column_letter(positions["Answer"]),
-                                     f"{hid}: {answer_text!r} is not one of the answers ({', '.join(ANSWER.slugs)})"))
-        if hid in seen:
-            errors.append(_error(SHEET, index, column_letter(positions["ID"]), f"{hid} appears twice"))
-        seen.add(hid)
-        locked = tuple(str(cell(row, name) or "").replace("\r\n", "\n").strip() if name != "Requirement"
-                       else str(cell(row, name) or "").replace("\r\n", "\n") for name in LOCKED)
-        rows.append({"hid": hid, "row": index, "locked": locked, "columns": positions,
-                     "answer": answer, "comment": str(cell(row, "Comment") or "").strip(),
-                     "demonstration": str(cell(row, "How we will demonstrate it") or "").strip()})
+        if any(value not in ("", None) for value in row):  # a blank row is skipped, but counts as validated
+            rows.append(_answer_row(row, index, cell, positions, seen, errors))
+        report_rows(progress, "validate", index - 1, total)
     return rows
+
+
+def _answer_row(row: list[Any], index: int, cell: Callable[[list[Any], str], Any], positions: dict[str, int | None],
+                seen: set[str], errors: list) -> dict[str, Any]:
+    """One questionnaire row, its answer checked against the six; `seen` catches an ID given twice."""
+    hid = str(cell(row, "ID")).strip()
+    answer_text = str(cell(row, "Answer")).strip()
+    answer = ""
+    if answer_text:
+        try:
+            answer = ANSWER.parse(answer_text)
+        except UnknownValue:
+            errors.append(_error(SHEET, index, column_letter(positions["Answer"]),
+                                 f"{hid}: {answer_text!r} is not one of the answers ({', '.join(ANSWER.slugs)})"))
+    if hid in seen:
+        errors.append(_error(SHEET, index, column_letter(positions["ID"]), f"{hid} appears twice"))
+    seen.add(hid)
+    locked = tuple(str(cell(row, name) or "").replace("\r\n", "\n").strip() if name != "Requirement"
+                   else str(cell(row, name) or "").replace("\r\n", "\n") for name in LOCKED)
+    return {"hid": hid, "row": index, "locked": locked, "columns": positions,
+            "answer": answer, "comment": str(cell(row, "Comment") or "").strip(),
+            "demonstration": str(cell(row, "How we will demonstrate it") or "").strip()}
 
 
 def _check_locked_text(session: Session, project: Project, issue: QuestionnaireIssue, rows: list[dict],

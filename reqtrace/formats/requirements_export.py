@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlmodel import Session
 
 from reqtrace import __version__
+from reqtrace.formats import PROGRESS_EVERY, Progress
 from reqtrace.formats.layout import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -20,8 +21,6 @@ from reqtrace.formats.layout import (
 from reqtrace.formats.xlsx_writer import SheetColumn, SheetWriter, text_rows
 from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, Project, utcnow
 from reqtrace.trace.graph import hid_key, nogc
-
-Progress = Callable[[str, int, int], None]
 
 
 @nogc
@@ -45,7 +44,7 @@ def export_requirements(session: Session, project: Project, target: str | IO[byt
                 custom = row.get("custom_fields") or {}
                 values += [custom.get(name) or None for name in custom_names]
             writer.append(values)
-            if progress and index % 2000 == 0:
+            if progress and index % PROGRESS_EVERY == 0:
                 progress(f"writing {sheet_name}", index, total)
         writer.finish()
         counts[sheet_name] = total

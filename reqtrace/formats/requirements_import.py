@@ -23,7 +23,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlmodel import Session
 
-from reqtrace.formats import FormatError
+from reqtrace.formats import PROGRESS_EVERY, FormatError, Progress
 from reqtrace.formats.columns import (
     CUSTOM,
     IGNORE,
@@ -45,7 +45,6 @@ from reqtrace.services.sync import Change, Desired, StoredState, SyncPlan, apply
 from reqtrace.trace.graph import hid_key, nogc
 from reqtrace.workflow import ADMIN
 
-Progress = Callable[[str, int, int], None]
 TITLE_FROM_STATEMENT = 90  # characters of a statement used as title when a workbook has no title column
 FIELD_LABELS = {"statement": "statement", "acceptance": "acceptance criteria", "title": "title"}
 
@@ -403,7 +402,7 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
             where["link_column"] = links_column.letter
         result.desired.append(Desired(kind=kind, hid=hid, fields=clean, upstream=upstream, status=status,
                                       where=where))
-        if progress and result.rows % 2000 == 0:
+        if progress and result.rows % PROGRESS_EVERY == 0:
             progress("validate", result.rows, len(rows) - first)
 
 

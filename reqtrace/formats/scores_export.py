@@ -20,6 +20,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
+from reqtrace.formats import Progress, report_rows
 from reqtrace.formats.xlsx_writer import Formula, SheetColumn, SheetWriter, text_rows
 from reqtrace.model import Project
 from reqtrace.scoring.engine import ROUND_FOR_KNOCKOUT
@@ -35,7 +36,9 @@ PER_VENDOR = 4  # D, claim value, probe failed, n
 
 
 @nogc
-def export_scores(session: Session, project: Project, target: str | IO[bytes]) -> dict[str, Any]:
+def export_scores(session: Session, project: Project, target: str | IO[bytes], *,
+                  progress: Progress | None = None) -> dict[str, Any]:
+    """Score the project and write the record; `progress` hears of the rows written to each sheet."""
     data, results = score_project(session, project)
     requirements = data.requirements
     vendors = sorted(results, key=lambda result: result.vendor)  # columns in a stable order
@@ -93,6 +96,7 @@ def export_scores(session: Session, project: Project, target: str | IO[bytes]) -
             Formula(f'=IF(J{row}>0,C{row}/(J{row}/1000000),"")') if result.cost_5y else None,
             "\n".join(result.knockout_reasons) or None,
         ])
+        report_rows(progress, "writing Summary", offset + 1, len(vendors))
     summary.finish()
     if vendors:
         chart = BarChart()
@@ -125,15 +129,17 @@ def export_scores(session: Session, project: Project, target: str | IO[bytes]) -
             values += [score.demo, score.claim_value, 1 if score.failed_probes else 0,
                        Formula(f"=IF({p}{row}=1,MIN({PROBE_CAP},{x}),{x})")]
         scores.append(values)
+        report_rows(progress, "writing Scores", offset + 1, count)
     scores.finish()
 
     strategies = sorted({s for r in requirements for s in r.strategies}, key=hid_key)
     trace = SheetWriter(workbook, "Trace", [SheetColumn("ID", 10, locked=True),
                                            *(SheetColumn(s, 8, locked=True) for s in strategies)],
                         freeze="B2", protect=False)
-    for requirement in requirements:
+    for offset, requirement in enumerate(requirements):
         members = set(requirement.strategies)
         trace.append([requirement.hid, *(1 if s in members else 0 for s in strategies)])
+        report_rows(progress, "writing Trace", offset + 1, count)
     trace.finish()
 
     by_strategy = SheetWriter(workbook, "By strategy", [SheetColumn("Strategy", 10, locked=True),
@@ -147,18 +153,22 @@ def export_scores(session: Session, project: Project, target: str | IO[bytes]) -
             row.append(Formula(f"=IF(SUMPRODUCT({W},{member})=0,0,100*SUMPRODUCT({W},{n},{member})"
                                f"/SUMPRODUCT({W},{member}))"))
         by_strategy.append(row)
+        report_rows(progress, "writing By strategy", index + 1, len(strategies))
     by_strategy.finish()
 
     evidence = SheetWriter(workbook, "Evidence", [
         SheetColumn("Vendor", 12), SheetColumn("ID", 10), SheetColumn("Answer", 16), SheetColumn("Evaluator means", 30),
         SheetColumn("Consensus", 10), SheetColumn("Failed probes", 16), SheetColumn("n", 8), SheetColumn("Basis", 12)],
         freeze="C2", protect=False)
+    written = 0
     for result in vendors:
         for requirement in requirements:
             score = result.requirements[requirement.hid]
             evidence.append([result.vendor, requirement.hid, score.claim,
                              ", ".join(f"{e} {m:.2f}" for e, m in sorted(score.evaluator_means.items())) or None,
                              score.consensus, ", ".join(score.failed_probes) or None, score.n, score.basis])
+            written += 1
+            report_rows(progress, "writing Evidence", written, len(vendors) * count)
     evidence.finish()
     text_rows(workbook, "About", _about(), [110])
     workbook.save(target)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -44,6 +45,55 @@ def run_json(url: str, *args: Any) -> tuple[int, dict[str, Any]]:
         raise AssertionError(f"not exactly one JSON document (exit {result.exit_code}):\n{result.stdout}\n"
                              f"{result.stderr}\n{result.exception!r}") from None
     return result.exit_code, document
+
+
+def run_at_a_terminal(url: str, *args: Any) -> tuple[int, str, str]:
+    """Run `reqtrace` as its own process with stderr on a pseudo-terminal, as a person at a terminal would.
+
+    Returns the exit code, stdout, and what the terminal was sent.
+    """
+    import os
+    import subprocess
+    import sys
+
+    main_fd, terminal = os.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "reqtrace", "--db", url, *map(str, args)],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal)
+    os.close(terminal)
+    try:
+        stdout, _ = process.communicate(timeout=120)
+        shown = b""
+        while True:  # the little it wrote waits in the terminal's buffer; EIO once it is all read
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main_fd)
+    return process.returncode, stdout.decode(), shown.decode()
+
+
+PROGRESS_LINE = re.compile(r"(?P<stage>.+?)(?:: (?P<done>[\d,]+) of (?P<total>[\d,]+) rows|…) \(\d+\.\d s\)")
+
+
+def progress_stages(stderr: str) -> list[tuple[str, int | None, int | None]]:
+    """The progress lines on stderr as (stage, rows done, of rows); None, None for a stage shown without counts.
+
+    Each progress line starts with a carriage return and overwrites the one before: a terminal shows the
+    last, but stderr holds them all. Anything else on stderr (error messages) is not progress.
+    """
+    stages = []
+    for part in stderr.replace("\n", "\r").split("\r"):
+        match = PROGRESS_LINE.fullmatch(part.strip())
+        if match:
+            counts = [int(match[name].replace(",", "")) if match[name] else None for name in ("done", "total")]
+            stages.append((match["stage"], *counts))
+    return stages
 
 
 def export_questionnaire(url: str, vendor: str, path: Path, project: str = "crm") -> dict[str, Any]:

@@ -17,7 +17,8 @@ from reqtrace.services.projects import create_project
 from reqtrace.vocab import PRIORITY_WEIGHT
 from tests.questionnaire.support import (HEADERS, META, SHEET, SIX_ANSWERS, answer, answers_only,
                                          change_requirement, database, edit, export_questionnaire, import_responses,
-                                         metadata, row_numbers, run, score, set_metadata, stored_answers)
+                                         metadata, progress_stages, row_numbers, run, run_at_a_terminal, score,
+                                         set_metadata, stored_answers)
 
 
 def issued_ids(path) -> list[str]:
@@ -502,3 +503,119 @@ def test_text_output_says_it_was_refused_and_where(url, answered, tmp_path):
     assert result.stdout.startswith("Refused")
     assert f"row {rows[ids[4]]}, column E" in result.stderr and "maybe" in result.stderr
 
+
+
+# --- progress and the one-screen summary -------------------------------------------------------
+# The counts are taken from the workbooks themselves (openpyxl), not from the product's own summary.
+
+def sheet_rows(path) -> int:
+    """Rows below the questionnaire's header, as a spreadsheet program shows them."""
+    return openpyxl.load_workbook(path)[SHEET].max_row - 1
+
+
+def test_export_questionnaire_shows_the_rows_written_then_its_summary(url, tmp_path):
+    path = tmp_path / "atlas.xlsx"
+    result = run(url, "export", "questionnaire", "--project", "crm", "--vendor", "atlas", "-o", path, "--progress")
+    assert result.exit_code == 0, result.output
+    rows = sheet_rows(path)
+    assert rows == len(expected_scope(url)) > 1
+    assert progress_stages(result.stderr) == [("writing Questionnaire", rows, rows)]
+    assert result.stderr.endswith("\n")  # the progress line is ended before the summary
+    assert result.stdout == f"Wrote {path}: {rows} requirements from the approved requirements for atlas.\n"
+
+
+def test_import_responses_shows_rows_read_validated_and_saved_then_its_summary(url, issued, tmp_path):
+    path, ids = issued
+    rows = sheet_rows(path)
+    target = answer(path, {hid: "configuration" for hid in ids}, target=tmp_path / "answered.xlsx")
+    result = run(url, "import", "responses", target, "--project", "crm", "--vendor", "atlas", "--progress")
+    assert result.exit_code == 0, result.output
+    assert progress_stages(result.stderr) == [("read", rows, rows), ("validate", rows, rows),
+                                              ("save", 0, len(ids)), ("save", len(ids), len(ids))]
+    summary, *warnings = result.stdout.splitlines()
+    assert summary == (f"Stored {len(ids)} answers of atlas from {rows} rows into 'crm': {len(ids)} new, "
+                       "0 changed, 0 unchanged, 0 removed.")
+    assert [line for line in warnings if f"{rows - len(ids)} requirement(s) have no answer" in line]
+    assert len(stored_answers(url, "atlas")) == len(ids)
+
+
+def test_a_dry_run_shows_rows_read_and_validated_but_saves_nothing(url, issued, tmp_path):
+    path, ids = issued
+    rows = sheet_rows(path)
+    target = answer(path, {ids[0]: "roadmap", ids[1]: "roadmap"}, target=tmp_path / "answered.xlsx")
+    result = run(url, "import", "responses", target, "--project", "crm", "--vendor", "atlas", "--dry-run",
+                 "--progress")
+    assert result.exit_code == 0, result.output
+    assert progress_stages(result.stderr) == [("read", rows, rows), ("validate", rows, rows)]
+    assert result.stdout.startswith(f"Would store 2 answers of atlas from {rows} rows into 'crm': 2 new,")
+    assert stored_answers(url, "atlas") == {}
+
+
+def test_a_refused_import_fits_on_one_screen_and_says_that_nothing_was_stored(url, issued, tmp_path):
+    """20 wrong answers: the count, the first 15 of them, and where to find the rest."""
+    path, _ids = issued
+    rows = sheet_rows(path)
+    first, *wrong = issued_ids(path)[:21]
+    target = answer(path, {first: "roadmap", **{hid: "maybe" for hid in wrong}}, target=tmp_path / "maybe.xlsx")
+    result = run(url, "import", "responses", target, "--project", "crm", "--vendor", "atlas", "--progress")
+    assert result.exit_code == 1
+    assert progress_stages(result.stderr) == [("read", rows, rows), ("validate", rows, rows)]  # no save
+    assert result.stdout.startswith(f"Refused 1 answers of atlas from {rows} rows into 'crm'")
+    assert "\n20 error(s); nothing was stored:\n" in result.stderr
+    assert result.stderr.count("'maybe' is not one of the answers") == 15
+    assert result.stderr.endswith("  … and 5 more (use --json for all)\n")
+    assert stored_answers(url, "atlas") == {}
+
+
+def test_progress_is_reported_from_the_row_loops_as_they_go(url, issued, tmp_path, monkeypatch):
+    """Every PROGRESS_EVERY rows (2,000; here 40, as the sample has fewer rows) and at the last row."""
+    import reqtrace.formats
+
+    monkeypatch.setattr(reqtrace.formats, "PROGRESS_EVERY", 40)
+    path, ids = issued
+    rows = sheet_rows(path)
+    expected = [(done, rows) for done in range(40, rows, 40)] + [(rows, rows)]
+    assert len(expected) > 2
+    result = run(url, "export", "questionnaire", "--project", "crm", "--vendor", "atlas", "-o", tmp_path / "again.xlsx",
+                 "--progress")
+    assert [(done, total) for _, done, total in progress_stages(result.stderr)] == expected
+    target = answer(tmp_path / "again.xlsx", {ids[0]: "roadmap"}, target=tmp_path / "answered.xlsx")
+    result = run(url, "import", "responses", target, "--project", "crm", "--vendor", "atlas", "--dry-run",
+                 "--progress")
+    assert [(done, total) for stage, done, total in progress_stages(result.stderr) if stage == "validate"] == expected
+
+
+def test_progress_is_off_without_a_terminal_or_with_no_progress(url, issued, tmp_path):
+    """CliRunner's stderr is no terminal: stderr stays empty, so logs and pipes get only the result."""
+    path, ids = issued
+    target = answer(path, {ids[0]: "roadmap"}, target=tmp_path / "answered.xlsx")
+    for options in ((), ("--no-progress",)):
+        result = run(url, "import", "responses", target, "--project", "crm", "--vendor", "atlas", "--dry-run",
+                     *options)
+        assert result.exit_code == 0, result.output
+        assert result.stderr == ""
+        result = run(url, "export", "questionnaire", "--project", "crm", "--vendor", "atlas", "-o",
+                     tmp_path / "again.xlsx", *options)
+        assert result.exit_code == 0, result.output
+        assert result.stderr == ""
+
+
+def test_progress_leaves_the_json_document_as_it_was(url, issued, tmp_path):
+    path, ids = issued
+    target = answer(path, {ids[0]: "roadmap"}, target=tmp_path / "answered.xlsx")
+    plain = import_responses(url, target, "atlas", "crm", "--dry-run")
+    with_progress = import_responses(url, target, "atlas", "crm", "--dry-run", "--progress")
+    assert with_progress == plain
+    result = run(url, "import", "responses", target, "--project", "crm", "--vendor", "atlas", "--dry-run",
+                 "--progress", "--json")
+    assert progress_stages(result.stderr)  # on stderr; stdout parsed as exactly one document above
+
+
+def test_at_a_terminal_progress_is_on_by_default(url, tmp_path):
+    path = tmp_path / "atlas.xlsx"
+    code, stdout, shown = run_at_a_terminal(url, "export", "questionnaire", "--project", "crm", "--vendor", "atlas",
+                                            "-o", path)
+    assert code == 0, stdout + shown
+    rows = sheet_rows(path)
+    assert progress_stages(shown) == [("writing Questionnaire", rows, rows)]
+    assert stdout.startswith(f"Wrote {path}: {rows} requirements")

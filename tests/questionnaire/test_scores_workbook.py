@@ -17,8 +17,8 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from reqtrace.model import Project, Requirement
 from tests.questionnaire.support import (SHEET, SIX_ANSWERS, answer, cell_xml, change_requirement, database,
-                                         export_questionnaire, import_responses, recalculate, row_numbers, run,
-                                         run_json, score, stored_answers)
+                                         export_questionnaire, import_responses, progress_stages, recalculate,
+                                         row_numbers, run, run_json, score, stored_answers)
 
 VENDORS = ("atlas", "keystone", "nimbus")
 EVIL = '=HYPERLINK("http://evil","x")'
@@ -215,6 +215,52 @@ def export_record_with(url: str, path: Path, *, vendors: int) -> Path:
     code, document = run_json(url, "export", "scores", "--project", "crm", "-o", path)
     assert code == 0 and document["vendors"] == vendors, document
     return path
+
+
+# --- progress and the summary -------------------------------------------------------------------
+
+def data_rows(workbook, sheet_name: str) -> int:
+    """Rows with a first cell below the header row, as a person counts them in the workbook."""
+    sheet = workbook[sheet_name]
+    return sum(1 for row in range(2, sheet.max_row + 1) if sheet.cell(row, 1).value not in (None, ""))
+
+
+def test_export_scores_shows_the_rows_written_to_each_sheet_then_its_summary(url, tmp_path):
+    path = tmp_path / "scores.xlsx"
+    result = run(url, "export", "scores", "--project", "crm", "-o", path, "--progress")
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(path)
+    vendors = len(summary_rows(workbook["Summary"]))
+    requirements, strategies = data_rows(workbook, "Scores"), data_rows(workbook, "By strategy")
+    assert (vendors, requirements) == (3, 172) and strategies > 1
+    assert progress_stages(result.stderr) == [
+        ("writing Summary", vendors, vendors), ("writing Scores", requirements, requirements),
+        ("writing Trace", data_rows(workbook, "Trace"), requirements), ("writing By strategy", strategies, strategies),
+        ("writing Evidence", data_rows(workbook, "Evidence"), vendors * requirements)]
+    assert result.stderr.endswith("\n")  # the progress line is ended before the summary
+    assert result.stdout == (f"Wrote {path}: 3 vendors × 172 requirements, scored on the approved requirements "
+                             "(no baseline yet).\n")
+
+
+def test_export_scores_reports_the_rows_as_they_are_written(url, tmp_path, monkeypatch):
+    """Every PROGRESS_EVERY rows (2,000; here 100, as the sample is smaller) and at each sheet's last row."""
+    import reqtrace.formats
+
+    monkeypatch.setattr(reqtrace.formats, "PROGRESS_EVERY", 100)
+    result = run(url, "export", "scores", "--project", "crm", "-o", tmp_path / "scores.xlsx", "--progress")
+    assert result.exit_code == 0, result.output
+    evidence = [(done, total) for stage, done, total in progress_stages(result.stderr) if stage == "writing Evidence"]
+    assert evidence == [(100, 516), (200, 516), (300, 516), (400, 516), (500, 516), (516, 516)]
+
+
+def test_export_scores_shows_no_progress_without_a_terminal_and_keeps_its_json(url, tmp_path):
+    result = run(url, "export", "scores", "--project", "crm", "-o", tmp_path / "plain.xlsx")
+    assert result.exit_code == 0 and result.stderr == ""
+    code, plain = run_json(url, "export", "scores", "--project", "crm", "-o", tmp_path / "scores.xlsx")
+    code_with, with_progress = run_json(url, "export", "scores", "--project", "crm", "-o", tmp_path / "scores.xlsx",
+                                        "--progress")
+    assert code == code_with == 0
+    assert with_progress == plain
 
 
 # --- recalculated in LibreOffice ---------------------------------------------------------------

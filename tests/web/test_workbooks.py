@@ -609,12 +609,17 @@ def test_answers_are_checked_then_stored(auth, db, tmp_path):
     assert (result["added"], result["changed"], result["unchanged"], result["removed"]) == (3, 0, 0, 0)
     assert result["answered"] == 3
     assert answers_of(db, "atlas") == {}
+    # The progress bar followed the rows through the check (and never reached the saving stage).
+    rows = sum(1 for row in openpyxl.load_workbook(path)["Questionnaire"].iter_rows(min_row=2, values_only=True)
+               if row[0])
+    assert (preview["stage"], preview["done"], preview["total"]) == ("validate", rows, rows)
 
     # The page's "Store these answers" button posts here (tested on its own below).
     stored = finished(procurement, job_path(procurement.post(f"/p/crm/import/responses/{preview['upload']}/apply")))
 
     assert stored["status"] == "done", stored
     assert stored["result"]["applied"] is True
+    assert (stored["stage"], stored["done"], stored["total"]) == ("save", 3, 3)
     assert answers_of(db, "atlas") == expected
     atlas = next(v for v in procurement.json("/p/crm/workbooks.json")["vendors"] if v["slug"] == "atlas")
     assert atlas["answers"] == 3
