@@ -1,12 +1,14 @@
-"""Long imports run in the background; their progress is kept in small files any server process can read.
+"""Long imports and exports run in the background; their progress is kept in small files any server process can read.
 
-A job is a thread in the process that received the upload; its state
+A job is a thread in the process that received the request; its state
 (stage, rows done, result) is written atomically to `<data>/jobs/<id>.json`,
 so the progress page works whichever server process or thread answers the poll.
+An export job writes its workbook beside it, `<data>/jobs/<id>.xlsx`, which
+appears only once complete; both are cleared after KEEP_SECONDS, as uploads are.
 
 The state is what the job's page and its JSON twin show, so it never holds a
-server path: a job is told which stored uploads it reads and the names their
-users gave them, and every message it keeps names those instead.
+server path: a job is told which stored files it reads or writes and the names
+their users know them by, and every message it keeps names those instead.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def write(app: Flask, job_id: str, state: dict[str, Any]) -> None:
 
 
 def read(app: Flask, job_id: str) -> dict[str, Any] | None:
-    if not job_id.replace("-", "").replace("_", "").isalnum():
+    if not _is_id(job_id):
         return None
     try:
         return json.loads((jobs_dir(app) / f"{job_id}.json").read_text())
@@ -64,15 +66,15 @@ def read(app: Flask, job_id: str) -> dict[str, Any] | None:
 
 def start(app: Flask, *, owner: str, project: str, kind: str, describe: dict[str, Any],
           work: Callable[[Callable[[str, int, int], None]], dict[str, Any]],
-          files: Mapping[str, str] | None = None) -> str:
-    """Run `work(progress)` in a thread; returns the job's id.
+          files: Mapping[str, str] | None = None, job_id: str | None = None) -> str:
+    """Run `work(progress)` in a thread; returns the job's id (`job_id` when given).
 
     `files` maps each stored upload the work reads (its server path) to the file name its user
     uploaded: the failure and the result's errors and warnings name that, never the server's file.
     """
     files = dict(files or {})
     _forget_old(app)
-    job_id = new_id()
+    job_id = job_id or new_id()
     state = {"id": job_id, "owner": owner, "project": project, "kind": kind, "status": "running",
              "stage": "starting", "done": 0, "total": 0, "started": time.time(), **describe}
     write(app, job_id, state)
@@ -96,6 +98,39 @@ def start(app: Flask, *, owner: str, project: str, kind: str, describe: dict[str
 
     threading.Thread(target=run, name=f"reqtrace-job-{job_id}", daemon=True).start()
     return job_id
+
+
+def start_export(app: Flask, *, owner: str, project: str, kind: str, describe: dict[str, Any],
+                 write: Callable[[Path, Callable[[str, int, int], None]], dict[str, Any]]) -> str:
+    """Run `write(target, progress)` in a thread: it writes a workbook at `target` and returns its summary.
+
+    The workbook becomes `export_file(app, job_id)` only once it is complete, so a download never gets
+    half a file; `describe["file"]` is the name its user downloads it as, and the only name any message
+    of the job gives it.
+    """
+    job_id = new_id()
+    final = export_file(app, job_id)
+    partial = final.with_name(f"{job_id}.part")
+
+    def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
+        try:
+            summary = write(partial, progress)
+            os.replace(partial, final)
+        except FileNotFoundError as error:  # the server's folder went away: the administrator's problem,
+            raise RuntimeError(f"cannot write {error.filename}") from error  # not the user's "upload it again"
+        finally:
+            partial.unlink(missing_ok=True)
+        return summary
+
+    return start(app, owner=owner, project=project, kind=kind, describe=describe, work=work,
+                 files={str(partial): describe["file"]}, job_id=job_id)
+
+
+def export_file(app: Flask, job_id: str) -> Path:
+    """Where an export job keeps the workbook it wrote: beside its state, cleared with it."""
+    if not _is_id(job_id):
+        raise ValueError(f"not a job id: {job_id!r}")
+    return jobs_dir(app) / f"{job_id}.xlsx"
 
 
 def public_text(text: str, files: Mapping[str, str]) -> str:
@@ -124,6 +159,10 @@ def failure_message(error: Exception, files: Mapping[str, str]) -> str:
         return public_text(str(error) or error.__class__.__name__, files)
     return f"an unexpected error ({error.__class__.__name__}) stopped the work on {names}; it was logged for " \
            "the administrator"
+
+
+def _is_id(job_id: str) -> bool:
+    return bool(job_id) and job_id.replace("-", "").replace("_", "").isalnum()
 
 
 def _is_input_problem(error: Exception) -> bool:

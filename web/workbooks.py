@@ -1,10 +1,17 @@
-"""Excel in and out for procurement: downloads, uploads with a preview before anything is saved."""
+"""Excel in and out for procurement: exports with their progress, uploads with a preview before anything is saved.
+
+Each export has two doors with the same checks: its direct download (a GET, or the questionnaire's POST,
+for scripts and JSON clients) and a background job (a POST from the workbooks page) whose page shows the
+rows written, then a summary and the finished file, which only its starter (or the CRM lead) may download.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from flask import Blueprint, abort, current_app, make_response, redirect, request, send_file, url_for
 from flask_login import current_user
@@ -12,7 +19,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from reqtrace.db import session_scope
-from reqtrace.formats import FormatError
+from reqtrace.formats import FormatError, Progress
 from reqtrace.formats.columns import CUSTOM, FIELDS as MAPPABLE, IGNORE
 from reqtrace.formats.questionnaire_export import export_questionnaire
 from reqtrace.formats.questionnaire_import import import_responses
@@ -22,7 +29,7 @@ from reqtrace.formats.scores_export import export_scores
 from reqtrace.model import QuestionnaireIssue, VendorResponse
 from reqtrace.services.projects import get_project
 from reqtrace.services.vendors import get_vendor, list_vendors
-from reqtrace.workflow import role_may
+from reqtrace.workflow import action_phrase, role_may
 from web import jobs
 from web.common import project_or_404, scores_project_or_403
 from web.db import session
@@ -67,35 +74,58 @@ def index(key: str):
 @action(blueprint, "/p/<key>/export/requirements.xlsx", permission="read", methods=("GET",))
 def download_requirements(key: str):
     """The requirements workbook (every level), to edit and import back."""
-    project = project_or_404(key)
-    buffer = io.BytesIO()
-    export_requirements(session(), project, buffer, actor=current_user.username)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{key}-requirements.xlsx")
+    return _download(_export("requirements", key))
 
 
 # The scoring record shows what the ranking shows: not for evaluators (they score unswayed) or owners.
 @action(blueprint, "/p/<key>/export/scores.xlsx", permission="ranking", methods=("GET",))
 def download_scores(key: str):
     """The scoring record with live formulas."""
-    project = scores_project_or_403(key)
-    buffer = io.BytesIO()
-    export_scores(session(), project, buffer)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{key}-scores.xlsx")
+    return _download(_export("scores", key))
 
 
 @action(blueprint, "/p/<key>/vendors/<slug>/questionnaire", permission="questionnaire")
 def download_questionnaire(key: str, slug: str):
     """Issue the questionnaire to a vendor (recorded, so its answers can be checked when they return)."""
+    return _download(_export("questionnaire", key, slug))
+
+
+@action(blueprint, "/p/<key>/export/requirements", permission="read")
+def start_requirements_export(key: str):
+    """Export the requirements workbook as a job: its page shows the rows written, then the file."""
+    return _start_export(_export("requirements", key))
+
+
+@action(blueprint, "/p/<key>/export/scores", permission="ranking")
+def start_scores_export(key: str):
+    """Export the scoring record as a job."""
+    return _start_export(_export("scores", key))
+
+
+@action(blueprint, "/p/<key>/export/questionnaire/<slug>", permission="questionnaire")
+def start_questionnaire_export(key: str, slug: str):
+    """Issue the questionnaire to a vendor as a job (recorded once the workbook is written)."""
+    return _start_export(_export("questionnaire", key, slug))
+
+
+@action(blueprint, "/p/<key>/jobs/<job_id>.xlsx", permission="read", methods=("GET",))
+def job_file(key: str, job_id: str):
+    """The workbook an export job wrote, for the person who started it (or the CRM lead)."""
     project = project_or_404(key)
-    db = session()
-    vendor = get_vendor(db, project, slug)
-    buffer = io.BytesIO()
-    export_questionnaire(db, project, vendor, buffer, actor=current_user.username)
-    db.commit()
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{key}-{slug}-questionnaire.xlsx")
+    state = _job_or_404(project.key, job_id)
+    kind = state["kind"].removeprefix("export-")
+    if kind not in EXPORT_PERMISSIONS or state["status"] != "done":
+        abort(404, description="This job has no workbook to download" + (
+            " yet: wait until its page says it is ready." if state["status"] == "running" else "."))
+    _export(kind, project.key, state.get("vendor"), vendor_check=False)  # the export's checks, as of now
+    path = jobs.export_file(current_app, job_id)
+    if not path.is_file():
+        abort(404, description=f"{state['file']} is no longer on the server (an export is kept for a day): "
+                               "export it again.")
+    response = send_file(path, mimetype=XLSX, as_attachment=True, download_name=state["file"], conditional=False,
+                         etag=False, max_age=0)
+    response.headers["Cache-Control"] = "no-store"  # the user's own file: no cache keeps a copy
+    return response
 
 
 @action(blueprint, "/p/<key>/import/requirements", permission="import")
@@ -159,15 +189,107 @@ def apply_responses(key: str, upload: str):
 
 @page(blueprint, "/p/<key>/jobs/<job_id>", "job.html")
 def job(key: str, job_id: str):
-    """An import's progress, then its preview or its result."""
+    """An import's or an export's progress, then the import's preview or result, or the export's summary and file."""
     project = project_or_404(key)
-    state = jobs.read(current_app, job_id)
-    if state is None or state.get("project") != project.key:
-        abort(404, description="This import is unknown or too old; upload the workbook again.")
-    require(state["owner"] == current_user.username or current_user.role == "admin",
-            "Only the person who uploaded this workbook (or the CRM lead) may see its import.")
-    return {"project": _project(project), "job": state,
+    state = _job_or_404(project.key, job_id)
+    exported = state["kind"].startswith("export-") and state["status"] == "done"
+    return {"project": _project(project), "job": state, "heading": _heading(state),
+            "download": url_for("workbooks.job_file", key=project.key, job_id=state["id"]) if exported else None,
             "field_choices": [(name, FIELD_LABELS.get(name, name)) for name in (*MAPPABLE, CUSTOM, IGNORE)]}
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+EXPORT_PERMISSIONS = {"requirements": "read", "questionnaire": "questionnaire", "scores": "ranking"}
+
+
+@dataclass(frozen=True)
+class Export:
+    """One workbook to write, for a user whom the export's checks let write it."""
+
+    kind: str  # requirements, questionnaire, scores
+    project: str
+    filename: str  # what the user downloads it as
+    actor: str
+    vendor: str | None = None
+    vendor_name: str | None = None
+
+    @property
+    def records_issue(self) -> bool:
+        """Writing it records something (a questionnaire's issue), so it needs a writing session."""
+        return self.kind == "questionnaire"
+
+    def write(self, db: Session, target: str | Path | IO[bytes], progress: Progress | None = None) -> dict:
+        project = get_project(db, self.project)
+        if self.kind == "requirements":
+            return export_requirements(db, project, target, actor=self.actor, progress=progress)
+        if self.kind == "questionnaire":
+            return export_questionnaire(db, project, get_vendor(db, project, self.vendor), target, actor=self.actor,
+                                        progress=progress)
+        return export_scores(db, project, target, progress=progress)
+
+
+def _export(kind: str, key: str, slug: str | None = None, *, vendor_check: bool = True) -> Export:
+    """The export asked for, once its checks pass; else the refusal its download gives (403 or 404, same words).
+
+    The role's permission is the view's (`EXPORT_PERMISSIONS`), checked again here for a job's file."""
+    permission = EXPORT_PERMISSIONS[kind]
+    require(role_may(current_user.role, permission),
+            f"Your role ({current_user.role_label}) may not {action_phrase(permission)}.")
+    project = scores_project_or_403(key) if kind == "scores" else project_or_404(key)
+    vendor = get_vendor(session(), project, slug) if kind == "questionnaire" and vendor_check else None
+    slug = vendor.slug if vendor is not None else slug
+    filename = f"{key}-{slug}-questionnaire.xlsx" if kind == "questionnaire" else f"{key}-{kind}.xlsx"
+    return Export(kind, project.key, filename, current_user.username, slug, vendor.name if vendor else None)
+
+
+def _download(export: Export):
+    """The workbook, written while the request waits (scripts and JSON clients use these URLs)."""
+    db = session()
+    buffer = io.BytesIO()
+    export.write(db, buffer)
+    if export.records_issue:
+        db.commit()
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=export.filename)
+
+
+def _start_export(export: Export):
+    """Write the workbook in a job and show its page: the rows written, then the summary and the file."""
+    app = current_app._get_current_object()
+
+    def write(target: Path, progress: Progress) -> dict:
+        with session_scope(app.extensions["reqtrace_engine"], write=export.records_issue) as db:
+            summary = export.write(db, target, progress)
+        summary.pop("issue", None)  # the questionnaire's token belongs in its workbook, not on a page
+        return summary
+
+    job_id = jobs.start_export(app, owner=export.actor, project=export.project, kind=f"export-{export.kind}",
+                               describe={"file": export.filename, "vendor": export.vendor,
+                                         "vendor_name": export.vendor_name}, write=write)
+    return redirect(url_for("workbooks.job", key=export.project, job_id=job_id))
+
+
+def _job_or_404(project_key: str, job_id: str) -> dict:
+    """The job's state, for the person who started it or the CRM lead."""
+    state = jobs.read(current_app, job_id)
+    if state is None or state.get("project") != project_key:
+        abort(404, description="This import or export is unknown or too old (a job is kept for a day); upload or "
+                               "export the workbook again.")
+    exporting = state["kind"].startswith("export-")
+    require(state["owner"] == current_user.username or current_user.role == "admin",
+            "Only the person who started this export (or the CRM lead) may see it or download its workbook."
+            if exporting else "Only the person who uploaded this workbook (or the CRM lead) may see its import.")
+    return state
+
+
+def _heading(state: dict) -> str:
+    kind = state["kind"]
+    if kind == "export-questionnaire":
+        return f"Questionnaire for {state.get('vendor_name') or state.get('vendor')}"
+    if kind.startswith("export-"):
+        return {"export-requirements": "Requirements workbook", "export-scores": "Scoring record"}[kind]
+    return f"Answers of {state.get('vendor')}" if kind.startswith("responses") else "Requirements import"
 
 
 def _preview_requirements(project_key: str, upload: str, mapping: dict[str, str]) -> str:

@@ -86,7 +86,7 @@ def export_questionnaire(session: Session, project: Project, vendor: Vendor, tar
                  action="issue", after={"vendor": vendor.slug, "baseline": scope.baseline, "rows": len(rows),
                                         "checksum": issue.checksum})
     return {"project": project.key, "vendor": vendor.slug, "baseline": scope.baseline, "source": scope.source,
-            "rows": len(rows), "issue": issue.token}
+            "rows": len(rows), "issue": issue.token, "sheets": {SHEET: len(rows)}}
 
 
 def _instructions(project: Project, vendor: Vendor, scope_label: str) -> list[list[str]]:

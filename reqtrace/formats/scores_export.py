@@ -172,7 +172,9 @@ def export_scores(session: Session, project: Project, target: str | IO[bytes], *
     evidence.finish()
     text_rows(workbook, "About", _about(), [110])
     workbook.save(target)
-    return {"project": project.key, "vendors": len(vendors), "requirements": count, "scope": data.scope.label}
+    return {"project": project.key, "vendors": len(vendors), "requirements": count, "scope": data.scope.label,
+            "sheets": {"Summary": len(vendors), "Scores": count, "Trace": count, "By strategy": len(strategies),
+                       "Evidence": len(vendors) * count}}
 
 
 def _about() -> list[list[str]]:

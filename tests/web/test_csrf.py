@@ -43,6 +43,10 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
         "workbooks.upload_responses": ("/p/crm/import/responses", [("vendor", "atlas")]),
         "workbooks.apply_responses": ("/p/crm/import/responses/some-upload/apply", []),
         "workbooks.download_questionnaire": ("/p/crm/vendors/atlas/questionnaire", []),
+        # Exports as jobs: refused before any job starts (tests/web/test_workbooks.py: a refused export starts none).
+        "workbooks.start_requirements_export": ("/p/crm/export/requirements", []),
+        "workbooks.start_questionnaire_export": ("/p/crm/export/questionnaire/atlas", []),
+        "workbooks.start_scores_export": ("/p/crm/export/scores", []),
         "scripts.build": ("/p/crm/scripts/build", []),
         "scripts.issue": ("/p/crm/scripts/1/issue", [("vendor", "atlas")]),
         "scripts.edit": ("/p/crm/scripts/1/edit", [("op", "up"), ("step", "STEP-2")]),
@@ -68,9 +72,11 @@ def test_every_post_endpoint_is_covered_here(shared_app):
     covered = {"items.create", "items.save", "items.change_status", "trace.review", "baselines.create",
                "projects.readiness", "items.preview", "auth.logout", "auth.login", "workbooks.upload_requirements",
                "workbooks.remap_requirements", "workbooks.apply_requirements", "workbooks.upload_responses",
-               "workbooks.apply_responses", "workbooks.download_questionnaire", "scripts.build", "scripts.issue",
-               "scripts.edit", "sessions.schedule", "sessions.add_attendees", "sessions.results",
-               "sessions.tick", "sessions.submit", "sessions.record_consensus", "sessions.upload_photo",
+               "workbooks.apply_responses", "workbooks.download_questionnaire",
+               "workbooks.start_requirements_export", "workbooks.start_questionnaire_export",
+               "workbooks.start_scores_export", "scripts.build", "scripts.issue", "scripts.edit",
+               "sessions.schedule", "sessions.add_attendees", "sessions.results", "sessions.tick",
+               "sessions.submit", "sessions.record_consensus", "sessions.upload_photo",
                "weights.apply", "weights.clear", "weights.settings"}
     assert posting == covered
 

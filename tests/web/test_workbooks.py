@@ -1,8 +1,10 @@
-"""Workbooks in the web app: downloads for everyone, uploads that run as jobs and preview before they apply.
+"""Workbooks in the web app: exports and uploads that run as jobs; uploads preview before they apply.
 
 Procurement uploads a workbook, is taken to the job's page (/p/crm/jobs/<id>,
 JSON twin .json) which shows the progress and then the preview; nothing is
-saved until it applies the preview, which runs as a second job.
+saved until it applies the preview, which runs as a second job. An export
+button starts a job the same way; its page ends with a summary and the file
+(/p/crm/jobs/<id>.xlsx); the direct download URLs stay for scripts.
 """
 
 from __future__ import annotations
@@ -147,8 +149,12 @@ def answered_questionnaire(visitor: Visitor, vendor: str, folder: Path) -> tuple
 def test_the_workbooks_page_and_its_json_twin(auth):
     lead = auth("lead")
     page = lead.page("/p/crm/workbooks")
-    assert page.find("a", href="/p/crm/export/requirements.xlsx") is not None
-    assert page.find("a", href="/p/crm/export/scores.xlsx") is not None
+    exports = {form.attrs["action"]: form.find("button").text for form in page.find_all("form", method="post")
+               if "/export/" in form.attrs["action"]}
+    assert exports == {"/p/crm/export/requirements": "Export the requirements workbook",
+                       "/p/crm/export/scores": "Export the scoring record",
+                       **{f"/p/crm/export/questionnaire/{slug}": "Issue questionnaire"
+                          for slug in ("atlas", "keystone", "nimbus")}}
     data = lead.json("/p/crm/workbooks.json")
     assert data["project"]["key"] == "crm"
     assert [vendor["slug"] for vendor in data["vendors"]] == ["atlas", "keystone", "nimbus"]
@@ -168,7 +174,7 @@ def test_every_role_downloads_the_requirements_and_lead_and_procurement_the_scor
         downloads.append(("/p/crm/export/scores.xlsx", "Summary"))
     else:  # the record shows every vendor's scores: evaluators and owners do not see it
         assert visitor.get("/p/crm/export/scores.xlsx").status_code == 403
-        assert visitor.page("/p/crm/workbooks").find("a", href="/p/crm/export/scores.xlsx") is None
+        assert visitor.page("/p/crm/workbooks").find("form", action="/p/crm/export/scores") is None
     for path, sheet in downloads:
         response = visitor.get(path)
         assert response.status_code == 200, (role, path, response.status_code)
@@ -671,3 +677,287 @@ def test_the_refusal_page_says_nothing_was_saved_and_offers_no_apply(auth, tmp_p
     page = parse_html(response.get_data(as_text=True))
     assert "nothing was saved" in page.text and "atlas" in page.text
     assert not [form for form in page.find_all("form") if "/apply" in form.attrs.get("action", "")]
+
+
+# --- exports as jobs: progress, a summary, the file for its starter only ----------------------------
+
+EXPORTS = {  # what the page's button posts to, its direct download, and the sheet whose rows come last
+    "requirements": ("/p/crm/export/requirements", ("GET", "/p/crm/export/requirements.xlsx"), "Requirements",
+                     "crm-requirements.xlsx"),
+    "questionnaire": ("/p/crm/export/questionnaire/atlas", ("POST", "/p/crm/vendors/atlas/questionnaire"),
+                      "Questionnaire", "crm-atlas-questionnaire.xlsx"),
+    "scores": ("/p/crm/export/scores", ("GET", "/p/crm/export/scores.xlsx"), "Evidence", "crm-scores.xlsx"),
+}
+VOLATILE = {"exported_at", "issue", "issued_at"}  # metadata that differs between two exports by design
+
+
+def direct(visitor: Visitor, method: str, url: str):
+    return visitor.get(url) if method == "GET" else visitor.post(url)
+
+
+def cells(content: bytes) -> dict[str, list[tuple]]:
+    """Sheet name -> its rows' values, in the workbook's order (the metadata's time and token left out)."""
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    return {sheet.title: [row for row in sheet.iter_rows(values_only=True) if not (row and row[0] in VOLATILE)]
+            for sheet in workbook.worksheets}
+
+
+def data_rows(content: bytes, sheet: str) -> int:
+    """Rows below the header with a first cell, as a person counts them (the scoring record's Summary: the
+    vendors' rows, below the title, the settings and the vendor table's own header)."""
+    rows = list(openpyxl.load_workbook(io.BytesIO(content))[sheet].iter_rows(values_only=True))
+    first = next(index for index, row in enumerate(rows) if row[:2] == ("Vendor", "Name")) + 1 \
+        if sheet == "Summary" else 1
+    return sum(1 for row in rows[first:] if row and row[0] not in (None, ""))
+
+
+@pytest.fixture
+def progress_seen(monkeypatch):
+    """Every state the jobs write, in order (a poll could miss the quick ones); reports every 50 rows."""
+    import reqtrace.formats
+    import reqtrace.formats.requirements_export
+    from web import jobs
+
+    seen: list[dict] = []
+    write = jobs.write
+    monkeypatch.setattr(jobs, "write", lambda app, job_id, state: (seen.append(dict(state)), write(app, job_id, state)))
+    monkeypatch.setattr(reqtrace.formats, "PROGRESS_EVERY", 50)
+    monkeypatch.setattr(reqtrace.formats.requirements_export, "PROGRESS_EVERY", 50)
+    return seen
+
+
+@pytest.mark.parametrize("kind", sorted(EXPORTS))
+def test_an_export_job_shows_its_progress_then_a_summary_and_the_same_workbook_as_the_download(
+        auth, db, kind, progress_seen, tmp_path):
+    start, (method, url), last_sheet, filename = EXPORTS[kind]
+    procurement = auth("procurement")
+    assert procurement.page("/p/crm/workbooks").find("form", action=start) is not None
+
+    job = job_path(procurement.post(start))
+    state = finished(procurement, job)
+
+    assert state["status"] == "done", state
+    assert (state["kind"], state["file"], state["owner"]) == (f"export-{kind}", filename, "procurement")
+    data = procurement.json(job + ".json")
+    assert data["download"] == f"{job}.xlsx"
+    response = procurement.get(data["download"])
+    assert response.status_code == 200 and response.mimetype == XLSX
+    assert response.headers["Content-Disposition"] == f"attachment; filename={filename}"
+    assert "no-store" in response.headers["Cache-Control"]
+    directly = direct(procurement, method, url)
+    assert directly.status_code == 200
+    assert directly.headers["Content-Disposition"] == response.headers["Content-Disposition"]
+    assert cells(response.data) == cells(directly.data)  # the same sheets, rows and cells
+
+    # The progress reached the last sheet's last row; each sheet's reports ended at its rows written.
+    rows = data_rows(response.data, last_sheet)
+    assert rows > 50
+    assert (state["stage"], state["done"], state["total"]) == (f"writing {last_sheet}", rows, rows)
+    ours = [seen for seen in progress_seen if seen["id"] == state["id"] and seen["status"] == "running"]
+    assert ours[0]["stage"] == "starting"
+    assert any(0 < seen["done"] < seen["total"] for seen in ours), "no report before a sheet's last row"
+    written = {seen["stage"].removeprefix("writing "): seen["done"] for seen in ours[1:]
+               if seen["done"] == seen["total"]}
+    assert written == {sheet: count for sheet, count in state["result"]["sheets"].items() if count}
+    for sheet, count in state["result"]["sheets"].items():
+        assert data_rows(response.data, sheet) == count, sheet
+
+    # The page: what was written, and the file.
+    page = procurement.page(job)
+    assert f"{filename} is ready" in page.text
+    link = page.one("a", href=f"{job}.xlsx")
+    assert link.text == f"Download {filename}"
+    shown = {row.find_all("td")[0].text: row.find_all("td")[1].text
+             for row in page.one("table", cls="export-summary").find("tbody").find_all("tr")}
+    assert shown == {sheet: f"{count:,}" for sheet, count in state["result"]["sheets"].items()}
+    assert not [form for form in page.find_all("form") if "/apply" in form.attrs.get("action", "")]
+    assert str(tmp_path) not in procurement.get(job).get_data(as_text=True)
+    assert str(tmp_path) not in procurement.get(job + ".json").get_data(as_text=True)
+
+
+def test_the_summary_says_what_was_written(auth, db):
+    procurement = auth("procurement")
+    questionnaire = finished(procurement, job_path(procurement.post("/p/crm/export/questionnaire/atlas")))
+    text = procurement.page(f"/p/crm/jobs/{questionnaire['id']}").text
+    rows = questionnaire["result"]["rows"]
+    assert f"{rows} requirements for Atlas" in text and "(atlas)" in text
+    assert "from the approved requirements (no baseline yet)" in text and "Recorded as issued" in text
+    assert "issue" not in questionnaire["result"]  # the issue's token stays in the workbook
+    assert db().exec(select(func.count()).select_from(QuestionnaireIssue)).scalar_one() == 1
+    atlas = next(v for v in procurement.json("/p/crm/workbooks.json")["vendors"] if v["slug"] == "atlas")
+    assert atlas["issued_at"] is not None
+
+    scores = finished(procurement, job_path(procurement.post("/p/crm/export/scores")))
+    text = procurement.page(f"/p/crm/jobs/{scores['id']}").text
+    assert "3 vendors × 172 requirements, scored on the approved requirements (no baseline yet)" in text
+
+    requirements = finished(procurement, job_path(procurement.post("/p/crm/export/requirements")))
+    text = procurement.page(f"/p/crm/jobs/{requirements['id']}").text
+    assert "Every strategy, role, process and requirement" in text
+    assert requirements["result"]["sheets"]["Requirements"] == 172
+
+
+def test_an_export_job_and_its_file_are_its_starters_and_the_leads(auth, db, app):
+    procurement = auth("procurement")
+    with app.app_context():
+        session = db()
+        add_user(session, username="buyer2", role="procurement", password=DEMO_PASSWORD, actor="test")
+        session.commit()
+    job = job_path(procurement.post("/p/crm/export/scores"))
+    finished(procurement, job)
+
+    for visitor in (auth("buyer2"), auth("evaluator"), auth("owner")):
+        for url in (job, job + ".json", job + ".xlsx"):
+            assert visitor.get(url).status_code in (403, 404), (visitor.username, url)
+    lead = auth("lead")
+    response = lead.get(job + ".xlsx")
+    assert response.status_code == 200 and "Summary" in openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames
+    assert lead.get("/p/crm/jobs/no-such-job.xlsx").status_code == 404
+    # an import's job has no file to download
+    content = edited_requirements(procurement, "REQ-5", "An import, not an export")
+    imported = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
+    finished(procurement, imported)
+    assert procurement.get(imported + ".xlsx").status_code == 404
+
+
+def _no_jobs(folder: Path) -> bool:
+    return not folder.exists() or not list(folder.iterdir())
+
+
+def _refusal(response) -> tuple[int, str]:
+    return response.status_code, parse_html(response.get_data(as_text=True)).one("p", cls="error-message").text
+
+
+@pytest.mark.parametrize("user, start, method, url", [
+    ("evaluator", "/p/crm/export/scores", "GET", "/p/crm/export/scores.xlsx"),  # no ranking for evaluators
+    ("owner", "/p/crm/export/scores", "GET", "/p/crm/export/scores.xlsx"),
+    ("owner", "/p/crm/export/questionnaire/atlas", "POST", "/p/crm/vendors/atlas/questionnaire"),
+    ("procurement", "/p/crm/export/questionnaire/nobody", "POST", "/p/crm/vendors/nobody/questionnaire"),
+    ("procurement", "/p/nope/export/requirements", "GET", "/p/nope/export/requirements.xlsx"),
+    ("procurement", "/p/nope/export/scores", "GET", "/p/nope/export/scores.xlsx"),
+])
+def test_a_refused_export_starts_no_job_and_says_what_its_download_says(auth, db, user, start, method, url,
+                                                                        tmp_path):
+    visitor = auth(user)
+    refused = visitor.post(start)
+    time.sleep(0.2)  # a job started by mistake would have had time to write
+    assert _no_jobs(tmp_path / "jobs")
+    assert refused.status_code in (403, 404)
+    assert _refusal(refused) == _refusal(direct(visitor, method, url))
+    assert db().exec(select(func.count()).select_from(QuestionnaireIssue)).scalar_one() == 0
+    as_json = visitor.post(start, headers={"Accept": "application/json"})
+    assert (as_json.status_code, as_json.get_json()["message"]) == _refusal(refused)
+
+
+def test_an_export_without_the_csrf_token_is_refused_and_starts_no_job(auth, db, tmp_path):
+    procurement = auth("procurement")
+    for start, _direct, _sheet, _name in EXPORTS.values():
+        for token in ([], [("csrf_token", "IjEyMzQ1Njc4OTAi.forged.signature")]):
+            response = procurement.post(start, token, csrf=False)
+            assert response.status_code == 400, (start, token)
+            assert "nothing was saved" in response.get_data(as_text=True)
+    time.sleep(0.2)
+    assert _no_jobs(tmp_path / "jobs")
+    assert db().exec(select(func.count()).select_from(QuestionnaireIssue)).scalar_one() == 0
+
+
+def test_someone_still_scoring_starts_no_scoring_record_export(auth, app, tmp_path):
+    """The lead attends a demo and has not submitted: the record (every vendor's scores) waits, as the ranking."""
+    from reqtrace.db import make_engine, session_scope
+    from reqtrace.poc.scripts import build_version
+    from reqtrace.services.projects import get_project
+    from reqtrace.services.sessions import create_session
+    from reqtrace.services.vendors import get_vendor
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    with session_scope(engine, write=True) as db:
+        project = get_project(db, "crm")
+        create_session(db, project, get_vendor(db, project, "atlas"), build_version(db, project, actor="lead"),
+                       actor="lead", attendees=["lead"])
+    engine.dispose()
+    lead = auth("lead")
+
+    refused = lead.post("/p/crm/export/scores")
+
+    assert _refusal(refused) == _refusal(lead.get("/p/crm/export/scores.xlsx"))
+    assert refused.status_code == 403 and "still scoring atlas" in _refusal(refused)[1]
+    time.sleep(0.2)
+    assert _no_jobs(tmp_path / "jobs")
+    assert lead.page("/p/crm/workbooks").find("form", action="/p/crm/export/requirements") is not None
+
+
+def test_a_running_export_shows_its_progress_and_offers_no_file_yet(app, auth, tmp_path):
+    from web import jobs
+
+    procurement = auth("procurement")
+    reported, release = threading.Event(), threading.Event()
+
+    def write(target, progress):
+        progress("writing Requirements", 4000, 10000)
+        reported.set()
+        release.wait(10)
+        Workbook().save(target)
+        return {"project": "crm", "sheets": {"Requirements": 10000}}
+
+    job_id = jobs.start_export(app, owner="procurement", project="crm", kind="export-requirements",
+                               describe={"file": "crm-requirements.xlsx"}, write=write)
+    try:
+        assert reported.wait(5)
+        page = procurement.page(f"/p/crm/jobs/{job_id}")
+        [box] = [element for element in page.iter() if "data-job-progress" in element.attrs]
+        assert "writing Requirements" in box.text and "4000 of 10000 rows" in box.text
+        assert "reload it" in box.one("noscript").raw_text  # without JavaScript, a link to look again
+        assert page.find("a", href=f"/p/crm/jobs/{job_id}.xlsx") is None
+        assert procurement.json(f"/p/crm/jobs/{job_id}.json")["download"] is None
+        waiting = procurement.get(f"/p/crm/jobs/{job_id}.xlsx")
+        assert waiting.status_code == 404 and "wait until its page says it is ready" in waiting.text
+        assert not list((tmp_path / "jobs").glob("*.xlsx"))  # the file appears only once complete
+    finally:
+        release.set()
+    assert finished(procurement, f"/p/crm/jobs/{job_id}")["status"] == "done"
+    assert procurement.get(f"/p/crm/jobs/{job_id}.xlsx").status_code == 200
+
+
+def test_a_failed_export_says_so_without_a_server_path_and_leaves_no_file(app, auth, tmp_path, caplog):
+    from web import jobs
+
+    procurement = auth("procurement")
+
+    def write(target, progress):
+        progress("writing Scores", 50, 100)
+        Path(target).write_bytes(b"half a workbook")
+        raise OSError(f"No space left on device: {target}")
+
+    with caplog.at_level("ERROR"):
+        job_id = jobs.start_export(app, owner="procurement", project="crm", kind="export-scores",
+                                   describe={"file": "crm-scores.xlsx"}, write=write)
+        state = finished(procurement, f"/p/crm/jobs/{job_id}")
+
+    assert state["status"] == "failed"
+    assert "crm-scores.xlsx" in state["error"] and "logged for the administrator" in state["error"]
+    page = procurement.page(f"/p/crm/jobs/{job_id}")
+    assert "The export could not run" in page.text and "No workbook was written" in page.text
+    for shown in (page.text, procurement.get(f"/p/crm/jobs/{job_id}.json").get_data(as_text=True)):
+        assert str(tmp_path) not in shown and f"{job_id}.part" not in shown and "/jobs/" + job_id + "." not in shown
+    assert [path.name for path in (tmp_path / "jobs").iterdir()] == [f"{job_id}.json"]  # no half file left
+    assert procurement.get(f"/p/crm/jobs/{job_id}.xlsx").status_code == 404
+    assert any("OSError" in (record.exc_text or "") for record in caplog.records)
+
+
+def test_an_export_is_kept_for_a_day_like_an_upload(app, auth, tmp_path):
+    import os
+
+    from web import jobs
+
+    procurement = auth("procurement")
+    old = finished(procurement, job_path(procurement.post("/p/crm/export/requirements")))
+    kept = tmp_path / "jobs" / f"{old['id']}.xlsx"
+    assert kept.is_file()
+    a_day_ago = time.time() - jobs.KEEP_SECONDS - 60
+    for path in (tmp_path / "jobs").iterdir():
+        os.utime(path, (a_day_ago, a_day_ago))
+
+    finished(procurement, job_path(procurement.post("/p/crm/export/requirements")))  # any new job tidies up
+
+    assert not kept.exists()
+    assert procurement.get(f"/p/crm/jobs/{old['id']}.xlsx").status_code == 404
