@@ -35,6 +35,7 @@ HID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$")
 MAX_WEIGHT = 1000.0
 MAX_TIMEBOX = 240
 MAX_TITLE = 300
+MAX_TEXT = 32_767  # the most one Excel cell holds: every text must survive the workbook round-trip
 _LIST_SPLIT = re.compile(r"[,;\n]")
 
 
@@ -60,13 +61,27 @@ def split_list(value: Any) -> list[str]:
     raise ValueError("expected a list or a comma-separated text")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters no workbook cell (XML 1.0) can hold, nor a page show: control characters, lone surrogates and
+# the two non-characters U+FFFE and U+FFFF. They never enter.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# The same, or a line break to normalise: one search tells whether a text needs more than strip().
+_UNUSUAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+# Direction overrides and isolates: in a one-line title they can make it read backwards (a spoofing trick).
+_BIDI_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: Any) -> str:
-    if value.__class__ is str and "\r" not in value:
-        # Control characters cannot be stored in a workbook cell (or shown): they never enter.
-        return (_CONTROL.sub("", value) if _CONTROL.search(value) else value).strip()
+    if value.__class__ is str and not _UNUSUAL.search(value):
+        text = value.strip()
+    else:
+        text = _clean_unusual(value)
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"a text has at most {MAX_TEXT:,} characters, the most one Excel cell holds "
+                         f"(this one has {len(text):,})")
+    return text
+
+
+def _clean_unusual(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -76,11 +91,15 @@ def clean_text(value: Any) -> str:
     # Normalise line endings so a round-trip through Excel or a browser changes nothing.
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if "\u2028" in value or "\u2029" in value:  # Unicode's line and paragraph separators are line breaks too
+        value = value.replace("\u2028", "\n").replace("\u2029", "\n")
     return _CONTROL.sub("", value).strip()
 
 
 def clean_title(value: Any) -> str:
     text = clean_text(value)
+    if _BIDI_CONTROL.search(text):
+        text = _BIDI_CONTROL.sub("", text).strip()
     if not text:
         raise ValueError("a title is required")
     if "\n" in text:
@@ -108,11 +127,16 @@ def clean_steps(value: Any) -> list[str]:
         return []
     if isinstance(value, str):
         # One step per line, kept as written (stripping "1." would make a round-trip change them).
-        lines = (line.strip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-        return [line for line in lines if line]
-    if isinstance(value, (list, tuple)):
-        return [step for step in (clean_text(item) for item in value) if step]
-    raise ValueError("expected a list of steps or one step per line")
+        steps = [line.strip() for line in clean_text(value).split("\n") if line.strip()]
+    elif isinstance(value, (list, tuple)):
+        steps = [step for step in (clean_text(item) for item in value) if step]
+    else:
+        raise ValueError("expected a list of steps or one step per line")
+    length = sum(map(len, steps)) + len(steps) - 1
+    if length > MAX_TEXT:  # the steps travel in one cell, a line each
+        raise ValueError(f"the steps have at most {MAX_TEXT:,} characters in all, the most one Excel cell holds "
+                         f"(these have {length:,})")
+    return steps
 
 
 def _number(value: Any, what: str) -> float | None:
@@ -173,7 +197,8 @@ def clean_custom(value: Any) -> dict[str, str]:
         return {}
     if not isinstance(value, dict):
         raise ValueError("expected a mapping of column name to text")
-    return {str(key).strip(): "" if item is None else str(item) for key, item in value.items()}
+    return {clean_text(str(key)): clean_text(str(item)) if item is not None else ""
+            for key, item in value.items()}
 
 
 # --- the fields of each level: cleaner and default ---------------------------------------------

@@ -58,20 +58,23 @@ class Transition:
     action: str
     label: str
     lead_only: bool
+    done: str = ""  # the move made, for the audit trail read aloud: "withdrew {item}" -> "lead withdrew REQ-4"
 
 
 # (from, to) -> the transition. Anything not listed is not a move the workflow allows.
 TRANSITIONS: dict[tuple[str, str], Transition] = {
-    ("draft", "proposed"): Transition("propose", "Propose for approval", False),
-    ("proposed", "draft"): Transition("withdraw", "Withdraw to draft", False),
-    ("draft", "approved"): Transition("approve", "Approve", True),
-    ("proposed", "approved"): Transition("approve", "Approve", True),
-    ("approved", "draft"): Transition("reopen", "Reopen as draft", True),
-    ("draft", "retired"): Transition("retire", "Retire", False),
-    ("proposed", "retired"): Transition("retire", "Retire", False),
-    ("approved", "retired"): Transition("retire", "Retire", True),
-    ("retired", "draft"): Transition("restore", "Restore as draft", True),
+    ("draft", "proposed"): Transition("propose", "Propose for approval", False, "proposed {item}"),
+    ("proposed", "draft"): Transition("withdraw", "Withdraw to draft", False, "withdrew {item}"),
+    ("draft", "approved"): Transition("approve", "Approve", True, "approved {item}"),
+    ("proposed", "approved"): Transition("approve", "Approve", True, "approved {item}"),
+    ("approved", "draft"): Transition("reopen", "Reopen as draft", True, "reopened {item}"),
+    ("draft", "retired"): Transition("retire", "Retire", False, "retired {item}"),
+    ("proposed", "retired"): Transition("retire", "Retire", False, "retired {item}"),
+    ("approved", "retired"): Transition("retire", "Retire", True, "retired {item}"),
+    ("retired", "draft"): Transition("restore", "Restore as draft", True, "restored {item}"),
 }
+# Not a button: an approved item goes back to draft when anyone but the lead changes it (status_after_edit).
+BACK_TO_DRAFT_AFTER_EDIT = Transition("edit", "", False, "sent {item} back to draft by editing it")
 
 
 def role_may(role: str, action: str) -> bool:
@@ -94,6 +97,18 @@ def may_review(role: str, username: str, downstream_owner: str | None) -> bool:
 
 def transition(current: str, target: str) -> Transition | None:
     return TRANSITIONS.get((current, target))
+
+
+def recorded_move(before: str | None, after: str | None, actor_role: str | None) -> Transition | None:
+    """The move a recorded status change was, or None when the workflow has no such move.
+
+    An approved item going back to draft is the lead's reopen; made by anyone
+    else it is the return to draft that their edit brought.
+    """
+    move = TRANSITIONS.get((before or "", after or ""))
+    if move is not None and move.action == "reopen" and actor_role != ADMIN:
+        return BACK_TO_DRAFT_AFTER_EDIT
+    return move
 
 
 def may_transition(role: str, username: str, owner: str | None, current: str, target: str) -> bool:

@@ -24,7 +24,7 @@ from reqtrace.vocab import (
     STATUS,
     USER_ROLE,
 )
-from reqtrace.workflow import may_edit, role_may
+from reqtrace.workflow import may_edit, may_review, role_may
 from web.db import session
 
 KIND_BY_PLURAL = {plural: kind for kind, plural in PLURALS.items()}
@@ -74,12 +74,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = lambda value, vocabulary: VOCABULARIES[vocabulary].label(value) if value else ""
     app.jinja_env.filters["when"] = _when
     app.jinja_env.globals.update(PLURALS=PLURALS, LEVEL_TITLES=LEVEL_TITLES, VOCABULARIES=VOCABULARIES,
-                                 may=_may)
+                                 may=_may, may_review_into=_may_review_into)
 
 
 def _may(action: str) -> bool:
     """In templates: whether the current user's role may take `action` (menus show only what works)."""
     return bool(current_user.is_authenticated and role_may(current_user.role, action))
+
+
+def _may_review_into(owner: str | None) -> bool:
+    """In templates: whether the current user may review links into an item `owner` owns."""
+    return bool(current_user.is_authenticated and may_review(current_user.role, current_user.username, owner))
 
 
 def _when(value) -> str:

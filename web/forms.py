@@ -106,7 +106,7 @@ def parse(kind: str, form: MultiDict, *, may_assign_owner: bool) -> Submitted:
         elif spec.widget == "checkboxes":
             fields[spec.name] = raw[spec.name] = form.getlist(spec.name)
         elif spec.widget == "owner":
-            if may_assign_owner:
+            if may_assign_owner and "owner" in form:  # left out: the item's owner as it is (or the lead, if new)
                 fields["owner"] = raw["owner"] = (form.get("owner") or "").strip() or None
         else:
             fields[spec.name] = raw[spec.name] = form.get(spec.name, "")
@@ -123,11 +123,17 @@ def values_of(kind: str, item_snapshot: dict[str, Any], links: list[str]) -> dic
     if kind == "requirement":
         values["tags"] = ", ".join(item_snapshot.get("tags") or [])
         weight = item_snapshot.get("weight")
-        values["weight"] = "" if weight is None else f"{weight:g}"
+        values["weight"] = "" if weight is None else _number(weight)
         timebox = item_snapshot.get("timebox_minutes")
         values["timebox_minutes"] = "" if timebox is None else str(timebox)
     values["links"] = links
     return values
+
+
+def _number(value: float) -> str:
+    """As short as it reads, in full: an unchanged form must save the very number it showed."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def empty_values(kind: str) -> dict[str, Any]:

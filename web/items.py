@@ -50,8 +50,9 @@ def listing(key: str, plural: str):
     if args["owner"]:
         conditions.append(model.owner == (current_user.username if args["owner"] == "me" else args["owner"]))
     if args["q"]:
-        pattern = f"%{args['q']}%"
-        conditions.append(or_(model.title.ilike(pattern), model.hid.ilike(pattern)))
+        # autoescape: "%" and "_" typed in the search box are characters to find, not wildcards
+        conditions.append(or_(model.title.icontains(args["q"], autoescape=True),
+                              model.hid.icontains(args["q"], autoescape=True)))
     if kind == "requirement":
         for name in ("priority", "capability"):
             if args[name]:
@@ -91,7 +92,10 @@ def new_form(key: str, plural: str):
     """The form for a new item of one level."""
     project = project_or_404(key)
     kind = kind_or_404(plural)
-    return _form_data(project, kind, values=empty_values(kind), item=None)
+    values = empty_values(kind)
+    if role_may(current_user.role, "assign-owner"):
+        values["owner"] = current_user.username  # the lead owns what they write, unless they choose otherwise
+    return _form_data(project, kind, values=values, item=None)
 
 
 @action(blueprint, PLURAL_RULE + "/new", permission="create")
@@ -134,6 +138,7 @@ def save(key: str, hid: str):
     if submitted.version is None:
         return _form_response(project, kind, item, submitted.raw,
                               Invalid([], "The form did not say which version it edits; reload and try again.")), 422
+    status_was = item.status
     try:
         edit_from_form(session=db, project=project, kind=kind, hid=hid, fields=submitted.fields,
                        upstream=submitted.links, expected_version=submitted.version, actor=current_user.username,
@@ -145,7 +150,10 @@ def save(key: str, hid: str):
     except VersionConflict as conflict:
         db.rollback()
         return _form_response(project, kind, item, submitted.raw, conflict), 409
-    flash(f"Saved {hid}.", "info")
+    if item.status != status_was:
+        flash(f"Saved {hid}. It was {status_was} and is {item.status} again: it needs approving once more.", "info")
+    else:
+        flash(f"Saved {hid}.", "info")
     return redirect(url_for("items.detail", key=key, hid=hid))
 
 
@@ -211,13 +219,19 @@ def _form_data(project, kind: str, *, values: dict, item, errors: dict | None = 
     choices: list[dict] = []
     if kind in LINKS_UP:
         upper = ITEM_MODELS[LINKS_UP[kind].upstream]
+        # A retired item still linked is shown (marked), so the link can stay or go knowingly.
+        linked = [*(values.get("links") or []), *(upstream_hids(db, project, kind, item) if item is not None else [])]
         choices = [{"id": hid, "title": title, "status": status} for hid, title, status in db.exec(
-            select(upper.hid, upper.title, upper.status).where(upper.project_id == project.id,
-                                                               upper.status != "retired")
+            select(upper.hid, upper.title, upper.status).where(
+                upper.project_id == project.id, or_(upper.status != "retired", upper.hid.in_(linked)))
             .order_by(upper.seq, upper.hid))]
     owners = [{"username": username, "name": name} for username, name in db.exec(
         select(User.username, User.display_name).where(User.role.in_(["owner", "admin"]), User.active.is_(True))
         .order_by(User.username))]
+    owner = values.get("owner")
+    if owner and owner not in {entry["username"] for entry in owners}:
+        # An owner no account matches (set by an import, or an account since removed) stays unless changed.
+        owners.append({"username": owner, "name": f"{owner}, no owner account"})
     return {"project": _project(project), "kind": kind, "plural": PLURALS[kind],
             "fields": [spec.__dict__ for spec in FORMS[kind]], "values": values, "link_choices": choices,
             "owners": owners, "may_assign_owner": role_may(current_user.role, "assign-owner"),

@@ -6,11 +6,11 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from reqtrace.model import AuditEvent, ITEM_MODELS
+from reqtrace.model import ITEM_MODELS
 from reqtrace.readiness import AREAS, assess
 from reqtrace.services.baselines import latest_baseline
 from reqtrace.services.errors import Invalid
-from reqtrace.services.projects import set_readiness
+from reqtrace.services.projects import recent_changes, set_readiness
 from reqtrace.trace import check
 from reqtrace.trace.load import load_graph
 from web.common import project_or_404
@@ -35,8 +35,6 @@ def overview(key: str):
     for kind, model in ITEM_MODELS.items():
         mine[kind] = db.exec(select(func.count()).where(model.project_id == project.id,
                                                          model.owner == current_user.username)).scalar_one()
-    recent = db.exec(select(AuditEvent).where(AuditEvent.project_id == project.id)
-                     .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(12)).scalars().all()
     baseline = latest_baseline(db, project)
     return {
         "project": {"key": project.key, "name": project.name, "description": project.description,
@@ -50,23 +48,8 @@ def overview(key: str):
         "readiness": assess(project.readiness).as_dict(),
         "latest_baseline": {"name": baseline.name, "created_at": baseline.created_at,
                             "counts": baseline.counts} if baseline else None,
-        "recent": [{"at": event.at, "actor": event.actor, "action": event.action, "entity_type": event.entity_type,
-                    "entity_id": event.entity_id, "summary": describe(event)} for event in recent],
+        "recent": recent_changes(db, project),
     }
-
-
-VERBS = {"create": "created", "update": "changed", "status": "changed the status of", "retire": "retired",
-         "link": "linked", "unlink": "unlinked", "review": "reviewed", "readiness": "assessed the readiness of"}
-
-
-def describe(event: AuditEvent) -> str:
-    """One line a person reads: "lead approved REQ-4", "owner linked PRC-1->REQ-9"."""
-    verb = VERBS.get(event.action, event.action)
-    if event.action == "status" and event.after:
-        verb = {"approved": "approved", "proposed": "proposed", "retired": "retired", "draft": "reopened"}.get(
-            event.after.get("status"), verb)
-    noun = "" if event.entity_type in ("strategy", "role", "process", "requirement", "link") else event.entity_type + " "
-    return f"{verb} {noun}{event.entity_id}"
 
 
 @action(blueprint, "/p/<key>/readiness", permission="readiness")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from reqtrace.model import Requirement, Strategy
 from reqtrace.poc.impact import poc_impact
 from reqtrace.readiness import AREAS, STAGE_COUNT, assess
-from reqtrace.services.errors import NotFound
+from reqtrace.services.errors import NotFound, PermissionDenied
 from reqtrace.services.items import find_item
-from reqtrace.services.links import review_links
-from reqtrace.services.suspects import review_link, suspect_details
+from reqtrace.services.suspects import review_link, review_links, suspect_details
 from reqtrace.trace import check, impact as impact_of
 from reqtrace.trace.graph import BELOW, hid_key
 from reqtrace.trace.load import load_graph
@@ -21,7 +20,7 @@ from reqtrace.vocab import CAPABILITY, PRIORITY, STATUS
 from reqtrace.workflow import may_review, role_may
 from web.common import project_or_404
 from web.db import session
-from web.pages import action, page, refuse, require
+from web.pages import action, page, refuse
 
 blueprint = Blueprint("trace", __name__)
 
@@ -127,21 +126,18 @@ def suspect(key: str):
 
 @action(blueprint, "/p/<key>/suspect/review", permission="review")
 def review(key: str):
-    """Review one suspect link ("link") or every link into and out of an item ("item")."""
+    """Review one suspect link ("link"), or those into and out of an item ("item") that this user may review."""
     project = project_or_404(key)
     db = session()
     link, item_id = (request.form.get("link") or "").strip(), (request.form.get("item") or "").strip()
+    who = {"actor": current_user.username, "role": current_user.role}
     try:
         if link:
-            _kind, downstream = find_item(db, project, link.split("->")[-1])
-            require(may_review(current_user.role, current_user.username, downstream.owner),
-                    f"Only the owner of {downstream.hid} or the CRM lead may review links into it.")
-            done = [link] if review_link(session=db, project=project, link=link, actor=current_user.username) else []
+            reviewed = review_link(session=db, project=project, link=link, **who)
+            done, left = ([link] if reviewed else []), []
         elif item_id:
-            _kind, target = find_item(db, project, item_id)
-            require(current_user.role == "admin" or target.owner == current_user.username,
-                    f"Only the owner of {item_id} or the CRM lead may review its links.")
-            done = review_links(session=db, project=project, hid=item_id, actor=current_user.username)
+            result = review_links(session=db, project=project, hid=item_id, **who)
+            done, left = result.reviewed, result.left
         else:
             flash("Say which link or item to review.", "error")
             return redirect(url_for("trace.suspect", key=key))
@@ -150,7 +146,12 @@ def review(key: str):
         db.rollback()
         return refuse(str(error), 404, back=url_for("trace.suspect", key=key), back_label="Back to the suspect links",
                       project=_project(project))
+    except PermissionDenied as error:
+        db.rollback()
+        abort(403, description=str(error))
     flash(f"Reviewed {', '.join(done)}." if done else "Nothing was suspect there.", "info")
+    for other in left:
+        flash(f"Left {other.id} suspect: {other.why}.", "info")
     return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/p/")
                     else url_for("trace.suspect", key=key))
 

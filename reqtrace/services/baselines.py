@@ -21,18 +21,14 @@ from reqtrace.trace.graph import hid_key
 
 BASELINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,79}$")
 CURRENT = "current"  # the name that means "the project as it is now" in comparisons
+JSON_SUFFIX = ".json"  # every page's JSON twin is its address + ".json", so no name may end in it
 
 State = dict[tuple[str, str], dict[str, Any]]  # (level, ID) -> fields, status, version, links
 
 
 def create_baseline(session: Session, project: Project, *, name: str, actor: str, note: str = "") -> Baseline:
     """Freeze the approved items of every level under `name`."""
-    name = (name or "").strip()
-    if not BASELINE_NAME.match(name) or name.lower() == CURRENT:
-        odd = sorted({c for c in name if not ((c.isascii() and c.isalnum()) or c in " ._-")})
-        which = f" ({name!r} holds {', '.join(repr(c) for c in odd)})" if odd else ""
-        raise Invalid([Problem("name", "a baseline name has letters, digits, spaces, '.', '_' or '-', at most "
-                                       f"80 characters, and is not '{CURRENT}'{which}")])
+    name = check_baseline_name(name)
     taken = session.exec(select(Baseline.id).where(Baseline.project_id == project.id, Baseline.name == name)).first()
     if taken is not None:
         raise Conflict(f"project {project.key} already has a baseline named {name!r}")
@@ -52,6 +48,23 @@ def create_baseline(session: Session, project: Project, *, name: str, actor: str
     audit.record(session, actor=actor, project_id=project.id, entity_type="baseline", entity_id=name,
                  action="create", after={"name": name, "note": baseline.note, "counts": counts})
     return baseline
+
+
+def check_baseline_name(name: str) -> str:
+    """The name, trimmed; Invalid, saying why, if no baseline may carry it."""
+    name = (name or "").strip()
+    if not BASELINE_NAME.match(name) or name.lower() == CURRENT:
+        odd = sorted({c for c in name if not ((c.isascii() and c.isalnum()) or c in " ._-")})
+        which = f" ({name!r} holds {', '.join(repr(c) for c in odd)})" if odd else ""
+        raise Invalid([Problem("name", "a baseline name has letters, digits, spaces, '.', '_' or '-', at most "
+                                       f"80 characters, and is not '{CURRENT}'{which}")])
+    if name.endswith(JSON_SUFFIX):
+        # /p/KEY/baselines/x.json is the JSON of baseline "x": a baseline named "x.json" could never be opened.
+        raise Invalid([Problem("name", f"a baseline name may not end in '{JSON_SUFFIX}' ({name!r}): the address "
+                                       f"of its page would be read as the JSON of a baseline named "
+                                       f"{name[:-len(JSON_SUFFIX)]!r}; leave out '{JSON_SUFFIX}' or put it "
+                                       "elsewhere in the name")])
+    return name
 
 
 def list_baselines(session: Session, project: Project) -> list[Baseline]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from reqtrace.model import LINKS_UP, Item, Project
-from reqtrace.schemas import EDITABLE_FIELDS, validate_fields
+from reqtrace.model import LINKS_UP, Item, Project, User
+from reqtrace.schemas import EDITABLE_FIELDS, Problem, validate_fields
 from reqtrace.services.errors import Invalid, VersionConflict
 from reqtrace.services.items import bump_version, create_item, get_item, set_status, snapshot, update_item
 from reqtrace.services.links import resolve_upstream, set_upstream, upstream_hids
@@ -16,10 +16,10 @@ from reqtrace.workflow import ADMIN, status_after_edit
 
 def create_from_form(*, session: Session, project: Project, kind: str, fields: dict[str, Any],
                      upstream: list[str], actor: str, actor_role: str) -> Item:
-    """A new draft; an owner always owns what they create."""
-    if actor_role != ADMIN or not fields.get("owner"):
+    """A new draft; an owner always owns what they create, the lead whom they choose (or nobody)."""
+    if actor_role != ADMIN or "owner" not in fields:
         fields = {**fields, "owner": actor}
-    _validate(session, project, kind, fields, upstream)
+    _validate(session, project, kind, fields, upstream, owner_was=None)
     return create_item(session=session, project=project, kind=kind, fields=fields, actor=actor,
                        status="draft", upstream=upstream)
 
@@ -39,7 +39,8 @@ def edit_from_form(*, session: Session, project: Project, kind: str, hid: str, f
     if actor_role != ADMIN:
         fields = {**fields, "owner": item.owner}
     merged = {name: getattr(item, name) for name in EDITABLE_FIELDS[kind]} | fields
-    _validate(session, project, kind, merged, upstream or [])
+    linked = upstream_hids(session, project, kind, item)
+    _validate(session, project, kind, merged, upstream or [], owner_was=item.owner, linked=linked)
     before_print = item.fingerprint
     saved = update_item(session=session, project=project, kind=kind, item=item, fields=fields, actor=actor)
     relinked = False
@@ -57,10 +58,26 @@ def edit_from_form(*, session: Session, project: Project, kind: str, hid: str, f
     return item
 
 
-def _validate(session: Session, project: Project, kind: str, fields: dict[str, Any], upstream: list[str]) -> None:
-    """Collect every field and link problem before anything is written."""
+def _validate(session: Session, project: Project, kind: str, fields: dict[str, Any], upstream: list[str], *,
+              owner_was: str | None, linked: list[str] = ()) -> None:
+    """Collect every field, owner and link problem before anything is written."""
     _clean, problems = validate_fields(kind, fields)
-    _targets, link_problems = resolve_upstream(session, project, kind, upstream)
+    problems += _owner_problems(session, fields.get("owner"), owner_was)
+    _targets, link_problems = resolve_upstream(session, project, kind, upstream, linked=linked)
     if problems or link_problems:
         raise Invalid(problems + link_problems)
+
+
+def _owner_problems(session: Session, owner: str | None, owner_was: str | None) -> list[Problem]:
+    """An owner is someone who may write items: an active owner or the CRM lead (an owner kept as it was
+    stays, whoever it names: an import may have set it)."""
+    if not owner or owner == owner_was:
+        return []
+    found = session.exec(select(User.role, User.active).where(User.username == owner)).first()
+    if found is None:
+        return [Problem("owner", f"there is no user named {owner!r}")]
+    role, active = found
+    if not active or role not in ("owner", ADMIN):
+        return [Problem("owner", f"{owner} cannot own items: choose a requirement owner or the CRM lead")]
+    return []
 

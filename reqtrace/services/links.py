@@ -1,15 +1,17 @@
-"""Trace links between the levels, and their review."""
+"""Trace links between the levels (reviewing them is in reqtrace.services.suspects)."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
 from reqtrace import audit
 from reqtrace.model import ITEM_MODELS, LINKS_DOWN, LINKS_UP, Item, Project, utcnow
 from reqtrace.schemas import Problem
 from reqtrace.services.errors import Invalid
-from reqtrace.services.items import check_hid, find_item
+from reqtrace.services.items import check_hid
 
 
 def link_id(upstream_hid: str, downstream_hid: str) -> str:
@@ -39,9 +41,12 @@ def downstream_hids(session: Session, project: Project, kind: str, item: Item) -
     return [row[0] for row in rows]
 
 
-def resolve_upstream(session: Session, project: Project, kind: str,
-                     hids: list[str]) -> tuple[dict[str, Item], list[Problem]]:
-    """The items above `kind` named by `hids`, and a problem for each that does not exist."""
+def resolve_upstream(session: Session, project: Project, kind: str, hids: list[str],
+                     linked: Iterable[str] = ()) -> tuple[dict[str, Item], list[Problem]]:
+    """The items above `kind` named by `hids`, and a problem for each that does not exist.
+
+    A retired item takes no new links: only one already `linked` may stay.
+    """
     if kind not in LINKS_UP:
         return {}, ([Problem("links", "a strategy has nothing above it to link to")] if hids else [])
     spec = LINKS_UP[kind]
@@ -58,11 +63,15 @@ def resolve_upstream(session: Session, project: Project, kind: str,
         found = session.exec(select(upper_model).where(upper_model.project_id == project.id,
                                                        upper_model.hid.in_(cleaned))).scalars().all()
         by_hid = {target.hid: target for target in found}
+        kept = set(linked)
         for hid in cleaned:
-            if hid in by_hid:
-                wanted[hid] = by_hid[hid]
-            else:
+            if hid not in by_hid:
                 problems.append(Problem(spec.label, f"there is no {spec.upstream} {hid} in project {project.key}"))
+            elif by_hid[hid].status == "retired" and hid not in kept:
+                problems.append(Problem(spec.label, f"{hid} is retired and takes no new links: choose an item in "
+                                                    f"use, or ask the CRM lead to restore {hid}"))
+            else:
+                wanted[hid] = by_hid[hid]
     return wanted, problems
 
 
@@ -79,10 +88,10 @@ def set_upstream(*, session: Session, project: Project, kind: str, item: Item, h
         return [], []
     spec = LINKS_UP[kind]
     upper_model = ITEM_MODELS[spec.upstream]
-    wanted, problems = resolve_upstream(session, project, kind, hids)
+    current = set(upstream_hids(session, project, kind, item))
+    wanted, problems = resolve_upstream(session, project, kind, hids, linked=current)
     if problems:
         raise Invalid(problems)
-    current = set(upstream_hids(session, project, kind, item))
     added = [hid for hid in wanted if hid not in current]
     removed = sorted(current - set(wanted))
     link = spec.model.__table__
@@ -104,41 +113,3 @@ def set_upstream(*, session: Session, project: Project, kind: str, item: Item, h
                       action="unlink", before={"from": hid, "to": item.hid}) for hid in removed),
     ])
     return added, removed
-
-
-def review_links(*, session: Session, project: Project, hid: str, actor: str) -> list[str]:
-    """Review the links into and out of an item: each takes its upstream's current fingerprint.
-
-    Returns the links that were suspect and are now reviewed.
-    """
-    kind, item = find_item(session, project, hid)
-    reviewed: list[str] = []
-    now = utcnow()
-    if kind in LINKS_UP:  # links into the item, from above
-        reviewed += _review(session, project, LINKS_UP[kind], downstream_id=item.id, actor=actor, now=now)
-    if kind in LINKS_DOWN:  # links out of the item, to below
-        reviewed += _review(session, project, LINKS_DOWN[kind], upstream_id=item.id, actor=actor, now=now)
-    return reviewed
-
-
-def _review(session: Session, project: Project, spec, *, actor: str, now, upstream_id: int | None = None,
-            downstream_id: int | None = None) -> list[str]:
-    link = spec.model.__table__
-    upper, lower = ITEM_MODELS[spec.upstream], ITEM_MODELS[spec.downstream]
-    up_col, down_col = getattr(link.c, spec.upstream_column), getattr(link.c, spec.downstream_column)
-    condition = up_col == upstream_id if upstream_id is not None else down_col == downstream_id
-    rows = session.exec(
-        select(up_col, down_col, upper.hid, lower.hid, upper.fingerprint, link.c.reviewed_fingerprint)
-        .select_from(link).join(upper, upper.id == up_col).join(lower, lower.id == down_col)
-        .where(condition, link.c.reviewed_fingerprint != upper.fingerprint)).all()
-    if not rows:
-        return []
-    session.exec(
-        update(link).where(up_col == bindparam("up"), down_col == bindparam("down"))
-        .values(reviewed_fingerprint=bindparam("fp"), reviewed_at=now, reviewed_by=actor),
-        params=[{"up": row[0], "down": row[1], "fp": row[4]} for row in rows])
-    events = [audit.event(actor=actor, project_id=project.id, entity_type="link", entity_id=link_id(row[2], row[3]),
-                          action="review", before={"reviewed_fingerprint": row[5]},
-                          after={"reviewed_fingerprint": row[4]}) for row in rows]
-    audit.record_all(session, events)
-    return [link_id(row[2], row[3]) for row in rows]

@@ -23,7 +23,8 @@ from reqtrace.trace.graph import hid_key
 
 
 def neighbours(session: Session, kind: str, item: Item) -> dict[str, Any]:
-    """{"up": [...], "down": [...], "strategies": [...]}; each link row says whether it is suspect."""
+    """{"up": [...], "down": [...], "strategies": [...]}; each link row names the item at its other end
+    (id, title, status, owner) and says whether the link is suspect."""
     result: dict[str, Any] = {"up": [], "down": [], "strategies": []}
     if kind in LINKS_UP:
         result["up"] = _links(session, LINKS_UP[kind], this_side="down", item_id=item.id)
@@ -42,14 +43,16 @@ def _links(session: Session, spec, *, this_side: str, item_id: int) -> list[dict
     else:  # the item is above: list the items below it; the fingerprint is the item's own
         other, upper = ITEM_MODELS[spec.downstream], ITEM_MODELS[spec.upstream]
         mine, theirs = up_col, down_col
-    statement = select(other.hid, other.title, other.status, table.c.reviewed_fingerprint, upper.fingerprint,
-                       table.c.reviewed_at, table.c.reviewed_by).select_from(table).join(other, other.id == theirs)
+    statement = select(other.hid, other.title, other.status, other.owner, table.c.reviewed_fingerprint,
+                       upper.fingerprint, table.c.reviewed_at, table.c.reviewed_by
+                       ).select_from(table).join(other, other.id == theirs)
     if upper is not other:
         statement = statement.join(upper, upper.id == up_col)
     statement = statement.where(mine == item_id)
-    rows = [{"id": hid, "title": title, "status": status, "suspect": reviewed != current and status != "retired",
-             "reviewed_at": reviewed_at, "reviewed_by": reviewed_by}
-            for hid, title, status, reviewed, current, reviewed_at, reviewed_by in session.exec(statement)]
+    rows = [{"id": hid, "title": title, "status": status, "owner": owner,
+             "suspect": reviewed != current and status != "retired", "reviewed_at": reviewed_at,
+             "reviewed_by": reviewed_by}
+            for hid, title, status, owner, reviewed, current, reviewed_at, reviewed_by in session.exec(statement)]
     return sorted(rows, key=lambda row: hid_key(row["id"]))
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlmodel import Session, select
 
 from reqtrace import audit
-from reqtrace.model import Project
+from reqtrace.model import AuditEvent, Project, User
 from reqtrace.readiness import ReadinessError, validate
 from reqtrace.schemas import Problem
 from reqtrace.services.errors import Invalid, NotFound
+from reqtrace.workflow import recorded_move
 
 PROJECT_KEY = re.compile(r"^[a-z0-9][a-z0-9\-]{0,39}$")
 
@@ -60,3 +62,35 @@ def set_readiness(session: Session, project: Project, stages: dict, *, actor: st
     audit.record(session, actor=actor, project_id=project.id, entity_type="project", entity_id=project.key,
                  action="readiness", before=before, after=clean)
     return project
+
+
+def recent_changes(session: Session, project: Project, *, limit: int = 12) -> list[dict[str, Any]]:
+    """The project's latest audit events, newest first, each with a line a person reads (two queries)."""
+    events = session.exec(select(AuditEvent).where(AuditEvent.project_id == project.id)
+                          .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)).all()
+    actors = {event.actor for event in events}
+    roles = dict(session.exec(select(User.username, User.role).where(User.username.in_(actors))).all()) \
+        if actors else {}
+    return [{"at": event.at, "actor": event.actor, "action": event.action, "entity_type": event.entity_type,
+             "entity_id": event.entity_id, "summary": describe(event, actor_role=roles.get(event.actor))}
+            for event in events]
+
+
+VERBS = {"create": "created", "update": "changed", "status": "changed the status of", "retire": "retired",
+         "link": "linked", "unlink": "unlinked", "review": "reviewed", "readiness": "assessed the readiness of"}
+ITEM_TYPES = ("strategy", "role", "process", "requirement")
+
+
+def describe(event: AuditEvent, *, actor_role: str | None = None) -> str:
+    """One line a person reads after the actor's name: "approved REQ-4", "withdrew REQ-9", "linked PRC-1->REQ-9".
+
+    A status change is named by its workflow move; an approved item back in
+    draft was reopened by the lead, or sent back by someone else's edit.
+    """
+    noun = "" if event.entity_type in (*ITEM_TYPES, "link") else event.entity_type + " "
+    subject = f"{noun}{event.entity_id}"
+    if event.action == "status":
+        move = recorded_move((event.before or {}).get("status"), (event.after or {}).get("status"), actor_role)
+        if move is not None:
+            return move.done.format(item=subject)
+    return f"{VERBS.get(event.action, event.action)} {subject}"

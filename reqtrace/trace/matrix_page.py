@@ -81,9 +81,8 @@ def _conditions(project: Project, matrix_filter: MatrixFilter) -> list:
         conditions.append(type_coerce(Requirement.tags, Text).like(slug_list_pattern(matrix_filter.tag.lower()),
                                                                    escape="\\"))
     if matrix_filter.text:
-        pattern = "%" + matrix_filter.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(Requirement.title.ilike(pattern, escape="\\"),
-                              Requirement.hid.ilike(pattern, escape="\\")))
+        conditions.append(or_(Requirement.title.icontains(matrix_filter.text, autoescape=True),
+                              Requirement.hid.icontains(matrix_filter.text, autoescape=True)))
     if matrix_filter.strategy:
         conditions.append(Requirement.id.in_(_strategy_reach(project.id, matrix_filter.strategy)))
     if matrix_filter.trace == "technology-driven":

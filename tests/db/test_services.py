@@ -7,10 +7,11 @@ from sqlmodel import Session, func, select
 
 from reqtrace import audit
 from reqtrace.model import AuditEvent, Requirement, User, Vendor
-from reqtrace.services.errors import Conflict, Invalid, NotFound, VersionConflict
+from reqtrace.services.errors import Conflict, Invalid, NotFound, PermissionDenied, VersionConflict
 from reqtrace.services.items import check_hid, create_item, find_item, get_item, set_status, update_item
-from reqtrace.services.links import downstream_hids, review_links, set_upstream, upstream_hids
+from reqtrace.services.links import downstream_hids, set_upstream, upstream_hids
 from reqtrace.services.projects import create_project, ensure_project, get_project, set_readiness
+from reqtrace.services.suspects import review_link, review_links
 from reqtrace.services.users import add_user, authenticate, get_user, list_users, set_password
 from reqtrace.services.vendors import add_vendor, list_vendors
 from reqtrace.trace.load import load_graph
@@ -325,7 +326,8 @@ def test_reviewing_the_changed_item_clears_the_links_out_of_it(session, project)
     strategy = get_item(session, project, "strategy", "STR-1")
     update_item(session=session, project=project, kind="strategy", item=strategy, actor="kim",
                 fields={"statement": "Serve key accounts first"})
-    assert review_links(session=session, project=project, hid="STR-1", actor="lee") == ["STR-1->ROL-1"]
+    assert review_links(session=session, project=project, hid="STR-1", actor="lee", role="admin").reviewed == [
+        "STR-1->ROL-1"]
     assert suspect(session, project) == []
     (event,) = events(session, project, "STR-1->ROL-1", "review")
     assert event.actor == "lee"
@@ -335,7 +337,8 @@ def test_reviewing_the_item_below_clears_the_links_into_it(session, project):
     role = get_item(session, project, "role", "ROL-1")
     update_item(session=session, project=project, kind="role", item=role, actor="kim", fields={"to_state": "Advisor"})
     assert suspect(session, project) == ["ROL-1->PRC-1"]
-    assert review_links(session=session, project=project, hid="PRC-1", actor="lee") == ["ROL-1->PRC-1"]
+    assert review_links(session=session, project=project, hid="PRC-1", actor="lee", role="admin").reviewed == [
+        "ROL-1->PRC-1"]
     assert suspect(session, project) == []
 
 
@@ -345,20 +348,85 @@ def test_review_clears_links_in_and_out_but_nothing_further(session):
         item = get_item(session, project, kind, hid)
         update_item(session=session, project=project, kind=kind, item=item, actor="kim", fields={"title": "New"})
     assert set(suspect(session, project)) == {"STR-1->ROL-1", "ROL-1->PRC-1", "ROL-1->PRC-2", "PRC-1->REQ-1"}
-    reviewed = review_links(session=session, project=project, hid="ROL-1", actor="lee")
+    reviewed = review_links(session=session, project=project, hid="ROL-1", actor="lee", role="admin").reviewed
     assert set(reviewed) == {"STR-1->ROL-1", "ROL-1->PRC-1", "ROL-1->PRC-2"}
     assert suspect(session, project) == ["PRC-1->REQ-1"]
 
 
 def test_review_with_nothing_suspect_reviews_nothing(session, project):
     before = count(session, AuditEvent)
-    assert review_links(session=session, project=project, hid="ROL-1", actor="lee") == []
+    assert review_links(session=session, project=project, hid="ROL-1", actor="lee", role="admin").reviewed == []
     assert count(session, AuditEvent) == before
 
 
 def test_review_of_an_unknown_item_is_not_found(session, project):
     with pytest.raises(NotFound):
-        review_links(session=session, project=project, hid="ROL-42", actor="lee")
+        review_links(session=session, project=project, hid="ROL-42", actor="lee", role="admin")
+
+
+def _owned_chain(session):
+    """STR-1 -> ROL-1 (owned by olive) -> PRC-1 (olive's) and PRC-2 (the lead's); ROL-1 changed since."""
+    project = ProjectBuilder("crm").strategy("STR-1").role("ROL-1", strategies=["STR-1"], owner="olive") \
+        .process("PRC-1", roles=["ROL-1"], owner="olive").process("PRC-2", roles=["ROL-1"], owner="lee") \
+        .build(session)
+    role = get_item(session, project, "role", "ROL-1")
+    update_item(session=session, project=project, kind="role", item=role, actor="olive", fields={"title": "New"})
+    assert suspect(session, project) == ["ROL-1->PRC-1", "ROL-1->PRC-2"]
+    return project
+
+
+def test_an_owner_reviewing_an_item_reviews_only_the_links_into_items_they_own(session):
+    project = _owned_chain(session)
+    result = review_links(session=session, project=project, hid="ROL-1", actor="olive", role="owner")
+    assert result.reviewed == ["ROL-1->PRC-1"]
+    assert [(left.id, left.owner) for left in result.left] == [("ROL-1->PRC-2", "lee")]
+    assert result.left[0].why == "only lee, who owns PRC-2, or the CRM lead may review links into it"
+    assert suspect(session, project) == ["ROL-1->PRC-2"]
+    assert events(session, project, "ROL-1->PRC-2", "review") == []
+
+
+def test_an_owner_with_no_suspect_link_of_their_own_there_is_refused_and_nothing_is_written(session):
+    project = _owned_chain(session)
+    before = count(session, AuditEvent)
+    with pytest.raises(PermissionDenied, match="none of the suspect links into or out of PRC-2: ROL-1->PRC-2: "
+                                               "only lee, who owns PRC-2"):
+        review_links(session=session, project=project, hid="PRC-2", actor="olive", role="owner")
+    assert suspect(session, project) == ["ROL-1->PRC-1", "ROL-1->PRC-2"]
+    assert count(session, AuditEvent) == before
+
+
+@pytest.mark.parametrize("role", ["procurement", "evaluator"])
+def test_readers_review_no_link_even_into_items_they_own(session, role):
+    project = _owned_chain(session)
+    with pytest.raises(PermissionDenied):
+        review_links(session=session, project=project, hid="PRC-1", actor="olive", role=role)
+    with pytest.raises(PermissionDenied):
+        review_link(session=session, project=project, link="ROL-1->PRC-1", actor="olive", role=role)
+    assert suspect(session, project) == ["ROL-1->PRC-1", "ROL-1->PRC-2"]
+
+
+def test_the_lead_reviews_every_link_of_an_item_whoever_owns_them(session):
+    project = _owned_chain(session)
+    result = review_links(session=session, project=project, hid="ROL-1", actor="lee", role="admin")
+    assert (result.reviewed, result.left) == (["ROL-1->PRC-1", "ROL-1->PRC-2"], [])
+    assert suspect(session, project) == []
+
+
+def test_a_link_into_a_retired_item_is_not_suspect_so_not_left_either(session):
+    project = _owned_chain(session)
+    process = get_item(session, project, "process", "PRC-2")
+    set_status(session=session, project=project, kind="process", item=process, status="retired", actor="lee")
+    result = review_links(session=session, project=project, hid="ROL-1", actor="olive", role="owner")
+    assert (result.reviewed, result.left) == (["ROL-1->PRC-1"], [])
+    assert suspect(session, project) == []
+
+
+def test_reviewing_one_link_follows_the_same_rule(session):
+    project = _owned_chain(session)
+    with pytest.raises(PermissionDenied, match="You may not review ROL-1->PRC-2: only lee, who owns PRC-2"):
+        review_link(session=session, project=project, link="ROL-1->PRC-2", actor="olive", role="owner")
+    assert review_link(session=session, project=project, link="ROL-1->PRC-1", actor="olive", role="owner")
+    assert suspect(session, project) == ["ROL-1->PRC-2"]
 
 
 def test_link_made_after_a_change_is_not_suspect(session, project):

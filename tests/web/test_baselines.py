@@ -61,6 +61,24 @@ def test_a_bad_name_is_refused(auth, name):
     assert lead.json("/p/crm/baselines.json")["baselines"] == []
 
 
+@pytest.mark.parametrize("name", ["x.json", "POC issue 1.json"])
+def test_a_name_ending_in_json_is_refused_because_its_page_could_never_open(app, auth, cli_env, name):
+    lead = auth("lead")
+    response = lead.post("/p/crm/baselines", {"name": name})
+    assert response.status_code == 422
+    stem = name.removesuffix(".json")
+    assert (f"a baseline name may not end in '.json' ({name!r}): the address of its page would be read as the "
+            f"JSON of a baseline named {stem!r}") in html.unescape(response.get_data(as_text=True))
+    refused = CliRunner().invoke(main, ["--db", app.config["DATABASE_URL"], "baseline", "create", name,
+                                        "--project", "crm", "--json"])
+    assert refused.exit_code == 1 and "may not end in '.json'" in json.loads(refused.stdout)["error"]
+    assert lead.json("/p/crm/baselines.json")["baselines"] == []
+    # ".json" elsewhere in the name is fine, and the baseline opens.
+    assert lead.post("/p/crm/baselines", {"name": "x.json v2"}).status_code == 302
+    assert "x.json v2" in lead.page("/p/crm/baselines/x.json v2").one("h1").text
+    assert lead.json("/p/crm/baselines/x.json v2.json")["baseline"]["name"] == "x.json v2"
+
+
 def test_an_owner_cannot_baseline(auth):
     owner = auth("owner")
     assert owner.json("/p/crm/baselines.json")["may_create"] is False

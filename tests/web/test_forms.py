@@ -214,3 +214,117 @@ def test_an_invalid_readiness_assessment_is_refused_with_a_message(auth):
     assert response.status_code in (302, 422)
     assert lead.json("/p/crm/gaps.json")["readiness"] == before
     assert "flash-error" in lead.get("/p/crm/gaps").get_data(as_text=True)
+
+
+# --- what a form must never do: store what no workbook holds, drop what it did not show ----------
+
+def test_a_text_longer_than_an_excel_cell_is_refused_at_its_field_and_the_export_still_opens(auth):
+    owner = auth("owner")
+    response = owner.create("roles", {"title": "Long-winded role", "description": "A" * 32_768,
+                                      "links": ["STR-1"]})
+    assert response.status_code == 422
+    box = _field(parse_html(response.get_data(as_text=True)), "description")
+    assert "at most 32,767 characters" in _errors_in(box) and "32,768" in _errors_in(box)
+    assert _created(owner.create("roles", {"title": "Just fits", "description": "A" * 32_767,
+                                           "links": ["STR-1"]}))
+    workbook = owner.get("/p/crm/export/requirements.xlsx")
+    assert workbook.status_code == 200
+    import io
+
+    import openpyxl
+
+    roles = openpyxl.load_workbook(io.BytesIO(workbook.data))["Roles"]
+    assert any(row and "A" * 32_767 in row for row in roles.iter_rows(values_only=True))
+
+
+def test_characters_no_workbook_can_hold_never_enter(auth):
+    owner = auth("owner")
+    hid = _created(owner.create("strategies", {"title": "Odd\u202e characters", "statement":
+                                               "one\ufffetwo\uffffthree\u2028four"}))
+    item = owner.item(hid)
+    assert item["title"] == "Odd characters"
+    assert item["statement"] == "onetwothree\nfour"
+    refused = owner.create("strategies", {"title": "Two\u2028lines"})
+    assert "a title is one line" in _errors_in(_field(parse_html(refused.get_data(as_text=True)), "title"))
+
+
+def test_a_retired_item_takes_no_new_links(auth):
+    lead = auth("lead")
+    assert lead.post("/p/crm/items/STR-3/status", {"status": "retired"}).status_code == 302
+    response = lead.create("roles", {"title": "Serving a retired strategy", "links": ["STR-3", "STR-1"]})
+    assert response.status_code == 422
+    assert "STR-3 is retired" in _errors_in(_field(parse_html(response.get_data(as_text=True)), "links"))
+    assert lead.json("/p/crm/roles.json?q=Serving+a+retired")["total"] == 0
+
+
+def test_an_edit_keeps_a_link_to_a_retired_item_the_form_shows_it_and_unchecking_removes_it(auth):
+    lead = auth("lead")
+    up = [link["id"] for link in lead.json("/p/crm/items/ROL-1.json")["up"]]
+    retiring = up[0]
+    assert lead.post(f"/p/crm/items/{retiring}/status", {"status": "retired"}).status_code == 302
+    page = lead.page("/p/crm/items/ROL-1/edit")
+    shown = next(box for box in page.find_all("input", name="links") if box.attrs["value"] == retiring)
+    assert "checked" in shown.attrs and "(retired)" in shown.parent.text
+    assert lead.save("ROL-1", {"department": "Field sales"}).status_code == 302
+    assert [link["id"] for link in lead.json("/p/crm/items/ROL-1.json")["up"]] == up
+    history = lead.json("/p/crm/items/ROL-1/history.json")["events"]
+    assert not [event for event in history if event["action"] == "unlink"]
+    assert lead.save("ROL-1", {"links": up[1:]}).status_code == 302  # unchecked knowingly: now it goes
+    assert [link["id"] for link in lead.json("/p/crm/items/ROL-1.json")["up"]] == up[1:]
+
+
+@pytest.mark.parametrize("owner", ["nobody-such", "evaluator", "Owner"])
+def test_the_lead_can_only_make_an_owner_or_the_lead_an_owner(auth, owner):
+    lead = auth("lead")
+    response = lead.create("strategies", {"title": "Owned by whom?", "owner": owner})
+    assert response.status_code == 422
+    assert owner in _errors_in(_field(parse_html(response.get_data(as_text=True)), "owner"))
+    assert lead.json("/p/crm/strategies.json?q=Owned+by+whom")["total"] == 0
+
+
+def test_an_owner_no_account_matches_survives_an_edit_of_another_field(auth, db):
+    from sqlalchemy import update
+
+    from reqtrace.model import Strategy
+
+    session = db()
+    session.exec(update(Strategy).where(Strategy.hid == "STR-2").values(owner="j.doe (imported)"))
+    session.commit()
+    lead = auth("lead")
+    assert lead.save("STR-2", {"sponsor": "Chief Customer Officer"}).status_code == 302
+    item = lead.item("STR-2")
+    assert (item["sponsor"], item["owner"]) == ("Chief Customer Officer", "j.doe (imported)")
+
+
+def test_no_owner_chosen_by_the_lead_on_a_new_item_means_none_and_the_default_is_the_lead(auth):
+    lead = auth("lead")
+    assert lead.item(_created(lead.create("strategies", {"title": "Nobody's yet", "owner": ""})))["owner"] is None
+    assert lead.item(_created(lead.create("strategies", {"title": "The lead's"})))["owner"] == "lead"
+
+
+def test_an_unchanged_form_saves_a_weight_in_full_and_keeps_the_approval(auth):
+    owner, lead = auth("owner"), auth("lead")
+    assert owner.save("REQ-47", {"weight": "2.123456789"}).status_code == 302
+    assert lead.post("/p/crm/items/REQ-47/status", {"status": "approved"}).status_code == 302
+    version = owner.item("REQ-47")["version"]
+    assert owner.save("REQ-47", {}).status_code == 302
+    item = owner.item("REQ-47")
+    assert (item["weight"], item["status"], item["version"]) == (2.123456789, "approved", version)
+
+
+def test_the_owner_is_told_an_approved_item_went_back_to_draft(auth):
+    owner = auth("owner")
+    response = owner.save("REQ-47", {"statement": "Changed by its owner."})
+    assert response.status_code == 302
+    page = owner.page(response.headers["Location"])
+    assert "It was approved and is draft again: it needs approving once more." in page.text
+
+
+def test_percent_and_underscore_in_a_search_are_characters_not_wildcards(auth):
+    owner = auth("owner")
+    assert owner.json("/p/crm/requirements.json?q=%25")["total"] == 0
+    assert owner.json("/p/crm/requirements.json?q=_")["total"] == 0
+    assert owner.json("/p/crm/requirements.json?q=REQ-4")["total"] > 0
+    hid = _created(owner.create("requirements", {"title": "Discount of 10% for 2_year deals", "links": ["PRC-8"]}))
+    assert [row["id"] for row in owner.json("/p/crm/requirements.json?q=10%25")["rows"]] == [hid]
+    assert [row["id"] for row in owner.json("/p/crm/requirements.json?q=2_y")["rows"]] == [hid]

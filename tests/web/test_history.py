@@ -90,3 +90,31 @@ def test_a_baseline_named_like_an_item_is_not_part_of_its_history(auth):
     assert lead.post("/p/crm/baselines", {"name": "REQ-47"}).status_code == 302
     events = lead.json("/p/crm/items/REQ-47/history.json")["events"]
     assert [event["entity_type"] for event in events] == ["requirement"], events
+
+
+def test_the_overview_names_each_status_move_by_what_it_was(auth):
+    owner, lead = auth("owner"), auth("lead")
+
+    def move(visitor, status: str) -> None:
+        version = visitor.item("REQ-48")["version"]
+        assert visitor.post("/p/crm/items/REQ-48/status", {"status": status, "version": version}).status_code == 302
+
+    assert owner.save("REQ-48", {"statement": "Rewritten by its owner."}).status_code == 302  # approved -> draft
+    move(owner, "proposed")
+    move(owner, "draft")  # withdrawn
+    move(lead, "approved")
+    move(lead, "draft")  # reopened
+    move(lead, "retired")
+    move(lead, "draft")  # restored
+    recent = lead.json("/p/crm.json")["recent"]
+    moves = [(event["actor"], event["summary"]) for event in reversed(recent) if event["action"] == "status"]
+    assert moves == [("owner", "sent REQ-48 back to draft by editing it"), ("owner", "proposed REQ-48"),
+                     ("owner", "withdrew REQ-48"), ("lead", "approved REQ-48"), ("lead", "reopened REQ-48"),
+                     ("lead", "retired REQ-48"), ("lead", "restored REQ-48")]
+
+    lines = [li.text for li in lead.page("/p/crm").find_all("li") if li.find("time") is not None]
+    assert any(line.endswith("owner sent REQ-48 back to draft by editing it") for line in lines), lines
+    assert any(line.endswith("lead restored REQ-48") for line in lines), lines
+    assert sum("reopened" in line for line in lines) == 1
+    link = next(li for li in lead.page("/p/crm").find_all("li") if "by editing it" in li.text).one("a")
+    assert link.attrs["href"] == "/p/crm/items/REQ-48"

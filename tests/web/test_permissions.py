@@ -187,6 +187,8 @@ def test_review_every_link_of_an_item(auth, user, item, allowed_users):
     allowed = user in allowed_users
     lead, actor = auth("lead"), auth(user)
     _make_str4_suspect(lead)
+    # The item page offers the button to exactly those it works for.
+    assert (actor.page(f"/p/crm/items/{item}").find("form", action="/p/crm/suspect/review") is not None) is allowed
     response = actor.post("/p/crm/suspect/review", {"item": item})
     remaining = [entry["id"] for entry in lead.json("/p/crm/suspect.json")["links"]]
     if allowed:

@@ -111,6 +111,29 @@ def test_matrix_filters_keep_exactly_the_matching_rows(reader, shared_engine, qu
     assert reader("lead").json("/p/crm/matrix.json?" + urlencode(query))["filter"] == query
 
 
+@pytest.mark.parametrize("url, search", [("/p/crm/requirements.json", "q"), ("/p/crm/strategies.json", "q"),
+                                         ("/p/crm/roles.json", "q"), ("/p/crm/matrix.json", "text")])
+def test_percent_and_underscore_in_a_search_are_characters_not_wildcards(reader, url, search):
+    """Every item list's search box, like the matrix's text filter, finds "%" and "_" as typed."""
+    lead = reader("lead")
+    assert lead.json(url)["total"] > 0
+    for typed in ("%", "_", "%%", "R_Q"):  # as wildcards, "R_Q" would match every "REQ-"
+        assert lead.json(url + "?" + urlencode({search: typed}))["total"] == 0, typed
+
+
+def test_the_list_search_finds_a_title_holding_percent_and_underscore(auth):
+    lead = auth("lead")
+    assert lead.create("requirements", {"title": "Quote a 15% discount per line_item",
+                                         "links": ["PRC-8"]}).status_code == 302
+    for typed in ("%", "_", "15%", "line_item", "5% d"):
+        found = lead.json("/p/crm/requirements.json?" + urlencode({"q": typed}))
+        assert [row["id"] for row in found["rows"]] == ["REQ-173"], typed
+        assert [row["id"] for row in lead.json("/p/crm/matrix.json?" + urlencode({"text": typed}))["rows"]] == [
+            "REQ-173"], typed
+    rows = lead.page("/p/crm/requirements?" + urlencode({"q": "%"})).one("tbody").find_all("tr")
+    assert len(rows) == 1 and "Quote a 15% discount per line_item" in rows[0].text
+
+
 def test_matrix_page_keeps_the_filter_in_its_form_and_pager(reader):
     page = reader("lead").page("/p/crm/matrix?strategy=STR-4&priority=must")
     assert page.one("select", name="strategy").one("option", selected="").attrs["value"] == "STR-4"
@@ -124,12 +147,13 @@ def test_matrix_equals_the_trace_rules_after_changes_to_the_chain(auth, engine):
     lead = auth("lead")
     assert lead.save("STR-4", {"statement": "Reworded: links below become suspect."}).status_code == 302
     assert lead.save("ROL-2", {"to_state": "Owns the whole account."}).status_code == 302
+    assert lead.save("REQ-60", {"links": ["PRC-10"]}).status_code == 302  # a retired item takes no new links
     assert lead.post("/p/crm/items/PRC-10/status", {"status": "retired", "version": 1}).status_code == 302
     assert lead.post("/p/crm/items/ROL-7/status", {"status": "retired", "version": 1}).status_code == 302
     assert lead.post("/p/crm/items/REQ-50/status", {"status": "draft", "version": 1}).status_code == 302
     assert lead.post("/p/crm/items/REQ-51/status", {"status": "retired", "version": 1}).status_code == 302
     assert lead.create("requirements", {"title": "Gamified leaderboard", "links": []}).status_code == 302
-    assert lead.save("REQ-60", {"links": ["PRC-10"]}).status_code == 302  # only under a retired process now
+    # REQ-60 is now only under a retired process
 
     expected = rule_rows(engine)
     got = walk(lead)
@@ -274,6 +298,83 @@ def test_review_does_not_redirect_off_site(auth):
     assert lead.save("STR-4", {"statement": "Changed."}).status_code == 302
     response = lead.post("/p/crm/suspect/review", {"item": "ROL-6", "back": "https://evil.example/p/"})
     assert response.status_code == 302 and response.headers["Location"] == "/p/crm/suspect"
+
+
+def _owners_role_with_the_leads_process(lead: Visitor, owner: Visitor) -> None:
+    """The owner's new ROL-19 above the lead's PRC-29 and the owner's PRC-30; the owner then rewords ROL-19."""
+    assert owner.create("roles", {"title": "Field account manager", "links": ["STR-4"]}).status_code == 302
+    assert lead.create("processes", {"title": "Escalate a key account", "links": ["ROL-19"]}).status_code == 302
+    assert owner.create("processes", {"title": "Plan the week's visits", "links": ["ROL-19"]}).status_code == 302
+    assert (lead.item("PRC-29")["owner"], owner.item("ROL-19")["owner"], owner.item("PRC-30")["owner"]) == (
+        "lead", "owner", "owner")
+    assert owner.save("ROL-19", {"description": "Owns the key accounts of a territory."}).status_code == 302
+    suspect = [link["id"] for link in lead.json("/p/crm/suspect.json")["links"]]
+    assert suspect == ["ROL-19->PRC-29", "ROL-19->PRC-30"]
+
+
+def _review_form(visitor: Visitor, hid: str):
+    return visitor.page(f"/p/crm/items/{hid}").find("form", action="/p/crm/suspect/review")
+
+
+def test_an_owner_reviewing_their_item_leaves_the_links_into_other_peoples_items(auth):
+    lead, owner = auth("lead"), auth("owner")
+    _owners_role_with_the_leads_process(lead, owner)
+    form = _review_form(owner, "ROL-19")
+    assert form is not None
+    assert "Left suspect for the owner of the item each leads into, or the CRM lead: ROL-19->PRC-29" in form.text
+
+    response = owner.post("/p/crm/suspect/review", {"item": "ROL-19", "back": "/p/crm/items/ROL-19"})
+    assert response.status_code == 302 and response.headers["Location"] == "/p/crm/items/ROL-19"
+    text = owner.page("/p/crm/items/ROL-19").text
+    assert "Reviewed ROL-19->PRC-30." in text
+    assert "Left ROL-19->PRC-29 suspect: only lead, who owns PRC-29, or the CRM lead may review links into it." in text
+    links = {link["id"]: link for link in lead.json("/p/crm/suspect.json")["links"]}
+    assert list(links) == ["ROL-19->PRC-29"] and links["ROL-19->PRC-29"]["reviewed_by"] == "lead"
+    history = lead.json("/p/crm/items/PRC-29/history.json")["events"]
+    assert [event for event in history if event["action"] == "review"] == []
+
+    # Only the lead's link is left: the owner sees no button, and pressing one anyway is refused.
+    assert _review_form(owner, "ROL-19") is None
+    refused = owner.post("/p/crm/suspect/review", {"item": "ROL-19", "back": "/p/crm/items/ROL-19"})
+    assert refused.status_code == 403
+    message = html.unescape(refused.get_data(as_text=True))
+    assert ("You may review none of the suspect links into or out of ROL-19: ROL-19->PRC-29: only lead, who owns "
+            "PRC-29, or the CRM lead may review links into it.") in message
+    assert [link["id"] for link in lead.json("/p/crm/suspect.json")["links"]] == ["ROL-19->PRC-29"]
+
+    assert _review_form(lead, "ROL-19") is not None
+    assert lead.post("/p/crm/suspect/review", {"item": "ROL-19"}).status_code == 302
+    assert lead.json("/p/crm/suspect.json")["links"] == []
+
+
+@pytest.mark.parametrize("user", ["procurement", "evaluator"])
+def test_readers_see_no_review_button(auth, user):
+    lead, owner, reader = auth("lead"), auth("owner"), auth(user)
+    _owners_role_with_the_leads_process(lead, owner)
+    for hid in ("ROL-19", "PRC-29", "PRC-30"):
+        assert _review_form(reader, hid) is None, hid
+        assert _review_form(lead, hid) is not None, hid
+    assert _review_form(owner, "PRC-29") is None  # the lead's process: the link into it is not the owner's
+    assert _review_form(owner, "PRC-30") is not None
+
+
+def test_the_item_page_marks_retired_items_above_and_below(auth):
+    lead = auth("lead")
+    assert lead.create("strategies", {"title": "Win back lapsed customers"}).status_code == 302
+    assert lead.create("roles", {"title": "Win-back caller", "links": ["STR-12"]}).status_code == 302
+    assert lead.post("/p/crm/items/STR-12/status", {"status": "retired", "version": 1}).status_code == 302
+
+    above = lead.page("/p/crm/items/ROL-19").find_all("ul", cls="links")[0]
+    (entry, warning) = above.find_all("li")
+    assert "STR-12" in entry.text and entry.one("span", cls="status-retired").text == "Retired"
+    assert warning.text == "Everything above is retired: this role serves no strategy in use."
+    assert "ROL-19" in [entry["id"] for entry in lead.json("/p/crm/gaps.json")["roles_without_strategy"]]
+
+    assert lead.post("/p/crm/items/ROL-19/status", {"status": "retired", "version": 1}).status_code == 302
+    below = lead.page("/p/crm/items/STR-12").find("ul", cls="links")
+    assert "ROL-19" in below.text and below.one("span", cls="status-retired").text == "Retired"
+    active = lead.page("/p/crm/items/ROL-6").find_all("ul", cls="links")
+    assert all(li.find("span", cls="status-retired") is None for ul in active for li in ul.find_all("li"))
 
 
 # --- impact ----------------------------------------------------------------------------------
