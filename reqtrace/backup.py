@@ -126,6 +126,8 @@ def write_sqlite_copy(engine: Engine, destination: str | Path) -> dict[str, Any]
         try:
             raw.driver_connection.backup(copy)  # all pages in one step: one consistent snapshot
             _drop_sign_ins(copy)
+            # A copy is one file: in WAL mode every later reader would leave -wal and -shm files beside it.
+            copy.execute("PRAGMA journal_mode = DELETE")
         finally:
             copy.close()
     finally:

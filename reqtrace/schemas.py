@@ -63,7 +63,7 @@ def split_list(value: Any) -> list[str]:
 
 # Characters no workbook cell (XML 1.0) can hold, nor a page show: control characters, lone surrogates and
 # the two non-characters U+FFFE and U+FFFF. They never enter.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # The same, or a line break to normalise: one search tells whether a text needs more than strip().
 _UNUSUAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 # Direction overrides and isolates: in a one-line title they can make it read backwards (a spoofing trick).
@@ -93,7 +93,7 @@ def _clean_unusual(value: Any) -> str:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     if "\u2028" in value or "\u2029" in value:  # Unicode's line and paragraph separators are line breaks too
         value = value.replace("\u2028", "\n").replace("\u2029", "\n")
-    return _CONTROL.sub("", value).strip()
+    return XML_ILLEGAL.sub("", value).strip()
 
 
 def clean_title(value: Any) -> str:
@@ -236,6 +236,9 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
     "requirement": ("title", "statement", "acceptance", "kind", "capability", "priority", "weight",
                     "tags", "excluded_deployments", "timebox_minutes"),
 }
+# Fields written in Markdown: pages render them (reqtrace.richtext).
+MARKDOWN_FIELDS: dict[str, tuple[str, ...]] = {"strategy": ("statement",), "role": ("description",),
+                                               "process": ("description",), "requirement": ("statement", "acceptance")}
 EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
     kind: fields + ("owner",) + (("custom_fields",) if kind == "requirement" else ())
     for kind, fields in CONTENT_FIELDS.items()

@@ -103,6 +103,8 @@ def login():
         flash("Wrong username or password.", "error")
         return render_template("login.html", next=next_url, username=username), 401
     logins.prune(session, lifetime=current_app.permanent_session_lifetime)
+    if current_user.is_authenticated:  # logging in again, as anyone: this browser's earlier session ends
+        logins.end(session, current_user.token, why="login")
     token = logins.start(session, user)
     session.commit()
     failures.clear(key)

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from reqtrace import audit
 from reqtrace.model import ITEM_MODELS, LINKS_UP, PLURALS, User
 from reqtrace.richtext import render_markdown
-from reqtrace.schemas import EDITABLE_FIELDS
+from reqtrace.schemas import EDITABLE_FIELDS, MARKDOWN_FIELDS
 from reqtrace.services.editing import create_from_form, edit_from_form
 from reqtrace.services.errors import Invalid, VersionConflict
 from reqtrace.services.items import find_item, set_status, snapshot
@@ -32,8 +32,6 @@ LIST_COLUMNS = {
     "process": ("management",),
     "requirement": ("priority", "capability"),
 }
-MARKDOWN_FIELDS = {"strategy": ("statement",), "role": ("description",), "process": ("description",),
-                   "requirement": ("statement", "acceptance")}
 PLURAL_RULE = "/p/<key>/<any(strategies, roles, processes, requirements):plural>"
 
 

@@ -56,7 +56,7 @@ def write(app: Flask, job_id: str, state: dict[str, Any]) -> None:
 
 
 def read(app: Flask, job_id: str) -> dict[str, Any] | None:
-    if not _is_id(job_id):
+    if not is_id(job_id):
         return None
     try:
         return json.loads((jobs_dir(app) / f"{job_id}.json").read_text())
@@ -128,7 +128,7 @@ def start_export(app: Flask, *, owner: str, project: str, kind: str, describe: d
 
 def export_file(app: Flask, job_id: str) -> Path:
     """Where an export job keeps the workbook it wrote: beside its state, cleared with it."""
-    if not _is_id(job_id):
+    if not is_id(job_id):
         raise ValueError(f"not a job id: {job_id!r}")
     return jobs_dir(app) / f"{job_id}.xlsx"
 
@@ -161,8 +161,12 @@ def failure_message(error: Exception, files: Mapping[str, str]) -> str:
            "the administrator"
 
 
-def _is_id(job_id: str) -> bool:
-    return bool(job_id) and job_id.replace("-", "").replace("_", "").isalnum()
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what new_id makes (16 characters), with room to spare
+
+
+def is_id(job_id: str) -> bool:
+    """A job's or an upload's id as this module makes them: never a path, never too long for a file name."""
+    return _ID.fullmatch(job_id or "") is not None
 
 
 def _is_input_problem(error: Exception) -> bool:

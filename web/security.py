@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, redirect, request, url_for
+from flask import Flask, abort, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
@@ -39,9 +39,9 @@ def wants_json() -> bool:
 def _require_login():
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
-    if wants_json() or request.method != "GET":
-        return jsonify({"error": "log in first"}), 401
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if request.method == "GET" and not wants_json():
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(401)  # web.errors answers: JSON, or for a browser's form a page that keeps what was typed
 
 
 def _headers(response):

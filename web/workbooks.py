@@ -394,8 +394,8 @@ def _refuse_upload(project_key: str, message: str) -> None:
 
 
 def _upload_or_404(upload: str, project_key: str, kind: str) -> dict:
-    if not upload.replace("-", "").replace("_", "").isalnum():
-        abort(404)
+    if not jobs.is_id(upload):
+        abort(404, description="This upload is unknown or too old; upload the workbook again.")
     try:
         meta = json.loads((jobs.uploads_dir(current_app) / f"{upload}.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):

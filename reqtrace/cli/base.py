@@ -5,8 +5,14 @@ from __future__ import annotations
 import functools
 import getpass
 import json
+import atexit
 import os
+import shutil
+import sqlite3
 import sys
+import tempfile
+from contextlib import closing
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -16,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, Interfa
 from reqtrace import __version__
 from reqtrace.config import describe_database, resolve_database_url, sqlite_path
 from reqtrace.db import ensure_schema, get_engine
+from reqtrace.formats import FormatError
 from reqtrace.services.errors import Invalid, NotFound, ServiceError
 
 
@@ -27,16 +34,19 @@ class Context:
     def url(self) -> str:
         return resolve_database_url(self.database)
 
-    def engine(self, *, migrate: bool = True, create: bool = False) -> Engine:
+    def engine(self, *, migrate: bool = True, create: bool = False, dry_run: bool = False) -> Engine:
         """The database's engine, migrated unless told not to.
 
         Only commands that set up or fill a database (`create`) may start a new SQLite file: any other command
-        given a mistyped path refuses it, rather than leave a new empty database and its folders behind.
+        given a mistyped path refuses it, rather than leave a new empty database and its folders behind. A
+        `dry_run` of such a command, on a SQLite file not there yet, previews against an empty scratch
+        database that is gone when the command ends: a dry run creates nothing.
         """
         path = sqlite_path(self.url)
-        if not create and path is not None and not path.is_file():
-            raise NotFound(f"there is no database at {path}: check --db (or REQTRACE_DATABASE_URL), "
-                           "or create one with `reqtrace init`")
+        if path is not None and dry_run and not path.exists():
+            return _scratch_engine()
+        if path is not None:
+            _check_sqlite_file(path, create=create and not dry_run)
         engine = get_engine(self.url)
         if migrate:
             ensure_schema(engine)
@@ -46,6 +56,40 @@ class Context:
     def actor(self) -> str:
         """Who the audit trail names for CLI changes."""
         return os.environ.get("REQTRACE_ACTOR") or f"cli:{_os_user()}"
+
+
+def _scratch_engine() -> Engine:
+    folder = tempfile.mkdtemp(prefix="reqtrace-dry-run-")
+    atexit.register(shutil.rmtree, folder, True)
+    engine = get_engine(f"sqlite:///{folder}/dry-run.db")
+    ensure_schema(engine)
+    return engine
+
+
+def _check_sqlite_file(path: Path, *, create: bool) -> None:
+    """Refuse a SQLite file that is missing (unless `create`) or holds another program's tables.
+
+    Opening it would make it reqtrace's: migrated, and switched to WAL. A file that is no database at all is
+    left to the engine, whose error names it.
+    """
+    if not path.is_file():
+        if not create:
+            raise NotFound(f"there is no database at {path}: check --db (or REQTRACE_DATABASE_URL), "
+                           "or create one with `reqtrace init`")
+        return
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            tables = {name for name, in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError:
+        return
+    if "alembic_version" in tables or (create and not tables):
+        return
+    if not tables:
+        raise NotFound(f"{path} is an empty file, not a reqtrace database: check --db, or make it one with "
+                       "`reqtrace init`")
+    shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+    raise NotFound(f"{path} is a SQLite database of another program (tables {shown}), not a reqtrace one: "
+                   "reqtrace leaves it untouched; give --db a reqtrace database, or a new file for `reqtrace init`")
 
 
 def _os_user() -> str:
@@ -114,7 +158,7 @@ def command(group: click.Group, name: str | None = None, **kwargs) -> Callable:
             as_json = options.get("as_json", False)
             try:
                 return function(*args, **options)
-            except ServiceError as error:
+            except (ServiceError, FormatError) as error:  # refused, or a workbook that cannot be read or written
                 fail(error, as_json=as_json)
             except OSError as error:  # a file that cannot be written or read: say which and why
                 where = getattr(error, "filename", None) or ""
@@ -155,8 +199,6 @@ def _database_named() -> str:
 
 def check_output(path, *, as_json: bool) -> None:
     """An output file's folder must exist: say so before any work is done."""
-    from pathlib import Path
-
     folder = Path(path).expanduser().resolve().parent
     if not folder.is_dir():
         fail(f"{path}: the folder {folder} does not exist", as_json=as_json)

@@ -55,7 +55,7 @@ def catalog_load(directory: Path | None, project_key: str, status: str | None, d
                 click.echo(f"  {problem}", err=True)
         raise SystemExit(1)
     context = obj()
-    with session_scope(context.engine(create=True), write=not dry_run) as session:
+    with session_scope(context.engine(create=True, dry_run=dry_run), write=not dry_run) as session:
         project, created = ensure_project(session, project_key, actor=context.actor)
         if dry_run:
             summary = plan_catalog(session, None if created else project, catalog, status=status) \

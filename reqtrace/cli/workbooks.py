@@ -92,7 +92,7 @@ def import_requirements_command(file: Path, project_key: str, dry_run: bool, map
     reporter = _reporter(progress)
     options = ImportOptions(mapping=list(mapping), sheets=list(sheets), header_row=header_row)
     try:
-        with session_scope(context.engine(create=True), write=not dry_run) as session:
+        with session_scope(context.engine(create=True, dry_run=dry_run), write=not dry_run) as session:
             summary = import_requirements(session, project_key, file, actor=context.actor, dry_run=dry_run,
                                           options=options, progress=reporter)
             if not summary["applied"]:

@@ -19,6 +19,7 @@ from reqtrace import __version__, audit
 from reqtrace.formats import Progress, report_rows
 from reqtrace.formats.xlsx_writer import SheetColumn, SheetWriter, text_rows
 from reqtrace.model import Project, QuestionnaireIssue, Vendor, utcnow
+from reqtrace.schemas import MAX_TEXT
 from reqtrace.services.scope import current_scope, effective_weight
 from reqtrace.vocab import ANSWER, PRIORITY
 
@@ -29,10 +30,20 @@ HEADERS = ("ID", "Requirement", "Acceptance criteria", "Priority", "Answer", "Co
 ANSWER_CHOICES = tuple(ANSWER.slugs)
 
 
+CUT_NOTE = " … (cut to fit one Excel cell: the requirements workbook has the whole text)"
+
+
 def requirement_text(row: dict[str, Any]) -> str:
-    """What the vendor answers to: the title, then the statement."""
+    """What the vendor answers to: the title, then the statement, cut to fit one cell.
+
+    Title and statement each fit a cell, but together they may not. The cut is the same on export and on
+    the check of the answered workbook, which compares against this very text.
+    """
     statement = (row.get("statement") or "").strip()
-    return f"{row['title']}\n\n{statement}" if statement else row["title"]
+    text = f"{row['title']}\n\n{statement}" if statement else row["title"]
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT - len(CUT_NOTE)].rstrip() + CUT_NOTE
+    return text
 
 
 LOCKED = ("Requirement", "Acceptance criteria", "Priority")  # the locked columns after ID

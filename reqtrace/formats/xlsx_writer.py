@@ -4,6 +4,8 @@ A `SheetWriter` streams rows through openpyxl's write-only mode with a frozen,
 styled header, an autofilter, dropdowns on enumerated columns and sheet
 protection that locks only the columns reqtrace owns. Every string is written
 as text, never as a formula: a title like `=HYPERLINK(...)` stays a title.
+Characters no workbook can hold (XML 1.0 forbids them) are dropped from every
+string, headers too, so whatever is stored, the workbook opens.
 
 openpyxl would style cells one object at a time, which costs as much again as
 writing them; `_lean_rows` instead reuses one cell and shares one style array
@@ -18,17 +20,21 @@ from typing import Any, Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import ColumnDimension
 
 from reqtrace.formats import FormatError
+from reqtrace.schemas import MAX_TEXT, XML_ILLEGAL
 
-MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
+MAX_CELL_TEXT = MAX_TEXT  # Excel's limit for one cell
 HEADER_FILL = PatternFill("solid", fgColor="1D2433")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
+# XML_ILLEGAL: what XML 1.0 cannot hold. openpyxl drops (or refuses) only the control characters among them;
+# the others (lone surrogates, U+FFFE, U+FFFF) make a workbook no program opens. Input never holds them
+# (schemas.clean_text); old data might.
 
 
 class Formula(str):
@@ -73,7 +79,8 @@ class SheetWriter:
             header_style = _style_array(sheet, locked=True, wrap=False, header=True)
             cells = []
             for column in columns:
-                cell = WriteOnlyCell(sheet, value=column.header)
+                cell = WriteOnlyCell(sheet)
+                cell._value, cell.data_type = xml_text(column.header), "s"  # a header "=..." is text too
                 cell._style = header_style
                 cells.append(cell)
             sheet.append(cells)
@@ -103,6 +110,11 @@ class SheetWriter:
             # Protection is against accidents, not a lock: sorting, filtering and resizing stay allowed.
             for allowed in ("autoFilter", "sort", "formatColumns", "formatRows", "insertRows", "deleteRows"):
                 setattr(sheet.protection, allowed, False)
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters no workbook can hold."""
+    return XML_ILLEGAL.sub("", text) if XML_ILLEGAL.search(text) else text
 
 
 def text_rows(workbook: Workbook, title: str, rows: list[list[Any]], widths: list[int]) -> None:
@@ -137,10 +149,9 @@ def _lean_rows(sheet, values, row_index):
             cell = WriteOnlyCell(sheet)
             continue
         if value.__class__ is Formula:
-            cell.value = str(value)  # openpyxl marks it a formula (data type "f")
+            cell.value = xml_text(str(value))  # openpyxl marks it a formula (data type "f")
         elif isinstance(value, str):
-            if ILLEGAL_CHARACTERS_RE.search(value):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters Excel cannot store
+            value = xml_text(value)
             if len(value) > MAX_CELL_TEXT:
                 raise FormatError(f"{sheet.title} row {row_index}, column {get_column_letter(column_index)}: "
                                   f"{len(value)} characters do not fit in one Excel cell (at most {MAX_CELL_TEXT})")

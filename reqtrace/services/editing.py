@@ -7,7 +7,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from reqtrace.model import LINKS_UP, Item, Project, User
-from reqtrace.schemas import EDITABLE_FIELDS, Problem, validate_fields
+from reqtrace.richtext import formatting_problem
+from reqtrace.schemas import EDITABLE_FIELDS, MARKDOWN_FIELDS, Problem, validate_fields
 from reqtrace.services.errors import Invalid, VersionConflict
 from reqtrace.services.items import bump_version, create_item, get_item, set_status, snapshot, update_item
 from reqtrace.services.links import resolve_upstream, set_upstream, upstream_hids
@@ -62,10 +63,25 @@ def _validate(session: Session, project: Project, kind: str, fields: dict[str, A
               owner_was: str | None, linked: list[str] = ()) -> None:
     """Collect every field, owner and link problem before anything is written."""
     _clean, problems = validate_fields(kind, fields)
+    problems += _markdown_problems(kind, fields)
     problems += _owner_problems(session, fields.get("owner"), owner_was)
     _targets, link_problems = resolve_upstream(session, project, kind, upstream, linked=linked)
     if problems or link_problems:
         raise Invalid(problems + link_problems)
+
+
+def _markdown_problems(kind: str, fields: dict[str, Any]) -> list[Problem]:
+    """A text its page could only show unformatted (lists nested hundreds deep...) is refused as typed.
+
+    Imports keep such text (the page shows it as written, saying so): a workbook row is not a form to fix.
+    """
+    problems = []
+    for name in MARKDOWN_FIELDS[kind]:
+        text = fields.get(name)
+        found = formatting_problem(text) if isinstance(text, str) else None
+        if found:
+            problems.append(Problem(name, f"this text cannot be formatted: {found}; simplify it"))
+    return problems
 
 
 def _owner_problems(session: Session, owner: str | None, owner_was: str | None) -> list[Problem]:

@@ -296,3 +296,13 @@ def test_a_backup_into_a_missing_folder_is_refused_like_any_output(demo_url, tmp
     assert result.exit_code == 1, result.output
     assert f"the folder {tmp_path / 'nightly'} does not exist" in json.loads(result.stdout)["error"]
     assert not (tmp_path / "nightly").exists()
+
+
+def test_a_sqlite_copy_is_one_file_even_after_it_is_read(demo_url, tmp_path):
+    (tmp_path / "copies").mkdir()
+    copy = tmp_path / "copies" / "crm.db"
+    assert cli(demo_url, "backup", "--format", "sqlite", "-o", str(copy)).exit_code == 0
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        assert connection.execute("SELECT count(*) FROM project").fetchone() == (1,)
+    assert [path.name for path in (tmp_path / "copies").iterdir()] == ["crm.db"]

@@ -315,7 +315,7 @@ def test_dry_run_on_a_new_project_writes_nothing(run, cli_env, database):
     summary = json.loads(result.stdout)
     assert (summary["applied"], summary["added"]) == (False, 7)
     check = run("trace", "check", "--project", "crm")
-    assert check.exit_code == 1 and "no project with key 'crm'" in check.stderr
+    assert check.exit_code == 1 and "there is no database" in check.stderr  # the preview created none
 
 
 def test_dry_run_on_an_existing_project_shows_the_change_without_making_it(run, cli_env, database):
@@ -640,6 +640,45 @@ def test_a_mistyped_database_path_is_refused_and_nothing_is_created(tmp_path, ar
     error = json.loads(result.stdout)["error"]
     assert f"there is no database at {typo}" in error and "reqtrace init" in error
     assert not typo.parent.exists() and not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_sqlite_file_of_another_program_is_refused_and_left_untouched(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "notes.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (text)")
+    before = other.read_bytes()
+    for args in (["user", "list"], ["score", "--project", "crm"], ["init"], ["catalog", "load", str(ROOT / "requirements_catalog"), "--project", "crm"]):
+        result = CliRunner().invoke(main, ["--db", str(other), *args, "--json"])
+        assert result.exit_code == 1, (args, result.output)
+        assert "a SQLite database of another program (tables notes)" in json.loads(result.stdout)["error"]
+        dispose_all()
+    assert other.read_bytes() == before and sorted(path.name for path in tmp_path.iterdir()) == ["notes.db"]
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    refused = CliRunner().invoke(main, ["--db", str(empty), "user", "list", "--json"])
+    assert refused.exit_code == 1 and "is an empty file" in json.loads(refused.stdout)["error"]
+    assert empty.stat().st_size == 0
+    assert CliRunner().invoke(main, ["--db", str(empty), "init"]).exit_code == 0  # an empty file may become one
+
+
+@pytest.mark.parametrize("args", [["catalog", "load", str(ROOT / "requirements_catalog"), "--project", "crm"],
+                                  ["import", "requirements", "{workbook}", "--project", "crm"]],
+                         ids=["catalog load", "import requirements"])
+def test_a_dry_run_on_a_database_not_there_yet_previews_and_creates_nothing(tmp_path, args):
+    workbook = tmp_path / "list.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["ID", "Requirement"])
+    book.active.append(["R-1", "Quotes approved on the road"])
+    book.save(workbook)
+    missing = tmp_path / "new" / "reqtrace.db"
+    args = [arg.format(workbook=workbook) for arg in args]
+    result = CliRunner().invoke(main, ["--db", str(missing), *args, "--dry-run", "--json"])
+    dispose_all()
+    summary = json.loads(result.stdout)
+    assert summary["applied"] is False and summary["added"] > 0, summary
+    assert not missing.parent.exists()
 
 
 def test_setting_up_commands_still_start_a_new_database(tmp_path):

@@ -619,3 +619,20 @@ def test_at_a_terminal_progress_is_on_by_default(url, tmp_path):
     rows = sheet_rows(path)
     assert progress_stages(shown) == [("writing Questionnaire", rows, rows)]
     assert stdout.startswith(f"Wrote {path}: {rows} requirements")
+
+
+def test_a_title_and_statement_longer_than_a_cell_are_cut_alike_on_issue_and_on_return(url, tmp_path):
+    """Each fits a cell on its own; together they may not. The questionnaire cuts the text (saying so) and
+    the answered workbook is checked against the same cut text."""
+    from reqtrace.formats.questionnaire_export import CUT_NOTE
+
+    title, statement = "Keep every word", "word " * 6_552 + "end"  # 32,763 characters, 32,780 with the title
+    change_requirement(url, "REQ-47", title=title, statement=statement)
+    path = tmp_path / "atlas.xlsx"
+    export_questionnaire(url, "atlas", path)
+    text = questionnaire_rows(path)["REQ-47"][HEADERS.index("Requirement")]
+    assert len(text) <= 32_767 and text.endswith(CUT_NOTE) and text.startswith(f"{title}\n\nword word")
+    answer(path, {"REQ-47": "fully supported"})
+    code, summary = import_responses(url, path, "atlas")
+    assert code == 0 and summary["applied"] is True, summary["errors"]
+    assert answers_only(stored_answers(url, "atlas"))["REQ-47"] == "fully supported"

@@ -14,7 +14,7 @@ from sqlmodel import select
 from reqtrace.model import AuditEvent, LoginSession, User
 
 from tests.conftest import DEMO_PASSWORD
-from tests.web.support import Visitor, csrf_token, every_page_url, json_twin, parse_html
+from tests.web.support import Visitor, csrf_token, every_page_url, json_twin, parse_html, replace
 from web import create_app
 
 
@@ -43,13 +43,65 @@ def test_anonymous_json_twins_answer_401_json(shared_app):
         assert response.get_json()["error"], url
 
 
-def test_anonymous_posts_with_a_valid_token_are_refused_401(shared_app):
+# What a browser sends when it submits a form (Chromium, Firefox): HTML first.
+BROWSER_FORM = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_anonymous_posts_with_a_valid_token_are_refused_401(shared_app, accept):
+    """Scripts and fetch() (which sends */*, as the live preview does) get JSON."""
     visitor = anonymous(shared_app)
+    headers = {"Accept": accept} if accept else {}
     for url, data in [("/preview", {"text": "**hi**"}), ("/p/crm/baselines", {"name": "B9"}),
                       ("/p/crm/requirements/new", {"title": "Sneaky"}), ("/logout", {})]:
-        response = visitor.post(url, data)
+        response = visitor.post(url, data, headers=headers)
         assert response.status_code == 401, url
         assert response.get_json() == {"error": "log in first"}
+
+
+def test_anonymous_browser_form_posts_get_a_page_saying_nothing_was_saved(shared_app):
+    visitor = anonymous(shared_app)
+    for url, data in [("/p/crm/baselines", {"name": "B9"}), ("/p/crm/requirements/new", {"title": "Sneaky"})]:
+        response = visitor.post(url, data, headers=BROWSER_FORM)
+        assert response.status_code == 401 and response.mimetype == "text/html", url
+        assert "nothing was saved" in parse_html(response.get_data(as_text=True)).one("p", cls="flash").text
+    assert visitor.post("/p/crm/baselines.json", {"name": "B9"}, headers=BROWSER_FORM).get_json() == \
+        {"error": "log in first"}  # a .json address always answers JSON
+    logout = visitor.post("/logout", {}, headers=BROWSER_FORM)  # "Log out" in a tab whose login had ended
+    assert logout.status_code == 302 and urlsplit(logout.headers["Location"]).path == "/login"
+
+
+@pytest.mark.parametrize("end_session", ["logout in another tab", "reqtrace user logout", "a new password"])
+def test_saving_a_form_after_the_session_ended_says_so_and_offers_login_and_back(app, auth, db, end_session):
+    owner = auth("owner")
+    form = owner.edit_form("REQ-47")  # the form is open, with its token...
+    if end_session == "logout in another tab":
+        assert owner.post("/logout", {"csrf_token": dict(form)["csrf_token"]}).status_code == 302
+    elif end_session == "reqtrace user logout":
+        assert _cli(app, "user", "logout", "owner").exit_code == 0
+    else:
+        assert _cli(app, "user", "passwd", "owner", "--password-stdin", input="another passphrase\n").exit_code == 0
+    response = owner.post("/p/crm/items/REQ-47/edit", replace(form, statement="Typed while the session ended"),
+                          headers=BROWSER_FORM)  # the browser names the form's page as the referrer
+    assert response.status_code == 401 and response.mimetype == "text/html"
+    page = parse_html(response.get_data(as_text=True))
+    assert page.one("h1").text == "Not saved: your login has ended"
+    assert "nothing was saved" in page.one("p", role="alert").text
+    login = page.one("a", href="/login")
+    assert login.attrs["target"] == "_blank" and "Log in again" in login.text
+    back = page.one("a", cls="button", href="/p/crm/items/REQ-47/edit")
+    assert "data-back-keeps-input" in back.attrs
+    assert auth("lead").item("REQ-47")["statement"] != "Typed while the session ended"
+
+
+def test_the_checklist_sync_still_gets_json_when_the_session_ended(app, auth):
+    """checklist.js sends Accept: application/json and reads the 401 to say "log in again in another tab"."""
+    evaluator = auth("evaluator")
+    token = evaluator.token()
+    assert _cli(app, "user", "logout", "evaluator").exit_code == 0
+    response = evaluator.client.post("/p/crm/sessions/1/results", json={"results": []},
+                                     headers={"X-CSRFToken": token, "Accept": "application/json"})
+    assert response.status_code == 401 and response.get_json() == {"error": "log in first"}
 
 
 def test_health_check_login_page_and_static_files_are_public(shared_app):
@@ -338,3 +390,24 @@ def test_a_deactivated_user_is_signed_out_at_once(app, auth, db):
     session.exec(update(User).where(User.username == "owner").values(active=False))
     session.commit()
     assert visitor.get("/p/crm.json").status_code == 401
+
+
+def test_logging_in_again_ends_the_browsers_earlier_session(app, auth):
+    visitor = auth("owner")
+    thief = _stolen_copy(visitor, app)
+    assert visitor.login("lead").status_code == 302  # the same browser, without logging out first
+    assert thief.get("/p/crm.json").status_code == 401
+    assert visitor.json("/p/crm.json")["project"]["key"] == "crm"
+
+
+@pytest.mark.parametrize("url", ["/p/crm/jobs/" + "x" * 300, "/p/crm/jobs/" + "x" * 300 + ".json",
+                                 "/p/crm/jobs/" + "x" * 300 + ".xlsx"])
+def test_an_overlong_job_id_is_unknown_not_a_crash(auth, url):
+    assert auth("procurement").get(url).status_code == 404
+
+
+def test_an_overlong_upload_id_is_unknown_not_a_crash(auth):
+    procurement = auth("procurement")
+    for url in ("/p/crm/import/requirements/" + "y" * 300 + "/apply",
+                "/p/crm/import/responses/" + "y" * 300 + "/apply"):
+        assert procurement.post(url, {}).status_code == 404, url

@@ -328,3 +328,13 @@ def test_percent_and_underscore_in_a_search_are_characters_not_wildcards(auth):
     hid = _created(owner.create("requirements", {"title": "Discount of 10% for 2_year deals", "links": ["PRC-8"]}))
     assert [row["id"] for row in owner.json("/p/crm/requirements.json?q=10%25")["rows"]] == [hid]
     assert [row["id"] for row in owner.json("/p/crm/requirements.json?q=2_y")["rows"]] == [hid]
+
+
+def test_a_text_its_page_could_not_format_is_refused_at_its_field(auth):
+    owner = auth("owner")
+    nested = "\n".join("\t" * depth + "- x" for depth in range(250))  # fits a cell; nests past what renders
+    response = owner.create("processes", {"title": "Deep lists", "description": nested, "links": ["ROL-1"]})
+    assert response.status_code == 422
+    message = _errors_in(_field(parse_html(response.get_data(as_text=True)), "description"))
+    assert "cannot be formatted" in message and "nest too deeply" in message
+    assert owner.json("/p/crm/processes.json?q=Deep+lists")["total"] == 0

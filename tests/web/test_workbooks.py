@@ -961,3 +961,17 @@ def test_an_export_is_kept_for_a_day_like_an_upload(app, auth, tmp_path):
 
     assert not kept.exists()
     assert procurement.get(f"/p/crm/jobs/{old['id']}.xlsx").status_code == 404
+
+
+def test_a_text_stored_before_the_length_check_gets_a_message_not_a_500(auth, db):
+    from sqlalchemy import update
+
+    from reqtrace.model import Role
+
+    session = db()
+    session.exec(update(Role).where(Role.hid == "ROL-3").values(description="A" * 40_000))
+    session.commit()
+    response = auth("procurement").get("/p/crm/export/requirements.xlsx")
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "Roles row" in text and "40000 characters do not fit in one Excel cell" in text

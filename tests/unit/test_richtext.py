@@ -1,0 +1,129 @@
+"""Markdown rendering: the library's own HTML for ordinary text, and any text at all shown safely and quickly."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import markdown
+import pytest
+
+from reqtrace import richtext
+from reqtrace.richtext import FALLBACK_NOTICE, formatting_problem, plain_summary, render_markdown
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+# Each about 32,000 characters, the most a text field holds; each took from seconds to minutes before.
+PATHOLOGICAL = {
+    "unclosed links": "[a](" * 8_000,
+    "unclosed brackets": "[" * 32_000,
+    "unclosed images": "![a](" * 6_400,
+    "nested brackets": "[" * 16_000 + "]" * 16_000,
+    "unclosed reference links": "[a][" * 8_000,
+    "unclosed tags": "<a " * 10_666,
+    "unclosed tags, one quoted > at the end": "<a " * 10_666 + "b='>'",
+    "a destination with a quote": "[a](" * 8_000 + '"',
+    "emphasis and brackets": "*[" * 16_000,
+}
+
+
+def library(text: str) -> str:
+    return markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+
+
+def test_ordinary_markdown_renders_exactly_as_the_library_renders_it(monkeypatch):
+    """The bounded scans give the library's answers: the docs, and random Markdown-ish text, byte for byte."""
+    monkeypatch.setattr(richtext, "SHORT_SCAN", 0)  # answer every scan from the index, even short ones
+    pieces = list("[]()'\"<>`*_!\\ \n:/ax&#;-=|") + [
+        "http://e.x", "[a](b)", "[a](<b> 'c')", '[x]: http://y "t"', "![i](s)", "<b>", "</b>", "\n\n", "    ",
+        "> ", "- ", "1. ", "``", "[a](b 'c')", "[a](b(c))", "[a][x]", "[x]"]
+    rng = random.Random(20260601)
+    texts = [path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.md"))]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.choice([10, 80, 400, 1_500]))) for _ in range(600)]
+    for text in texts:
+        assert richtext._to_html(text, "page") == library(text), text[:200]
+
+
+def test_links_titles_and_references_still_render():
+    html = render_markdown('A [link](https://example.com/a_(b) "The title") and [ref][x].\n\n'
+                           '[x]: https://example.com/ref\n\n' + "padding " * 100 + "[late](https://example.com/late)")
+    assert 'href="https://example.com/a_(b)"' in html and 'title="The title"' in html
+    assert 'href="https://example.com/ref"' in html and 'href="https://example.com/late"' in html
+
+
+def _seconds(text: str) -> float:
+    """The best of three renders: timings are compared within one run, never against a fixed number."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        render_markdown(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.fixture(scope="module")
+def ordinary_seconds() -> float:
+    """Rendering ordinary Markdown of the same size (the docs, cut to 32,000 characters), in this run."""
+    text = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.md")))[:32_000]
+    return _seconds(text)
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL)
+def test_pathological_text_renders_about_as_fast_as_ordinary_text(name, ordinary_seconds):
+    """Before, each took seconds to minutes: hundreds to thousands of times an ordinary text of its size."""
+    text = PATHOLOGICAL[name]
+    html = render_markdown(text)
+    assert html.startswith("<p>")
+    assert "<script" not in html
+    assert _seconds(text) <= 40 * ordinary_seconds, name
+
+
+def test_unclosed_links_still_render_as_markdown_showing_what_was_typed():
+    html = render_markdown("Intro *text*. " + "[a](" * 8_000)
+    assert FALLBACK_NOTICE not in html
+    assert "<em>text</em>" in html and html.count("[a](") == 8_000
+
+
+def test_lists_nested_too_deep_show_the_text_as_written_with_a_notice():
+    """250 levels is past Python's recursion limit inside the library: no exception, the text instead."""
+    text = "\n".join("\t" * depth + f"- level {depth}" for depth in range(250)) + "\n\n<script>alert(1)</script>"
+    with pytest.raises(RecursionError):
+        library(text)
+    html = render_markdown(text)
+    assert FALLBACK_NOTICE in html
+    assert "- level 0<br>- level 1<br>" in html and "- level 249" in html
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # escaped, shown, inert
+    assert plain_summary(text).startswith("- level 0 - level 1")
+
+
+def test_any_failure_of_the_library_shows_the_text(monkeypatch):
+    def broken(text, use):
+        raise ValueError("a bug in the library")
+    monkeypatch.setattr(richtext, "_to_html", broken)
+    html = render_markdown("First **line**\nsecond line\n\n\nNext paragraph <b onclick=x>")
+    assert html == (f"<p><em>{FALLBACK_NOTICE}</em></p>\n"
+                    "<p>First **line**<br>second line</p>\n<p>Next paragraph &lt;b onclick=x&gt;</p>")
+    assert plain_summary("First **line**") == "First **line**"
+
+
+def test_a_paragraph_longer_than_any_field_is_shown_as_written():
+    text = "word " * 10_000  # 50,000 characters in one paragraph: more than a field holds
+    html = render_markdown(text)
+    assert FALLBACK_NOTICE in html and html.count("word") == 10_000
+
+
+def test_the_sanitiser_is_as_strict_as_before():
+    html = render_markdown('<script>x</script><img src=x onerror=alert(1)> [a](javascript:alert(1)) '
+                           '<a href="https://e.x" style="color:red" onclick="y">b</a> <iframe></iframe>')
+    for forbidden in ("<script", "<img", "onerror", "javascript:", "style=", "onclick", "<iframe"):
+        assert forbidden not in html
+    assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_validation_can_ask_why_a_text_would_not_be_formatted():
+    nested = "\n".join("\t" * depth + "- x" for depth in range(250))
+    assert "nest too deeply" in formatting_problem(nested)
+    assert "never close" in formatting_problem("<a " * 10_666)
+    assert formatting_problem("[a](" * 8_000) is None  # formatted (as the text it is), quickly
+    assert formatting_problem("Plain **text**") is None and formatting_problem("") is None
