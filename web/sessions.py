@@ -185,23 +185,41 @@ def checklist(key: str, session_id: int):
 
 @action(blueprint, "/p/<key>/sessions/<int:session_id>/results", permission="read")
 def results(key: str, session_id: int):
-    """Receive ticks (JSON: {"results": [...]}), each applied once by its client id."""
+    """Receive ticks (JSON: {"evaluator": name, "results": [...]}), each applied once by its client id.
+
+    The ticks are stored as the logged-in user's, and only if "evaluator" (whose queue they come from) is
+    that user: otherwise 409 {"error", "evaluator", "user"} and nothing is stored, so the page keeps them
+    for when that evaluator logs in again. The answer names whose ticks were judged:
+    {"evaluator": name, "results": [{"client_id", "status": stored|duplicate|refused, ...}]}.
+
+    A batch that names no evaluator is the logged-in user's (the protocol before evaluators were named):
+    scripts posting their own ticks keep working, and so does a checklist page served before this change
+    until it is reloaded. Every page served now names its evaluator, and its queue remembers the name per
+    tick, so a queue carried across a change of login is never stored as someone else's.
+    """
     project = project_or_404(key)
     db = session()
     demo = _session_or_404(project, session_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-        return jsonify({"error": 'send {"results": [...]}, each with client_id, step, verdict, score, note'}), 400
+        return jsonify({"error": 'send {"evaluator": "you", "results": [...]}, each tick with client_id, step, '
+                                 'verdict, score, note'}), 400
+    named = body.get("evaluator")
+    if named is not None and (not isinstance(named, str) or not named):
+        return jsonify({"error": "evaluator: the username the ticks were queued for (or leave it out)"}), 400
     try:
-        outcomes = checklists.record_ticks(db, project, demo, current_user.username, body["results"])
+        outcomes = checklists.record_ticks(db, project, demo, current_user.username, body["results"], named=named)
         db.commit()
+    except checklists.NotYours as error:
+        db.rollback()
+        return jsonify({"error": str(error), "evaluator": error.evaluator, "user": error.user}), 409
     except PermissionDenied as error:
         db.rollback()
         return jsonify({"error": str(error)}), 403
     except Invalid as error:
         db.rollback()
         return jsonify({"error": str(error)}), 400
-    return jsonify({"results": outcomes})
+    return jsonify({"evaluator": current_user.username, "results": outcomes})
 
 
 @action(blueprint, "/p/<key>/sessions/<int:session_id>/tick", permission="read")
@@ -215,13 +233,17 @@ def tick(key: str, session_id: int):
         f"{current_user.username}{utcnow().isoformat()}{form.get('step')}".encode()).hexdigest()[:32],
         "step": form.get("step", ""), "verdict": form.get("verdict", ""), "score": form.get("score", ""),
         "note": form.get("note", ""), "corrects": form.get("corrects") or None}
+    back = url_for("sessions.checklist", key=key, session_id=session_id) + f"#{raw['step']}"
     try:
-        (outcome,) = checklists.record_ticks(db, project, demo, current_user.username, [raw])
+        (outcome,) = checklists.record_ticks(db, project, demo, current_user.username, [raw],
+                                             named=form.get("evaluator") or None)
         db.commit()
+    except checklists.NotYours as error:
+        db.rollback()
+        return _not_yours(error, back, project)
     except PermissionDenied as error:
         db.rollback()
         abort(403, description=str(error))
-    back = url_for("sessions.checklist", key=key, session_id=session_id) + f"#{raw['step']}"
     if outcome["status"] == "refused":
         return refuse(outcome["error"], 422, back=back, back_label="Back to the checklist", project=_project(project))
     return redirect(back)
@@ -234,8 +256,11 @@ def submit(key: str, session_id: int):
     db = session()
     demo = _session_or_404(project, session_id)
     try:
-        checklists.submit(db, project, demo, current_user.username)
+        checklists.submit(db, project, demo, current_user.username, named=request.form.get("evaluator") or None)
         db.commit()
+    except checklists.NotYours as error:
+        db.rollback()
+        return _not_yours(error, url_for("sessions.checklist", key=key, session_id=session_id), project)
     except PermissionDenied as error:
         db.rollback()
         abort(403, description=str(error))
@@ -287,10 +312,16 @@ def upload_photo(key: str, session_id: int):
     project = project_or_404(key)
     db = session()
     demo = _session_or_404(project, session_id)
-    me = checklists.attendee(db, demo, current_user.username)
-    require(me is not None, "Only the evaluators attending this session may add evidence to it.")
     step = request.form.get("step", "")
     back = url_for("sessions.checklist", key=key, session_id=session_id) + f"#{step}"
+    try:
+        checklists.check_sender(request.form.get("evaluator") or None, current_user.username)
+    except checklists.NotYours as error:
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify({"error": str(error), "evaluator": error.evaluator, "user": error.user}), 409
+        return _not_yours(error, back, project)
+    me = checklists.attendee(db, demo, current_user.username)
+    require(me is not None, "Only the evaluators attending this session may add evidence to it.")
     file = request.files.get("photo")
     problem = None
     data = file.read(MAX_PHOTO_BYTES + 1) if file else b""
@@ -365,6 +396,13 @@ def cache_name() -> str:
         if path.exists():
             digest.update(path.read_bytes())
     return f"reqtrace-checklist-{__version__}-{digest.hexdigest()[:10]}"
+
+
+def _not_yours(error: checklists.NotYours, back: str, project):
+    """A checklist form sent from one evaluator's page while another user is logged in: nothing was saved."""
+    return refuse(f"This checklist is {error.evaluator}'s, but you are logged in as {error.user}, so nothing was "
+                  f"saved. Log in as {error.evaluator} to save it.", 409, back=back,
+                  back_label="Back to the checklist", project=_project(project))
 
 
 def _when(text: str) -> datetime | None:

@@ -6,6 +6,12 @@ tick on a step replaces their earlier one (the latest counts); after they
 submit, their scores are locked and only a correction — a new entry naming
 the one it corrects, with its reason — can change them. Nobody, the CRM lead
 included, sees anyone's scores until every attendee has submitted.
+
+Ticks are an evaluator's own: a device may hold ticks queued for one
+evaluator while another is logged in (a shared tablet, a login that ended and
+a colleague's that began). A batch names the evaluator it was queued for, and
+one that is not the logged-in user's is refused whole (`NotYours`) before
+anything is read or written, so it can be sent again once they log in.
 """
 
 from __future__ import annotations
@@ -39,6 +45,26 @@ MAX_SCORE = 5
 MAX_NOTE = 4000
 DISAGREEMENT = 2  # a spread of this much or more is flagged for discussion
 MAX_BATCH = 500
+
+
+class NotYours(PermissionDenied):
+    """Ticks (or a submission, or a photo) queued for one evaluator, sent while another user is logged in."""
+
+    def __init__(self, evaluator: str, user: str):
+        self.evaluator, self.user = evaluator, user
+        super().__init__(f"these changes are {evaluator}'s, but you are logged in as {user}: log in as "
+                         f"{evaluator} to send them (nothing was saved)")
+
+
+def check_sender(named: str | None, user: str) -> None:
+    """Refuse (NotYours) what names an evaluator other than `user`, the logged-in user.
+
+    An unnamed request (None) is the user's own, as before evaluators were named: a checklist page served
+    before pages named them does not send the name, and the API's scripted callers need not. Every page
+    served now names its evaluator, so what it queued is only ever stored as theirs.
+    """
+    if named is not None and named != user:
+        raise NotYours(named, user)
 
 
 @dataclass
@@ -129,10 +155,22 @@ def parse_tick(raw: dict[str, Any], steps: dict[str, list[str]]) -> Tick:
 
 
 def record_ticks(session: Session, project: Project, demo: DemoSession, evaluator: str, raw_ticks: list[Any], *,
-                 source: str = "web") -> list[dict[str, Any]]:
-    """Store each tick once; returns per tick {"client_id", "status": stored|duplicate|refused, ...}."""
+                 source: str = "web", named: str | None = None) -> list[dict[str, Any]]:
+    """Store each tick once as `evaluator`'s; returns per tick {"client_id", "status": stored|duplicate|refused}.
+
+    `named`, when given, is the evaluator the ticks were queued for: if it is not `evaluator` the whole
+    batch is refused (NotYours) before anything is stored, and the sender keeps it to send again.
+
+    Which refusals are final (the sender may drop the tick): a per-tick "refused" is either about the tick
+    itself (its id, step, verdict, score, note, time) or about `evaluator`'s own state (they submitted, a
+    correction names the wrong entry or has no reason). Sending it again as the same evaluator changes
+    neither, so it is final — but only because the tick is judged as its own evaluator's, which a named
+    batch guarantees. Raised errors (NotYours, PermissionDenied, Invalid) refuse the whole batch and are
+    never final.
+    """
     if not isinstance(raw_ticks, list) or len(raw_ticks) > MAX_BATCH:
         raise Invalid([Problem("results", f"send a list of at most {MAX_BATCH} ticks")])
+    check_sender(named, evaluator)
     person = attendee(session, demo, evaluator)
     if person is None:
         raise PermissionDenied(f"{evaluator} does not attend this session, so cannot score it")
@@ -196,7 +234,10 @@ def _refusal(session: Session, demo: DemoSession, person: SessionAttendee, evalu
     return None
 
 
-def submit(session: Session, project: Project, demo: DemoSession, evaluator: str) -> SessionAttendee:
+def submit(session: Session, project: Project, demo: DemoSession, evaluator: str, *,
+           named: str | None = None) -> SessionAttendee:
+    """Lock `evaluator`'s scores; `named` is the evaluator whose checklist asked (see `check_sender`)."""
+    check_sender(named, evaluator)
     person = attendee(session, demo, evaluator)
     if person is None:
         raise PermissionDenied(f"{evaluator} does not attend this session")

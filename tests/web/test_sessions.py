@@ -4,7 +4,7 @@ the lead's consensus and photo evidence — through the test client, on every ba
 The lead builds script version 1 (and a version 2 with one more step), then schedules Atlas on
 version 1 with `evaluator` and `evaluator2` attending; `outsider` is an evaluator who does not attend.
 Ticks go to POST /p/crm/sessions/<id>/results as JSON with the X-CSRFToken header, as checklist.js
-sends them.
+sends them: {"evaluator": whose queue they come from, "results": [...]}.
 """
 
 from __future__ import annotations
@@ -100,10 +100,12 @@ def tick(step: str, score, *, client_id: str | None = None, **extra) -> dict:
             "verdict": "partly", "score": score, "note": "", **extra}
 
 
-def sync(visitor: Visitor, demo: int, *ticks: dict, token: str | None = None, csrf: bool = True):
-    """POST ticks as checklist.js does; returns the response."""
+def sync(visitor: Visitor, demo: int, *ticks: dict, token: str | None = None, csrf: bool = True,
+         evaluator: object = None):
+    """POST ticks as checklist.js does (naming `evaluator`, when given, as the page does); returns the response."""
     headers = {"X-CSRFToken": token or visitor.token()} if csrf else {}
-    return visitor.client.post(f"/p/crm/sessions/{demo}/results", json={"results": list(ticks)},
+    body = {"results": list(ticks)} if evaluator is None else {"evaluator": evaluator, "results": list(ticks)}
+    return visitor.client.post(f"/p/crm/sessions/{demo}/results", json=body,
                                headers=headers, base_url=visitor.base_url)
 
 
@@ -148,12 +150,14 @@ def png(width: int = 2, height: int = 2) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def upload(visitor: Visitor, demo: int, step: str, data: bytes, filename: str, *, as_json: bool = True):
+def upload(visitor: Visitor, demo: int, step: str, data: bytes, filename: str, *, as_json: bool = True,
+           evaluator: str | None = None):
     headers = {"Accept": "application/json"} if as_json else {}
+    form = {"csrf_token": visitor.token(), "step": step, "photo": (io.BytesIO(data), filename)}
+    if evaluator is not None:
+        form["evaluator"] = evaluator
     return visitor.client.post(f"/p/crm/sessions/{demo}/photos", base_url=visitor.base_url, headers=headers,
-                               data={"csrf_token": visitor.token(), "step": step,
-                                     "photo": (io.BytesIO(data), filename)},
-                               content_type="multipart/form-data")
+                               data=form, content_type="multipart/form-data")
 
 
 # --- scheduling ------------------------------------------------------------------------------------
@@ -357,6 +361,92 @@ def test_a_body_that_is_not_a_list_of_ticks_is_a_400(evaluators, db, demo):
     for body in ({"results": "4"}, {"ticks": []}, ["not", "an", "object"]):
         assert evaluator.client.post(f"/p/crm/sessions/{demo}/results", json=body, headers=headers).status_code == 400
     assert entries(db, demo) == []
+
+
+# --- ticks queued for one evaluator, sent while another is logged in -------------------------------
+
+def test_ticks_queued_for_another_evaluator_are_refused_whole_and_nothing_is_stored(evaluators, db, demo, script):
+    """A tablet's queue was the evaluator's; their login ended and evaluator2 logged in on the same browser."""
+    evaluator, evaluator2 = evaluators
+    first, second = steps_of(script)[:2]
+    queued = [tick(first["hid"], 4, note="Shown on a phone."), tick(second["hid"], 2),
+              tick(second["hid"], 9)]  # an invalid tick does not make the batch any less the evaluator's
+    response = sync(evaluator2, demo, *queued, evaluator="evaluator")
+    assert response.status_code == 409, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert (answer["evaluator"], answer["user"]) == ("evaluator", "evaluator2")
+    assert "log in as evaluator" in answer["error"]
+    assert entries(db, demo) == [] and my_results(evaluator2, demo) == {}
+
+    # Still refused whole when the one logged in has submitted (their lock would have refused each tick and
+    # the page would have dropped them) or does not attend at all.
+    submit(evaluator2, demo)
+    assert sync(evaluator2, demo, *queued, evaluator="evaluator").status_code == 409
+    outsider = Visitor(evaluator.client.application.test_client())
+    assert outsider.login("outsider").status_code == 302
+    assert sync(outsider, demo, *queued, evaluator="evaluator").status_code == 409
+    assert entries(db, demo) == []
+
+    # The evaluator logs in again: the same ticks (same client ids) are stored as theirs, the invalid one
+    # refused; the answer says whose they were judged as.
+    response = sync(evaluator, demo, *queued, evaluator="evaluator")
+    assert response.status_code == 200
+    assert response.get_json()["evaluator"] == "evaluator"
+    assert {a["client_id"]: a["status"] for a in response.get_json()["results"]} == \
+        {queued[0]["client_id"]: "stored", queued[1]["client_id"]: "stored", queued[2]["client_id"]: "refused"}
+    assert [(row.client_id, row.evaluator) for row in entries(db, demo)] == \
+        [(queued[0]["client_id"], "evaluator"), (queued[1]["client_id"], "evaluator")]
+
+
+def test_a_batch_named_for_the_logged_in_user_or_unnamed_is_theirs(evaluators, db, demo, script):
+    evaluator, evaluator2 = evaluators
+    step = steps_of(script)[0]["hid"]
+    named = sync(evaluator2, demo, tick(step, 3), evaluator="evaluator2")
+    assert named.status_code == 200 and named.get_json()["evaluator"] == "evaluator2"
+    assert named.get_json()["results"][0]["status"] == "stored"
+    # A batch naming no evaluator (a script, or a page served before pages named it) is the logged-in user's.
+    unnamed = sync(evaluator, demo, tick(step, 1))
+    assert unnamed.status_code == 200 and unnamed.get_json()["evaluator"] == "evaluator"
+    assert [(row.evaluator, row.score) for row in entries(db, demo)] == [("evaluator2", 3), ("evaluator", 1)]
+    assert my_results(evaluator, demo)[step]["score"] == 1 and my_results(evaluator2, demo)[step]["score"] == 3
+
+
+@pytest.mark.parametrize("name", ["", 7, ["evaluator"], {"username": "evaluator"}, True])
+def test_an_evaluator_that_is_not_a_username_is_a_400(evaluators, db, demo, script, name):
+    evaluator, _ = evaluators
+    response = sync(evaluator, demo, tick(steps_of(script)[0]["hid"], 3), evaluator=name)
+    assert response.status_code == 400 and "evaluator" in response.get_json()["error"]
+    assert entries(db, demo) == []
+
+
+def test_the_checklist_forms_name_their_evaluator_and_are_refused_for_anyone_else(evaluators, db, demo, script):
+    """Without JavaScript too: a form from the evaluator's page, sent once evaluator2 has logged in."""
+    evaluator, evaluator2 = evaluators
+    step = steps_of(script)[0]["hid"]
+    page = evaluator.page(f"/p/crm/sessions/{demo}/checklist")
+    assert page.one("div", id="checklist").attrs["data-evaluator"] == "evaluator"
+    forms = page.one("div", id="checklist").find_all("form")
+    assert {form.attrs["action"].rsplit("/", 1)[1] for form in forms} == {"submit", "tick", "photos"}
+    assert all(form.one("input", name="evaluator").attrs["value"] == "evaluator" for form in forms)
+
+    tick_form = evaluator2.post(f"/p/crm/sessions/{demo}/tick", {"evaluator": "evaluator", "step": step,
+                                                                 "score": "4"})
+    assert tick_form.status_code == 409
+    assert "log in as evaluator" in parse_html(tick_form.get_data(as_text=True)).one("p", role="alert").text.lower()
+    submitted = evaluator2.post(f"/p/crm/sessions/{demo}/submit", {"evaluator": "evaluator"})
+    assert submitted.status_code == 409
+    assert upload(evaluator2, demo, step, png(), "shot.png", evaluator="evaluator").status_code == 409
+    assert upload(evaluator2, demo, step, png(), "shot.png", evaluator="evaluator", as_json=False).status_code == 409
+    assert entries(db, demo) == [] and count(db, Attachment) == 0
+    assert all(a.submitted_at is None for a in db().exec(select(SessionAttendee)).scalars())
+
+    # The same forms from evaluator2's own page are theirs.
+    assert location(evaluator2.post(f"/p/crm/sessions/{demo}/tick", {"evaluator": "evaluator2", "step": step,
+                                                                     "score": "4"})).endswith(f"#{step}")
+    assert upload(evaluator2, demo, step, png(), "shot.png", evaluator="evaluator2").status_code == 200
+    assert location(evaluator2.post(f"/p/crm/sessions/{demo}/submit", {"evaluator": "evaluator2"})) == \
+        f"/p/crm/sessions/{demo}"
+    assert [(row.evaluator, row.score) for row in entries(db, demo)] == [("evaluator2", 4)]
 
 
 def test_the_plain_form_tick_works_without_javascript(evaluators, db, demo, script):

@@ -1,6 +1,16 @@
 // The live checklist: every tick is stored on this device first (IndexedDB), then sent to the server,
 // which applies each client id once. Works through network drops, reloads while offline and expired
 // CSRF tokens: nothing leaves the queue until the server has acknowledged it.
+//
+// Every tick remembers the evaluator it was queued for, and every batch names them: the server stores a
+// batch only as that evaluator's and refuses it whole (409) while someone else is logged in on this
+// browser (a login that ended, a colleague's that began in another tab). What may leave the queue:
+//   - ticks the server stored (or had already: "duplicate");
+//   - ticks it refused for a reason sending them again as their evaluator would not change (an invalid
+//     tick; their evaluator has submitted; a correction naming the wrong entry): only when the answer says
+//     it judged them as their own evaluator ("evaluator" in the answer is the tick's).
+// Everything else stays waiting: no network, no login (401), another user (409), any other refusal of
+// the whole batch (400, 403, 5xx), and a refusal judged as anyone but the tick's evaluator.
 (function () {
   "use strict";
   var root = document.getElementById("checklist");
@@ -18,6 +28,7 @@
   var dbPromise = null;
   var flushing = false;
   var lastError = "";
+  var others = {};  // evaluator -> changes of theirs waiting on this device (queued under another login)
 
   // --- storage ---------------------------------------------------------------------------------
   function db() {
@@ -56,7 +67,28 @@
   function queued() {
     return ticks().then(function (items) { return items.filter(function (t) { return t.state === "waiting"; }); });
   }
-  function sessionKey() { return location.pathname.split("/sessions/")[0] + "|" + sessionId + "|" + evaluator; }
+  function sessionPrefix() { return location.pathname.split("/sessions/")[0] + "|" + sessionId + "|"; }
+  function sessionKey() { return sessionPrefix() + evaluator; }
+  // Whose a tick is: named on it since ticks were named, else the evaluator its queue (key) belongs to.
+  function ownerOf(tick) {
+    return tick.evaluator || String(tick.session).slice(String(tick.session).lastIndexOf("|") + 1);
+  }
+  function othersWaiting() {
+    // Other evaluators' ticks of this session, queued on this device while they were logged in here.
+    var prefix = sessionPrefix();
+    return transaction("readonly", function (store) {
+      return store.index("session").getAll(IDBKeyRange.bound(prefix, prefix + "\uffff"));
+    }).then(function (items) {
+      var found = {};
+      (items || []).forEach(function (t) {
+        var who = ownerOf(t);
+        if (t.state === "waiting" && who !== evaluator) { found[who] = (found[who] || 0) + 1; }
+      });
+      return found;
+    });
+  }
+  function theirs(who) { return "these changes are " + who + "'s: log in as " + who + " to send them"; }
+  function loginEnded(who) { return "your login expired: log in again as " + who + " in another tab"; }
   function enqueue(tick) { return transaction("readwrite", function (store) { store.put(tick); }); }
   function settle(outcomes) {
     return ticks().then(function (items) {
@@ -112,6 +144,10 @@
   function report(waiting, steps) {
     if (!stateBox) { return; }
     var text;
+    var elsewhere = Object.keys(others).map(function (who) {
+      return others[who] + (others[who] === 1 ? " change" : " changes") + " on this device are " + who +
+        "'s: log in as " + who + " to send them";
+    }).join("; ");
     // Each change is a tick of its own; the evaluator thinks in steps: "3 steps (8 changes)".
     steps = steps || waiting;
     var what = steps + (steps === 1 ? " step" : " steps") + (waiting > steps ? " (" + waiting + " changes)" : "");
@@ -122,6 +158,7 @@
     } else {
       text = what + " waiting to be sent" + (lastError ? " (" + lastError + ")" : "");
     }
+    if (elsewhere) { text += ". " + elsewhere; }
     stateBox.textContent = text;
     stateBox.setAttribute("data-waiting", String(waiting));
     root.classList.toggle("has-waiting", waiting > 0);
@@ -140,6 +177,7 @@
       state: "waiting",
       client_id: (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + "-" + Math.random().toString(36).slice(2, 12),
       session: sessionKey(),
+      evaluator: evaluator,  // whose tick it is, whoever is logged in when it is sent
       seq: sequence++,
       step: step.getAttribute("data-step"),
       verdict: verdict ? verdict.value : "",
@@ -163,8 +201,8 @@
       })
       .then(function (data) { token = data.sync_token || token; });
   }
-  function post(items) {
-    var body = JSON.stringify({ results: items.map(function (t) {
+  function post(items, who) {
+    var body = JSON.stringify({ evaluator: who, results: items.map(function (t) {
       return { client_id: t.client_id, step: t.step, verdict: t.verdict, score: t.score, note: t.note,
                recorded_at: t.recorded_at, corrects: t.corrects };
     }) });
@@ -177,23 +215,36 @@
     flushing = true;
     return queued().then(function (items) {
       if (!items.length) { return null; }
-      var batch = items.slice(0, 100);
-      return post(batch).then(function (response) {
+      // A batch is one evaluator's (a page's queue is, but a tick names its own evaluator all the same).
+      var who = ownerOf(items[0]);
+      var batch = items.filter(function (t) { return ownerOf(t) === who; }).slice(0, 100);
+      return post(batch, who).then(function (response) {
         if (response.status === 400 || response.status === 419) {
           // Most likely the form token expired (a long demo, a night offline): get a new one, try again.
-          return refreshToken().then(function () { return post(batch); });
+          return refreshToken().then(function () { return post(batch, who); });
         }
         return response;
       }).then(function (response) {
-        if (response.status === 401) { lastError = "your login expired: log in again in another tab"; return null; }
+        if (response.status === 401) { lastError = loginEnded(who); return null; }
+        if (response.status === 409) {
+          // Someone else is logged in on this browser: nothing was stored, everything stays queued.
+          return response.json().catch(function () { return {}; }).then(function (data) {
+            lastError = theirs(data.evaluator || who);
+            return null;
+          });
+        }
         if (!response.ok) { lastError = "the server answered " + response.status; return null; }
         return response.json().then(function (data) {
           lastError = "";
           var done = [];
+          // A refusal is final only when the server judged the tick as its own evaluator's.
+          var judgedAsOwner = data.evaluator === who;
           (data.results || []).forEach(function (outcome) {
             var tick = batch.filter(function (t) { return t.client_id === outcome.client_id; })[0];
             if (!tick) { return; }
             var refused = outcome.status === "refused";
+            if (refused && !judgedAsOwner) { lastError = theirs(who); return; }  // stays waiting
+            if (!refused && outcome.status !== "stored" && outcome.status !== "duplicate") { return; }
             done.push({ tick: tick, state: refused ? "refused" : "saved", error: outcome.error });
             showState(tick, refused ? "refused" : "saved", outcome.error);
             if (tick.corrects && outcome.status === "stored" && outcome.id) {
@@ -206,7 +257,7 @@
           return settle(done).then(function () { return done.length; });
         });
       }).catch(function (error) {
-        lastError = error && error.message === "login" ? "your login expired: log in again in another tab" : "";
+        lastError = error && error.message === "login" ? loginEnded(who) : "";
         return null;  // offline or unreachable: everything stays queued
       });
     }).then(function (sent) {
@@ -224,7 +275,10 @@
     return Object.keys(seen).length;
   }
   function refreshStatus() {
-    return queued().then(function (items) {
+    return othersWaiting().catch(function () { return {}; }).then(function (found) {
+      others = found;
+      return queued();
+    }).then(function (items) {
       report(items.length, stepsIn(items));
       return items.length;
     }).catch(function () { report(0); return 0; });
@@ -332,6 +386,9 @@
     });
   }
   window.addEventListener("online", flush);
+  // Back from logging in again in another tab: send what waited for that login now, not in 10 seconds.
+  window.addEventListener("focus", flush);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { flush(); } });
   window.addEventListener("offline", refreshStatus);
   setInterval(flush, 10000);
   setUpTimers();
@@ -351,6 +408,7 @@
     });
     countDone();
     report(waiting, stepsIn(items.filter(function (tick) { return tick.state === "waiting"; })));
+    refreshStatus();  // and other evaluators' changes waiting on this device, if any
     flush();
   }).catch(function () {
     if (stateBox) { stateBox.textContent = "This browser cannot keep ticks offline: stay online while scoring"; }
