@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -266,6 +267,16 @@ def start_server(database_url: str, tmp_path: Path, *, args: tuple[str, ...] = (
         server.stop()
         raise AssertionError((tmp_path / f"server-{port}.log").read_text())
     return server
+
+
+@pytest.fixture
+def sample_server(tmp_path, sample_sqlite_file) -> Iterator[LiveServer]:
+    """`reqtrace serve` on this test's own copy of the sample project."""
+    database = tmp_path / "sample.db"
+    shutil.copyfile(sample_sqlite_file, database)
+    running = start_server(f"sqlite:///{database}", tmp_path)
+    yield running
+    running.stop()
 
 
 # --- browser ---------------------------------------------------------------------------------

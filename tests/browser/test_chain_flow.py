@@ -1,26 +1,15 @@
 """A requirement owner and the CRM lead work through the chain in a real browser."""
 
-import shutil
-
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import DEMO_PASSWORD, start_server
+from tests.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def server(tmp_path, sample_sqlite_file):
-    database = tmp_path / "flow.db"
-    shutil.copyfile(sample_sqlite_file, database)
-    running = start_server(f"sqlite:///{database}", tmp_path)
-    yield running
-    running.stop()
-
-
-def log_in(page: Page, server, username: str) -> None:
-    page.goto(server.url + "/login")
+def log_in(page: Page, sample_server, username: str) -> None:
+    page.goto(sample_server.url + "/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -32,9 +21,9 @@ def log_out(page: Page) -> None:
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
-def create(page: Page, server, plural: str, fields: dict[str, str], link: str | None = None) -> str:
+def create(page: Page, sample_server, plural: str, fields: dict[str, str], link: str | None = None) -> str:
     """Fill the new-item form; returns the new item's ID from the page it lands on."""
-    page.goto(f"{server.url}/p/crm/{plural}/new")
+    page.goto(f"{sample_server.url}/p/crm/{plural}/new")
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)
     if link:
@@ -46,22 +35,22 @@ def create(page: Page, server, plural: str, fields: dict[str, str], link: str | 
     return heading.locator(".id").inner_text()
 
 
-def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_traced(page: Page, server, artifacts):
-    log_in(page, server, "owner")
-    strategy = create(page, server, "strategies", {
+def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_traced(page: Page, sample_server, artifacts):
+    log_in(page, sample_server, "owner")
+    strategy = create(page, sample_server, "strategies", {
         "Title": "Answer every service call on the first contact",
         "Statement": "Customers get their problem **solved** in the first call.",
         "Executive sponsor": "Chief Operating Officer", "KPI": "First-contact resolution",
         "Target": "80% by end of next year"})
     # The live preview renders the Markdown while the owner types.
-    role = create(page, server, "roles", {"Title": "Front-office service agent",
+    role = create(page, sample_server, "roles", {"Title": "Front-office service agent",
                                           "From (today)": "Logs calls for the back office",
                                           "To (after the change)": "Owns each call until it is solved"},
                   link=strategy)
-    process = create(page, server, "processes", {"Title": "Resolve a service call",
+    process = create(page, sample_server, "processes", {"Title": "Resolve a service call",
                                                  "Steps": "Take the call\nDiagnose\nSolve or dispatch"},
                      link=role)
-    requirement = create(page, server, "requirements", {
+    requirement = create(page, sample_server, "requirements", {
         "Title": "Agent sees contract, history and open orders in one view",
         "Statement": "The agent sees everything needed to solve the call without switching systems.",
         "Acceptance criteria": "- Open Tarnside Brewery and see its contract and last three calls"},
@@ -70,12 +59,12 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
     page.screenshot(path=artifacts / "requirement-created.png", full_page=True)
 
     # The new chain appears in the tree and in the matrix.
-    page.goto(f"{server.url}/p/crm/tree?q={requirement}")
+    page.goto(f"{sample_server.url}/p/crm/tree?q={requirement}")
     expect(page.locator(".tree")).to_contain_text(strategy)
     expect(page.locator(".tree")).to_contain_text(role)
     expect(page.locator(".tree")).to_contain_text(requirement)
     page.screenshot(path=artifacts / "tree.png", full_page=True)
-    page.goto(f"{server.url}/p/crm/matrix?strategy={strategy}")
+    page.goto(f"{sample_server.url}/p/crm/matrix?strategy={strategy}")
     row = page.locator("tr", has_text=requirement)
     expect(row).to_contain_text(process)
     expect(row).to_contain_text(role)
@@ -84,18 +73,18 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
 
     # The owner proposes; only the lead can approve.
     for item in (strategy, role, process, requirement):
-        page.goto(f"{server.url}/p/crm/items/{item}")
+        page.goto(f"{sample_server.url}/p/crm/items/{item}")
         expect(page.get_by_role("button", name="Approve")).to_have_count(0)
         page.get_by_role("button", name="Propose for approval").click()
         expect(page.locator(".meta")).to_contain_text("Proposed")
     log_out(page)
 
-    log_in(page, server, "lead")
+    log_in(page, sample_server, "lead")
     for item in (strategy, role, process, requirement):
-        page.goto(f"{server.url}/p/crm/items/{item}")
+        page.goto(f"{sample_server.url}/p/crm/items/{item}")
         page.get_by_role("button", name="Approve").click()
         expect(page.locator(".meta")).to_contain_text("Approved")
-    page.goto(f"{server.url}/p/crm/baselines")
+    page.goto(f"{sample_server.url}/p/crm/baselines")
     page.get_by_label("Name").fill("POC round 2")
     page.get_by_role("button", name="Freeze the approved set").click()
     expect(page.get_by_role("heading", name="Baseline POC round 2")).to_be_visible()
@@ -104,8 +93,8 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
     log_out(page)
 
     # After the baseline the owner sharpens the strategy.
-    log_in(page, server, "owner")
-    page.goto(f"{server.url}/p/crm/items/{strategy}/edit")
+    log_in(page, sample_server, "owner")
+    page.goto(f"{sample_server.url}/p/crm/items/{strategy}/edit")
     page.get_by_label("Statement", exact=True).fill("Customers get their problem solved in the first call, "
                                                     "on any channel.")
     expect(page.locator("#preview-statement")).to_contain_text("on any channel")
@@ -113,12 +102,12 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
     expect(page.locator(".flash")).to_contain_text(f"Saved {strategy}")
 
     # The comparison shows the change, and the link below the strategy is suspect.
-    page.goto(f"{server.url}/p/crm/compare?from=POC+round+2&to=current")
+    page.goto(f"{sample_server.url}/p/crm/compare?from=POC+round+2&to=current")
     changed = page.locator("section", has=page.get_by_role("heading", name="Changed"))
     expect(changed).to_contain_text(strategy)
     expect(changed).to_contain_text("on any channel")
     page.screenshot(path=artifacts / "compare.png", full_page=True)
-    page.goto(f"{server.url}/p/crm/suspect")
+    page.goto(f"{sample_server.url}/p/crm/suspect")
     link = page.locator(".suspect-link", has_text=f"{strategy}")
     expect(link).to_contain_text(role)
     expect(link).to_contain_text("on any channel")
@@ -130,15 +119,15 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
     expect(page.locator(".suspect-link", has_text=strategy)).to_have_count(0)
 
 
-def test_main_pages_on_a_tablet(browser, server, artifacts):
+def test_main_pages_on_a_tablet(browser, sample_server, artifacts):
     """The main pages fit a tablet: no sideways scrolling of the page itself."""
     context = browser.new_context(viewport={"width": 820, "height": 1180})
     page = context.new_page()
-    log_in(page, server, "lead")
+    log_in(page, sample_server, "lead")
     for name, path in [("overview", "/p/crm"), ("requirements", "/p/crm/requirements"),
                        ("requirement", "/p/crm/items/REQ-47"), ("gaps", "/p/crm/gaps"),
                        ("matrix", "/p/crm/matrix"), ("role", "/p/crm/items/ROL-6")]:
-        page.goto(server.url + path)
+        page.goto(sample_server.url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, f"{path} scrolls sideways by {overflow}px on a tablet"
         page.screenshot(path=artifacts / f"tablet-{name}.png", full_page=True)

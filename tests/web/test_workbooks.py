@@ -516,12 +516,16 @@ def test_owners_and_evaluators_may_not_upload(auth, db, role, tmp_path):
     assert not (tmp_path / "jobs").exists() or not list((tmp_path / "jobs").iterdir())
 
 
+def _second_buyer(db) -> None:
+    """Another procurement user, buyer2, to try what is not theirs."""
+    session = db()
+    add_user(session, username="buyer2", role="procurement", password=DEMO_PASSWORD, actor="test")
+    session.commit()
+
+
 def test_someone_elses_upload_and_job_stay_theirs(auth, db, app):
     procurement = auth("procurement")
-    with app.app_context():
-        session = db()
-        add_user(session, username="buyer2", role="procurement", password=DEMO_PASSWORD, actor="test")
-        session.commit()
+    _second_buyer(db)
     content = edited_requirements(procurement, "REQ-5", "Only procurement's change")
     job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
     state = finished(procurement, job)
@@ -799,10 +803,7 @@ def test_the_summary_says_what_was_written(auth, db):
 
 def test_an_export_job_and_its_file_are_its_starters_and_the_leads(auth, db, app):
     procurement = auth("procurement")
-    with app.app_context():
-        session = db()
-        add_user(session, username="buyer2", role="procurement", password=DEMO_PASSWORD, actor="test")
-        session.commit()
+    _second_buyer(db)
     job = job_path(procurement.post("/p/crm/export/scores"))
     finished(procurement, job)
 
