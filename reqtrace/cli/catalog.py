@@ -63,10 +63,18 @@ def catalog_load(directory: Path | None, project_key: str, status: str | None, d
             session.rollback()
         else:
             summary = load_catalog(session, project, catalog, actor=context.actor, status=status)
+            if summary["errors"]:
+                session.rollback()  # not even the new project: a refused load writes nothing
     summary["project"] = project_key
     if as_json:
         emit_json(summary)
-        return
+        raise SystemExit(1 if summary["errors"] else 0)
+    if summary["errors"]:  # the plan refused: nothing was (or would be) written
+        click.echo(f"{len(summary['errors'])} problem(s); nothing was loaded:", err=True)
+        for error in summary["errors"]:
+            click.echo(f"  {error.get('file') or ''}{':' + str(error['line']) if error.get('line') else ''} "
+                       f"{error.get('item') or ''} {error['message']}".replace("  ", " "), err=True)
+        raise SystemExit(1)
     verb = "Would load" if dry_run else "Loaded"
     click.echo(f"{verb} {len(catalog.items)} items from {len(catalog.files)} file(s) into '{project_key}': "
                f"{summary['added']} added, {summary['changed']} changed, {summary['unchanged']} unchanged.")

@@ -9,6 +9,13 @@ that map to nothing are kept as custom fields, and rows without an ID get one.
 Reading produces `Desired` items plus errors and warnings located by sheet,
 row and column; `import_requirements` plans them against the project with the
 sync engine and applies the plan only when asked and only without errors.
+
+An import follows the rules of the forms (reqtrace.services.editing): a
+retired item takes no new links (links it already has stay), and an owner is
+an active requirement owner or the CRM lead (an owner left as it was stays,
+whatever it names). On top, the importing role's rules (`_apply_role_rules`).
+The plan is checked against the project state already loaded and one query
+for the user accounts, whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -36,14 +43,28 @@ from reqtrace.formats.columns import (
 from reqtrace.formats.layout import META_SHEET, SHEETS, is_reqtrace_workbook
 from reqtrace.formats.requirements_export import cell_value as export_cell
 from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, Sheet, WorkbookData, column_letter, open_workbook
-from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, Project
+from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, Project, User
 from reqtrace.schemas import FIELDS, HID, split_list, validate_status
 from reqtrace.services.errors import Invalid, ServiceError
 from reqtrace.services.items import check_hid, kind_of_hid
 from reqtrace.services.projects import ensure_project
-from reqtrace.services.sync import Change, Desired, StoredState, SyncPlan, apply_plan, load_state, plan_sync
+from reqtrace.services.sync import (
+    Change,
+    Desired,
+    ItemPlan,
+    StoredState,
+    SyncPlan,
+    apply_plan,
+    load_state,
+    new_links_to_retired_items,
+    plan_sync,
+    retired_link_message,
+)
+from reqtrace.services.users import USERNAME
 from reqtrace.trace.graph import hid_key, nogc
-from reqtrace.workflow import ADMIN
+from reqtrace.workflow import ADMIN, OWNER
+
+MAX_ID_LENGTH = 40  # reqtrace.schemas.HID
 
 TITLE_FROM_STATEMENT = 90  # characters of a statement used as title when a workbook has no title column
 FIELD_LABELS = {"statement": "statement", "acceptance": "acceptance criteria", "title": "title"}
@@ -71,6 +92,8 @@ class ReadResult:
     unchanged: set[tuple[str, str]] = field(default_factory=set)  # rows found identical to the stored item
     metadata: dict[str, str] = field(default_factory=dict)
     rows: int = 0
+    # Per sheet, the column each field was read from: a problem found after reading points at its cell.
+    columns: dict[str, dict[str, MappedColumn]] = field(default_factory=dict)
 
 
 @nogc
@@ -122,6 +145,9 @@ def import_requirements(session: Session, project_key: str, path: str | Path, *,
         _keep_items_newer_than_the_workbook(session, project, plan, result)
         _warn_about_stale_rows(plan, result)
     _apply_role_rules(plan, result, options.role)
+    _refuse_new_links_to_retired_items(plan, result, state)
+    if options.role is None or options.role == ADMIN:
+        _check_owners(session, plan, result)
     if result.format == "foreign":
         unlinked = sum(1 for item in plan.items if item.action == "add" and not item.links_add)
         if unlinked:
@@ -210,8 +236,8 @@ def _apply_role_rules(plan: SyncPlan, result: ReadResult, role: str | None) -> N
     """What the forms refuse a role, an import refuses it too; an approved item changed goes back to draft.
 
     Only the CRM lead approves, retires and assigns owners. Procurement imports workbooks but edits no item in a
-    form, so its import proposes: new items arrive as drafts, changed approved items go back to draft for the
-    lead's approval, and statuses, owners and retirements in the workbook are refused.
+    form, so its import proposes: new items arrive as drafts with no owner, changed approved items go back to
+    draft for the lead's approval, and statuses, owners and retirements in the workbook are refused.
     """
     if role is None or role == ADMIN:
         return
@@ -220,22 +246,120 @@ def _apply_role_rules(plan: SyncPlan, result: ReadResult, role: str | None) -> N
         if item.action == "remove":
             plan.errors.append({**where, "message": f"{item.hid} is not in the workbook, which would retire it: "
                                 "only the CRM lead retires items; put its row back"})
-        elif item.action == "add" and item.status != "draft":
-            plan.errors.append({**where, "message": f"{item.hid} would arrive as {item.status}: new items arrive "
-                                "as drafts, and only the CRM lead approves; clear its Status"})
+        elif item.action == "add":
+            if item.status != "draft":
+                plan.errors.append({**_cell(result, item, "status"), "message": f"{item.hid} would arrive as "
+                                    f"{item.status}: new items arrive as drafts, and only the CRM lead approves; "
+                                    "clear its Status"})
+            if item.values.get("owner"):
+                plan.errors.append({**_cell(result, item, "owner"), "message": _owner_not_yours(
+                    result, item, f"new {item.kind} {item.hid} names {item.values['owner']!r} as its owner",
+                    "leave the cell empty")})
         elif item.action == "change":
             changed = {change.field for change in item.changes}
+            refused = False
             if "status" in changed:
-                plan.errors.append({**where, "message": f"{item.hid}: only the CRM lead changes an item's status; "
-                                    "put its Status back as exported"})
-            elif "owner" in changed:
-                plan.errors.append({**where, "message": f"{item.hid}: only the CRM lead assigns owners; put its "
-                                    "Owner back as exported"})
-            elif item.status == "approved":
+                refused = True
+                plan.errors.append({**_cell(result, item, "status"), "message": f"{item.hid}: only the CRM lead "
+                                    "changes an item's status; put its Status back as exported"})
+            if "owner" in changed:
+                refused = True
+                owner = item.values.get("owner")
+                plan.errors.append({**_cell(result, item, "owner"), "message": _owner_not_yours(
+                    result, item, f"{item.hid}'s owner would change to {repr(owner) if owner else 'nobody'}",
+                    _owner_back(item))})
+            if not refused and item.status == "approved":
                 item.changes.append(Change("status", "approved", "draft"))
                 item.status = "draft"
                 result.warnings.append({**where, "message": f"{item.hid} was approved; this change sends it back "
                                         "to draft until the CRM lead approves it again"})
+
+
+def _owner_not_yours(result: ReadResult, item: ItemPlan, what: str, fix: str) -> str:
+    """Procurement's workbook names an owner: say who assigns owners and how to import the rest."""
+    message = f"{what}, but only the CRM lead assigns owners: {fix}"
+    column = _column(result, item, "owner")
+    if result.format == "foreign" and column is not None:
+        message += (f", or map the column {column.header!r} to a custom field (to keep the names as text) "
+                    "or ignore it")
+    return message
+
+
+def _owner_back(item: ItemPlan) -> str:
+    before = next((change.before for change in item.changes if change.field == "owner"), None)
+    return f"put its owner back to {before!r}" if before else "leave its owner empty"
+
+
+def _refuse_new_links_to_retired_items(plan: SyncPlan, result: ReadResult, state: StoredState | None) -> None:
+    """A retired item takes no new links (reqtrace.services.links.resolve_upstream); those it has may stay."""
+    for item, upstream, hid in new_links_to_retired_items(plan, state):
+        where = {**item.where, "column": item.where.get("link_column", item.where.get("column"))}
+        plan.errors.append({**where, "message": retired_link_message(item, upstream, hid)})
+
+
+def _check_owners(session: Session, plan: SyncPlan, result: ReadResult) -> None:
+    """The lead's import (or the command line's): an owner it sets is an active requirement owner or the lead.
+
+    Checked where the forms check it (reqtrace.services.editing): on new items and on owners the workbook
+    changes; an owner left as stored stays, whatever it names. One query for every account, however many rows.
+    """
+    wanted: list[tuple[ItemPlan, str]] = []
+    for item in plan.items:
+        if item.action == "add" or (item.action == "change" and any(c.field == "owner" for c in item.changes)):
+            owner = item.values.get("owner")
+            if owner:
+                wanted.append((item, owner))
+    if not wanted:
+        return
+    accounts = {username: (role, active) for username, role, active in
+                session.exec(select(User.username, User.role, User.active)).all()}
+    problems: dict[str, str | None] = {}
+    for item, owner in wanted:
+        if owner not in problems:
+            problems[owner] = _owner_problem(owner, accounts.get(owner))
+        if problems[owner] is not None:
+            plan.errors.append({**_cell(result, item, "owner"), "message": problems[owner] + _owner_way_out(
+                result, item, owner, unknown=owner not in accounts)})
+
+
+def _owner_problem(owner: str, account: tuple[str, bool] | None) -> str | None:
+    if account is None:
+        return f"Owner {owner!r} is not a reqtrace user: an owner must be someone who logs in to reqtrace"
+    role, active = account
+    if not active:
+        return f"Owner {owner!r} is a deactivated account and cannot own items"
+    if role not in (OWNER, ADMIN):
+        article = "an" if role[:1] and role[0] in "aeiou" else "a"
+        return (f"Owner {owner!r} is {article} {role} account and cannot own items: only requirement owners and "
+                "the CRM lead own items")
+    return None
+
+
+def _owner_way_out(result: ReadResult, item: ItemPlan, owner: str, *, unknown: bool) -> str:
+    column = _column(result, item, "owner")
+    header = column.header if column is not None else "Owner"
+    ways = []
+    if unknown and USERNAME.match(owner):
+        ways.append(f"create the account first (reqtrace user add {owner} --role owner)")
+    ways.append("name an active requirement owner or the CRM lead")
+    if result.format == "foreign":
+        ways.append(f"map the column {header!r} to a custom field (to keep the names as text) or ignore it")
+    elif item.action == "add":
+        ways.append("leave the cell empty (the CRM lead assigns an owner later)")
+    else:
+        ways.append(_owner_back(item))
+    return ". To import the row, " + "; or ".join(ways)
+
+
+def _column(result: ReadResult, item: ItemPlan, name: str) -> MappedColumn | None:
+    return result.columns.get(item.where.get("sheet"), {}).get(name)
+
+
+def _cell(result: ReadResult, item: ItemPlan, name: str) -> dict[str, Any]:
+    """Where `item` is, at the cell of its field `name` (the ID cell without such a column)."""
+    where = item.where or {"sheet": SHEETS[item.kind][0], "row": None, "column": None}
+    column = _column(result, item, name)
+    return {**where, "column": column.letter} if column is not None else dict(where)
 
 
 def _warn_about_stale_rows(plan: SyncPlan, result: ReadResult) -> None:
@@ -298,6 +422,7 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
     """
     compare = _comparer(columns, stored) if stored is not None else None
     by_field = {column.field: column for column in columns if column.field not in (CUSTOM, IGNORE)}
+    result.columns[sheet.name] = by_field
     customs = [column for column in columns if column.field == CUSTOM] if kind == "requirement" else []
     cleaners = [(column.index, column.field, FIELDS[kind][column.field][0], column) for column in columns
                 if column.field in FIELDS[kind] and column.field != "custom_fields"]
@@ -467,15 +592,37 @@ def _row_id(sheet: Sheet, kind: str, column: MappedColumn | None, value: Any, nu
             errors.append(_where(sheet, number, column, error.problems[0].message))
             return None
     if not foreign:
-        errors.append(_where(sheet, number, column, f"{raw!r} is not a valid ID: IDs start with a letter "
-                                                    "and hold letters, digits, '-', '_' or '.'"))
+        errors.append(_where(sheet, number, column, f"{raw!r} is not a valid ID: {id_problem(raw)}"))
         return None
     # Another tool's ID that cannot be ours ("1.2.3"): keep it as a custom field, give the row our own.
     data.setdefault("custom_fields", {})[f"{column.header} (source)" if column else "Source ID"] = raw
-    result.warnings.append(_where(sheet, number, column, f"{raw!r} cannot be a reqtrace ID (it must start with a "
-                                                         "letter); the row gets a new ID and keeps this one as a "
-                                                         "custom field"))
+    result.warnings.append(_where(sheet, number, column, f"{raw!r} cannot be a reqtrace ID: {id_problem(raw)}; "
+                                                         "the row gets a new ID and keeps this one as a custom "
+                                                         "field"))
     return None
+
+
+def id_problem(raw: str) -> str:
+    """Which rule of a reqtrace ID `raw` breaks, in words, then the rule itself."""
+    broken = []
+    first = raw[:1]
+    if not (first.isascii() and first.isalpha()):
+        broken.append(f"it starts with {first!r}, not a letter" + (" A-Z" if first.isalpha() else ""))
+    others = [character for character in dict.fromkeys(raw)
+              if not (character.isascii() and (character.isalnum() or character in "-_."))]
+    if others:
+        spaces = [character for character in others if character.isspace()]
+        named = (["spaces"] if spaces else []) + [repr(character) for character in others
+                                                  if character not in spaces]
+        broken.append("it holds " + _and(named))
+    if len(raw) > MAX_ID_LENGTH:
+        broken.append(f"it has {len(raw)} characters, more than {MAX_ID_LENGTH}")
+    return (_and(broken or ["it breaks the rule"]) + " (an ID holds only letters A-Z, digits, '-', '_' and '.', "
+            f"starts with a letter and has at most {MAX_ID_LENGTH} characters)")
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _fill_title(data: dict[str, Any]) -> bool:
@@ -536,4 +683,5 @@ def _summary(result: ReadResult, plan: SyncPlan | None, *, applied: bool) -> dic
     return summary
 
 
-__all__ = ["ImportOptions", "ReadResult", "read_requirements_workbook", "import_requirements", "column_letter"]
+__all__ = ["ImportOptions", "ReadResult", "read_requirements_workbook", "import_requirements", "column_letter",
+           "id_problem"]

@@ -336,3 +336,33 @@ def _load_links(session: Session, project: Project | None) -> dict[str, dict[str
             else:
                 ups.add(up)
     return result
+
+
+def new_links_to_retired_items(plan: SyncPlan, state: StoredState | None) -> list[tuple[ItemPlan, str, str]]:
+    """(item, level above, ID above) for each link `plan` adds to an item retired in `state` and left retired.
+
+    "Retired" is the project's item as stored and left retired by the plan: a plan that restores an item may
+    link to it, and one that retires an item may keep or add links to it (in the forms: link first, then
+    retire). Read from the project state already loaded: no query.
+    """
+    if state is None:
+        return []
+    retired = {kind: {hid for hid, row in items.items() if row["status"] == "retired"}
+               for kind, items in state.items.items()}
+    if not any(retired.values()):
+        return []
+    restored = {(item.kind, item.hid) for item in plan.items
+                if item.action == "change" and item.status != "retired"}
+    found = []
+    for item in plan.items:
+        if item.links_add:
+            upstream = LINKS_UP[item.kind].upstream
+            found.extend((item, upstream, hid) for hid in item.links_add
+                         if hid in retired[upstream] and (upstream, hid) not in restored)
+    return found
+
+
+def retired_link_message(item: ItemPlan, upstream: str, hid: str) -> str:
+    subject = f"new {item.kind} {item.hid} links" if item.action == "add" else f"{item.hid} would get a new link"
+    return (f"{subject} to {upstream} {hid}, which is retired: a retired item takes no new links (links it already "
+            f"has stay). Link a {upstream} in use instead, or have the CRM lead restore {hid} first")

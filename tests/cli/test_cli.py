@@ -726,3 +726,26 @@ def test_a_refused_catalogue_names_its_project_in_the_json_summary(tmp_path):
     assert result.exit_code == 1
     summary = json.loads(result.stdout)
     assert summary["applied"] is False and summary["errors"] and summary["project"] == "p1" and summary["items"] == []
+
+
+def test_a_catalogue_load_the_plan_refuses_exits_1_and_says_nothing_was_loaded(run, cli_env, monkeypatch):
+    """A plan with errors writes nothing (services.sync.apply_plan); the command must not report it loaded."""
+    from reqtrace.catalog import loader
+    from reqtrace.cli import catalog as catalog_command
+
+    real = loader.plan_catalog
+
+    def refusing(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        plan.errors.append({"file": "a.toml", "line": 3, "item": "REQ-1", "message": "refused for the test"})
+        return plan
+
+    monkeypatch.setattr(loader, "plan_catalog", refusing)
+    monkeypatch.setattr(catalog_command, "plan_catalog", refusing)
+    folder = two_branch_catalogue(cli_env / "catalogue")
+    result = run("catalog", "load", str(folder), "--project", "crm")
+    assert result.exit_code == 1 and "nothing was loaded" in result.stderr
+    assert "a.toml:3 REQ-1 refused for the test" in result.stderr and "Loaded" not in result.stdout
+    as_json = run("catalog", "load", str(folder), "--project", "crm", "--json")
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["applied"] is False
+    assert run("trace", "check", "--project", "crm").exit_code == 1  # nothing was written

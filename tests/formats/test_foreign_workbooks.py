@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from reqtrace.db import make_engine
 from reqtrace.formats.columns import SYNONYMS
+from reqtrace.services.users import add_user
 from tests.builders import ProjectBuilder
 from tests.formats import workbooks
 from tests.formats.conftest import Reqtrace, find, item_changes
@@ -31,6 +32,16 @@ def crm(sqlite: Reqtrace) -> Reqtrace:
         session.commit()
     engine.dispose()
     return sqlite
+
+
+def _accounts(reqtrace: Reqtrace, *usernames: str, role: str = "owner") -> None:
+    """Users who may own items: an imported Owner must name one (reqtrace.formats.requirements_import)."""
+    engine = make_engine(reqtrace.url)
+    with Session(engine) as session:
+        for username in usernames:
+            add_user(session, username=username, role=role, password="a long test password", actor="test")
+        session.commit()
+    engine.dispose()
 
 
 def _imported(reqtrace: Reqtrace, path, project: str = "crm", *options: str) -> dict:
@@ -91,7 +102,17 @@ def test_merged_group_header_and_vertically_merged_headers(crm, tmp_path):
 # --- mapping columns --------------------------------------------------------------------------
 
 def test_columns_in_another_order_with_other_names(crm, tmp_path):
-    summary = _imported(crm, workbooks.renamed_columns(tmp_path / "reqs.xlsx"))
+    path = workbooks.renamed_columns(tmp_path / "reqs.xlsx")
+    # Its Owner column names people who have no account yet: refused at each of those cells, nothing written.
+    before = crm.snapshot()
+    code, refused = crm.import_json(path)
+    assert code == 1 and _mapping(refused)["Owner"] == "owner"
+    assert [(error["sheet"], error["row"], error["column"]) for error in refused["errors"]] == \
+        [("Reqs", 2, "A"), ("Reqs", 3, "A")]
+    assert "'sam' is not a reqtrace user" in refused["errors"][0]["message"]
+    assert crm.snapshot() == before
+    _accounts(crm, "sam", "priya")
+    summary = _imported(crm, path)
     assert _mapping(summary) == {"Owner": "owner", "Criticality": "priority", "Description": "statement",
                                  "Req ID": "id", "Vendor comment": "custom", "Source": "custom"}
     assert summary["added"] == 3
@@ -107,6 +128,7 @@ def test_columns_in_another_order_with_other_names(crm, tmp_path):
 
 
 def test_unknown_columns_come_back_as_extra_columns_of_the_export_and_round_trip(crm, tmp_path):
+    _accounts(crm, "sam", "priya")
     _imported(crm, workbooks.renamed_columns(tmp_path / "reqs.xlsx"))
     export = crm.export(tmp_path / "crm.xlsx")
     sheet = openpyxl.load_workbook(export)["Requirements"]
@@ -172,7 +194,10 @@ def test_map_to_an_unknown_field_is_refused_with_the_list_of_fields(crm, tmp_pat
 def test_sheet_option_reads_only_that_sheet(crm, tmp_path):
     path = workbooks.two_sheets(tmp_path / "two.xlsx")
     code, both = crm.import_json(path, "crm", "--dry-run")
-    assert code == 0 and both["added"] == 2
+    assert both["rows"] == 2 and [sheet["sheet"] for sheet in both["sheets"]] == ["Requirements", "Notes"]
+    # The Notes sheet's Owner (priya) has no account: reading that sheet too is refused there.
+    assert code == 1 and [(error["sheet"], error["row"], error["column"]) for error in both["errors"]] == \
+        [("Notes", 2, "C")]
     summary = _imported(crm, path, "crm", "--sheet", "Requirements")
     assert summary["added"] == 1
     assert [item["title"] for item in _new_items(crm)] == ["Quote offline"]

@@ -1,0 +1,72 @@
+"""A catalogue load gives no retired item a new link, as the forms and the workbook import do not."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from reqtrace.catalog.loader import load_catalog, plan_catalog
+from reqtrace.catalog.reader import read_catalog
+from reqtrace.model import AuditEvent
+from reqtrace.services.errors import Invalid
+from reqtrace.services.items import get_item, set_status
+from reqtrace.services.projects import create_project
+from reqtrace.services.sync import load_state
+from tests.catalog.catalogue_files import chain, item, line_of, write
+
+
+@pytest.fixture
+def session(rollback_session):
+    return rollback_session
+
+
+@pytest.fixture
+def project(session, tmp_path):
+    """Two chains loaded from a catalogue; then PRC-2 retired (REQ-2 keeps its link to it)."""
+    project = create_project(session, key="crm", name="CRM", actor="test")
+    load_catalog(session, project, read_catalog(write(tmp_path / "v1", {"sales.toml": chain(1) + chain(2)})),
+                 actor="test", status="approved")
+    set_status(session=session, project=project, kind="process", item=get_item(session, project, "process", "PRC-2"),
+               status="retired", actor="test")
+    return project
+
+
+def _state(session, project):
+    state = load_state(session, project)
+    events = session.exec(select(func.count()).select_from(AuditEvent)).one()
+    return state.items, state.links, events
+
+
+def test_a_catalogue_linking_a_requirement_to_a_retired_process_loads_nothing(session, project, tmp_path):
+    folder = write(tmp_path / "v2", {"sales.toml": chain(1) + chain(2) + item(
+        "requirement", id="REQ-3", title="Quote offline", processes=["PRC-1", "PRC-2"])})
+    before = _state(session, project)
+    for attempt in (lambda catalog: plan_catalog(session, project, catalog),
+                    lambda catalog: load_catalog(session, project, catalog, actor="test")):
+        with pytest.raises(Invalid) as refused:
+            attempt(read_catalog(folder))
+        (problem,) = refused.value.problems
+        assert problem.field == "processes"
+        line = line_of(folder, "sales.toml", 'id = "REQ-3"')
+        assert problem.message.startswith(f"sales.toml:{line}: new requirement REQ-3 links to process PRC-2, "
+                                          "which is retired")
+        assert "nothing was loaded" in str(refused.value)
+    assert _state(session, project) == before
+
+
+def test_a_link_the_retired_item_already_has_stays_on_reload(session, project, tmp_path):
+    catalog = read_catalog(write(tmp_path / "again", {"sales.toml": chain(1) + chain(2)}))
+    summary = load_catalog(session, project, catalog, actor="test")
+    assert summary["applied"] is True and (summary["added"], summary["changed"]) == (0, 0)
+    assert load_state(session, project).links["requirement"]["REQ-2"] == {"PRC-2"}
+
+
+def test_a_load_that_restores_the_item_may_link_to_it(session, project, tmp_path):
+    """--status approved restores every item the catalogue names, PRC-2 too: then it may take new links."""
+    catalog = read_catalog(write(tmp_path / "v2", {"sales.toml": chain(1) + chain(2) + item(
+        "requirement", id="REQ-3", title="Quote offline", processes=["PRC-1", "PRC-2"])}))
+    summary = load_catalog(session, project, catalog, actor="test", status="approved")
+    assert summary["applied"] is True and summary["added"] == 1
+    state = load_state(session, project)
+    assert state.items["process"]["PRC-2"]["status"] == "approved"
+    assert state.links["requirement"]["REQ-3"] == {"PRC-1", "PRC-2"}
