@@ -88,20 +88,23 @@ def build_sample(session: Session, *, password: str | None = None, catalog_dir: 
     catalog = read_catalog(catalog_dir or default_directory())
     if not catalog.ok:
         raise Invalid([], "the shipped catalogue has problems: " + "; ".join(map(str, catalog.problems[:5])))
-    for item in catalog.items:
-        if item.file in OWNED_FILES:
-            item.fields["owner"] = OWNER_USERNAME
-    project = create_project(session, key=KEY, name=NAME, description=DESCRIPTION, actor=ACTOR)
-    project.settings = {**(project.settings or {}), "poc_sample_data": SAMPLE_DATA}
-    session.add(project)
-    load_catalog(session, project, catalog, actor=ACTOR, status="approved")
-    set_readiness(session, project, READINESS, actor=ACTOR)
-    for vendor in VENDORS:
-        add_vendor(session, project, actor=ACTOR, **vendor)
-    if with_users:
+    if with_users:  # first: the catalogue names the requirement owner, and an owner must be an account
         for username, (role, display_name) in USERS.items():
             add_user(session, username=username, role=role, display_name=display_name,
                      password=password or new_password(), actor=ACTOR)
+        for item in catalog.items:
+            if item.file in OWNED_FILES:
+                item.fields["owner"] = OWNER_USERNAME
+    project = create_project(session, key=KEY, name=NAME, description=DESCRIPTION, actor=ACTOR)
+    project.settings = {**(project.settings or {}), "poc_sample_data": SAMPLE_DATA}
+    session.add(project)
+    loaded = load_catalog(session, project, catalog, actor=ACTOR, status="approved")
+    if loaded["errors"]:
+        raise Invalid([], "the shipped catalogue cannot be loaded: " + "; ".join(
+            error["message"] for error in loaded["errors"][:5]))
+    set_readiness(session, project, READINESS, actor=ACTOR)
+    for vendor in VENDORS:
+        add_vendor(session, project, actor=ACTOR, **vendor)
     if with_evidence:
         add_sample_evidence(session, project, actor=ACTOR)
     return project

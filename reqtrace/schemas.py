@@ -31,7 +31,8 @@ from reqtrace.vocab import (
 )
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
-HID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$")
+MAX_HID = 40
+HID = re.compile(rf"^[A-Za-z][A-Za-z0-9_.\-]{{0,{MAX_HID - 1}}}$")
 MAX_WEIGHT = 1000.0
 MAX_TIMEBOX = 240
 MAX_TITLE = 300

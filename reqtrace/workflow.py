@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ADMIN, OWNER, PROCUREMENT, EVALUATOR = "admin", "owner", "procurement", "evaluator"
+OWNING_ROLES = (OWNER, ADMIN)  # who may own items: requirement owners and the CRM lead
 ROLES = (ADMIN, OWNER, PROCUREMENT, EVALUATOR)
 
 # The least a role must be to attempt an action; item-level rules come on top.

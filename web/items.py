@@ -17,7 +17,7 @@ from reqtrace.services.errors import Invalid, VersionConflict
 from reqtrace.services.items import find_item, set_status, snapshot
 from reqtrace.services.links import upstream_hids
 from reqtrace.services.neighbours import neighbours
-from reqtrace.workflow import available_transitions, may_transition, role_may, transition
+from reqtrace.workflow import OWNING_ROLES, available_transitions, may_transition, role_may, transition
 from web.common import can_edit, kind_or_404, project_or_404
 from web.db import session
 from web.forms import FORMS, empty_values, parse, values_of
@@ -224,7 +224,7 @@ def _form_data(project, kind: str, *, values: dict, item, errors: dict | None = 
                 upper.project_id == project.id, or_(upper.status != "retired", upper.hid.in_(linked)))
             .order_by(upper.seq, upper.hid))]
     owners = [{"username": username, "name": name} for username, name in db.exec(
-        select(User.username, User.display_name).where(User.role.in_(["owner", "admin"]), User.active.is_(True))
+        select(User.username, User.display_name).where(User.role.in_(OWNING_ROLES), User.active.is_(True))
         .order_by(User.username))]
     owner = values.get("owner")
     if owner and owner not in {entry["username"] for entry in owners}:

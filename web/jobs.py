@@ -101,8 +101,8 @@ def start(app: Flask, *, owner: str, project: str, kind: str, describe: dict[str
 
 
 def start_export(app: Flask, *, owner: str, project: str, kind: str, describe: dict[str, Any],
-                 write: Callable[[Path, Callable[[str, int, int], None]], dict[str, Any]]) -> str:
-    """Run `write(target, progress)` in a thread: it writes a workbook at `target` and returns its summary.
+                 write_workbook: Callable[[Path, Callable[[str, int, int], None]], dict[str, Any]]) -> str:
+    """Run `write_workbook(target, progress)` in a thread: it writes a workbook at `target` and returns its summary.
 
     The workbook becomes `export_file(app, job_id)` only once it is complete, so a download never gets
     half a file; `describe["file"]` is the name its user downloads it as, and the only name any message
@@ -114,7 +114,7 @@ def start_export(app: Flask, *, owner: str, project: str, kind: str, describe: d
 
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
         try:
-            summary = write(partial, progress)
+            summary = write_workbook(partial, progress)
             os.replace(partial, final)
         except FileNotFoundError as error:  # the server's folder went away: the administrator's problem,
             raise RuntimeError(f"cannot write {error.filename}") from error  # not the user's "upload it again"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, request, send_file, url_for
@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from reqtrace import __version__, audit
 from reqtrace.config import data_dir
-from reqtrace.model import Attachment, DemoSession, PocScript, ProbeResult, Requirement, User, Vendor, utcnow
+from reqtrace.model import (Attachment, DemoSession, PocScript, ProbeResult, Requirement, User, Vendor, as_utc,
+                            utcnow)
 from reqtrace.poc.scripts import get_version, read_version
 from reqtrace.richtext import render_markdown
 from reqtrace.schemas import Problem
@@ -26,6 +27,7 @@ from reqtrace.workflow import role_may
 from web.common import project_or_404
 from web.db import session
 from web.pages import action, page, refuse, require
+from web.security import wants_json
 
 blueprint = Blueprint("sessions", __name__)
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -317,7 +319,7 @@ def upload_photo(key: str, session_id: int):
     try:
         checklists.check_sender(request.form.get("evaluator") or None, current_user.username)
     except checklists.NotYours as error:
-        if request.accept_mimetypes.best == "application/json":
+        if wants_json():
             return jsonify({"error": str(error), "evaluator": error.evaluator, "user": error.user}), 409
         return _not_yours(error, back, project)
     me = checklists.attendee(db, demo, current_user.username)
@@ -413,7 +415,7 @@ def _when(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise Invalid([], f"{text!r} is not a date and time (e.g. 2026-12-03T09:30)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return as_utc(moment)
 
 
 @lru_cache(maxsize=8192)
@@ -424,7 +426,7 @@ def _markdown(text: str) -> str:
 
 def _iso(moment: datetime) -> str:
     """UTC with its offset, so the browser never reads it as local time (SQLite returns naive times)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+    return as_utc(moment).isoformat()
 
 
 def _attachments_dir() -> Path:

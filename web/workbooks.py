@@ -147,14 +147,16 @@ def remap_requirements(key: str, upload: str):
 
 @action(blueprint, "/p/<key>/import/requirements/<upload>/apply", permission="import")
 def apply_requirements(key: str, upload: str):
-    """Apply the preview named in the form, all or nothing, with the column mapping that preview used."""
+    """Apply the preview named in the form, all or nothing: its file, with the column mapping and the role's rules
+    it was previewed with (the CRM lead applying procurement's preview applies procurement's proposal)."""
     project = project_or_404(key)
     meta = _upload_or_404(upload, project.key, "requirements")
     preview = _preview_of(upload, project.key)
-    mapping = preview["mapping"]  # kept server-side with the preview: never read back from the form
+    # Both kept server-side with the preview, never read back from the form.
+    mapping, role = preview["mapping"], preview["role"]
     path = meta["path"]
     app = current_app._get_current_object()
-    actor, role = current_user.username, current_user.role
+    actor = current_user.username
 
     def work(progress):
         with session_scope(app.extensions["reqtrace_engine"], write=True) as db:
@@ -165,7 +167,7 @@ def apply_requirements(key: str, upload: str):
         return _compact(summary)
 
     job_id = jobs.start(app, owner=actor, project=project.key, kind="requirements-apply",
-                        describe={"file": meta["filename"], "upload": upload, "mapping": mapping,
+                        describe={"file": meta["filename"], "upload": upload, "mapping": mapping, "role": role,
                                   "preview": preview["id"]}, work=work, files={path: meta["filename"]})
     return redirect(url_for("workbooks.job", key=key, job_id=job_id))
 
@@ -195,7 +197,7 @@ def job(key: str, job_id: str):
     exported = state["kind"].startswith("export-") and state["status"] == "done"
     return {"project": _project(project), "job": state, "heading": _heading(state),
             "download": url_for("workbooks.job_file", key=project.key, job_id=state["id"]) if exported else None,
-            "field_choices": [(name, FIELD_LABELS.get(name, name)) for name in (*MAPPABLE, CUSTOM, IGNORE)]}
+            "field_choices": [(name, FIELD_LABELS.get(name, name)) for name in CHOICES]}
 
 
 # --- exports -------------------------------------------------------------------------------------
@@ -258,7 +260,7 @@ def _start_export(export: Export):
     """Write the workbook in a job and show its page: the rows written, then the summary and the file."""
     app = current_app._get_current_object()
 
-    def write(target: Path, progress: Progress) -> dict:
+    def write_workbook(target: Path, progress: Progress) -> dict:
         with session_scope(app.extensions["reqtrace_engine"], write=export.records_issue) as db:
             summary = export.write(db, target, progress)
         summary.pop("issue", None)  # the questionnaire's token belongs in its workbook, not on a page
@@ -266,7 +268,7 @@ def _start_export(export: Export):
 
     job_id = jobs.start_export(app, owner=export.actor, project=export.project, kind=f"export-{export.kind}",
                                describe={"file": export.filename, "vendor": export.vendor,
-                                         "vendor_name": export.vendor_name}, write=write)
+                                         "vendor_name": export.vendor_name}, write_workbook=write_workbook)
     return redirect(url_for("workbooks.job", key=export.project, job_id=job_id))
 
 
@@ -304,9 +306,10 @@ def _preview_requirements(project_key: str, upload: str, mapping: dict[str, str]
             db.rollback()
         return _compact(summary)
 
+    # The role is kept with the preview: its apply reads the workbook under the same rules, whoever applies it.
     return jobs.start(app, owner=actor, project=project_key, kind="requirements-preview",
-                      describe={"file": meta["filename"], "upload": upload, "mapping": mapping}, work=work,
-                      files={meta["path"]: meta["filename"]})
+                      describe={"file": meta["filename"], "upload": upload, "mapping": mapping, "role": role},
+                      work=work, files={meta["path"]: meta["filename"]})
 
 
 def _responses_job(project_key: str, upload: str, *, dry_run: bool) -> str:
@@ -369,7 +372,7 @@ def _chosen_mapping(project_key: str) -> dict[str, str]:
 
 
 def _preview_of(upload: str, project_key: str) -> dict:
-    """The finished preview of this upload that the form's `preview` names, or a 400 saying why not."""
+    """The finished, error-free preview of this upload that the form's `preview` names, or a 400 saying why not."""
     preview = jobs.read(current_app, request.form.get("preview", ""))
     if preview is None or preview.get("project") != project_key or preview.get("kind") != "requirements-preview" \
             or preview.get("upload") != upload:
@@ -382,6 +385,19 @@ def _preview_of(upload: str, project_key: str) -> dict:
         _refuse_upload(project_key, f"The preview of {preview['file']} " + (
             "is still running: wait for it, check what would change, then apply." if preview["status"] == "running"
             else "failed, so there is nothing to apply: correct the workbook and upload it again."))
+    problems = len((preview.get("result") or {}).get("errors") or ())
+    if problems:
+        _refuse_upload(project_key, f"The preview of {preview['file']} found {problems} problem"
+                                    f"{'' if problems == 1 else 's'}, so there is nothing to apply: correct the "
+                                    "workbook and upload it again.")
+    if preview.get("role") is None:  # a preview from before the role was kept with it: its rules are unknown
+        _refuse_upload(project_key, f"The preview of {preview['file']} does not record which role's rules it "
+                                    "was checked with: upload the workbook again to preview it anew.")
+    # The preview's role is applied: someone whose role changed since their preview previews again (the CRM lead
+    # may apply anyone's preview as it was shown).
+    if preview["role"] != current_user.role and current_user.role != "admin":
+        _refuse_upload(project_key, f"Your role changed since the preview of {preview['file']}: upload the "
+                                    "workbook again to see what it would change under your role's rules.")
     return preview
 
 

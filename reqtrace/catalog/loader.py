@@ -1,18 +1,19 @@
 """Load a validated catalogue into a project: adds and updates items, never reviews a link.
 
-Like a form and a workbook import, a catalogue gives no retired item a new link (links it already has stay).
+Like a form and a workbook import, a catalogue gives no retired item a new link (links it already has stay),
+and names as owners only people who may own items.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from reqtrace.catalog.reader import Catalog
-from reqtrace.model import LINKS_UP, Project
-from reqtrace.schemas import Problem
+from reqtrace.model import Project, User
 from reqtrace.services.errors import Invalid
+from reqtrace.services.users import owner_problem
 from reqtrace.services.sync import (Desired, apply_plan, load_state, new_links_to_retired_items, plan_sync,
                                    retired_link_message)
 
@@ -26,17 +27,26 @@ def plan_catalog(session: Session, project: Project | None, catalog: Catalog, *,
                for item in catalog.items]
     state = load_state(session, project)
     plan = plan_sync(session, project, desired, default_status=status or "draft", state=state)
-    refused = new_links_to_retired_items(plan, state)
-    if refused:
-        problems = [Problem(LINKS_UP[item.kind].label, f"{_place(item.where)}: {retired_link_message(item, up, hid)}")
-                    for item, up, hid in refused]
-        raise Invalid(problems, "the catalogue would link to retired items; nothing was loaded: "
-                      + "; ".join(problem.message for problem in problems))
+    for item, upstream, hid in new_links_to_retired_items(plan, state):  # refused like any plan problem
+        plan.errors.append({**item.where, "message": retired_link_message(item, upstream, hid)})
+    _check_owners(session, plan)
     return plan
 
 
-def _place(where: dict[str, Any]) -> str:
-    return where["file"] + (f":{where['line']}" if where.get("line") else "")
+def _check_owners(session: Session, plan) -> None:
+    """An owner the catalogue sets (on a new item, or changed) may own items, as in the forms; one query."""
+    wanted = [(item, item.values.get("owner")) for item in plan.items
+              if item.values.get("owner") and (item.action == "add" or (
+                  item.action == "change" and any(change.field == "owner" for change in item.changes)))]
+    if not wanted:
+        return
+    accounts = {username: (role, active) for username, role, active in
+                session.exec(select(User.username, User.role, User.active)).all()}
+    for item, owner in wanted:
+        problem = owner_problem(owner, accounts.get(owner))
+        if problem:
+            plan.errors.append({**item.where, "message": f"{problem}; add the account first "
+                                                         f"(reqtrace user add NAME --role owner) or leave owner out"})
 
 
 def load_catalog(session: Session, project: Project, catalog: Catalog, *, actor: str,

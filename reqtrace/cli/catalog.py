@@ -72,8 +72,9 @@ def catalog_load(directory: Path | None, project_key: str, status: str | None, d
     if summary["errors"]:  # the plan refused: nothing was (or would be) written
         click.echo(f"{len(summary['errors'])} problem(s); nothing was loaded:", err=True)
         for error in summary["errors"]:
-            click.echo(f"  {error.get('file') or ''}{':' + str(error['line']) if error.get('line') else ''} "
-                       f"{error.get('item') or ''} {error['message']}".replace("  ", " "), err=True)
+            place = (error.get("file") or "") + (f":{error['line']}" if error.get("line") else "")
+            click.echo("  " + " ".join(part for part in (place, error.get("item"), error["message"]) if part),
+                       err=True)
         raise SystemExit(1)
     verb = "Would load" if dry_run else "Loaded"
     click.echo(f"{verb} {len(catalog.items)} items from {len(catalog.files)} file(s) into '{project_key}': "

@@ -100,7 +100,8 @@ def import_requirements_command(file: Path, project_key: str, dry_run: bool, map
     except FormatError as error:
         reporter.done()
         _refuse_file(error, as_json=as_json)
-    reporter.done()
+    finally:
+        reporter.done()  # also before an error message
     summary["project"] = project_key
     if as_json:
         emit_json(summary)
@@ -175,10 +176,12 @@ def export_requirements_command(project_key: str, output: Path, progress: bool |
         fail(f"{output.name}: the workbook must be an .xlsx file", as_json=as_json)
     check_output(output, as_json=as_json)
     reporter = _reporter(progress)
-    with session_scope(context.engine()) as session:
-        project = get_project(session, project_key)
-        result = export_requirements(session, project, output, actor=context.actor, progress=reporter)
-    reporter.done()
+    try:
+        with session_scope(context.engine()) as session:
+            project = get_project(session, project_key)
+            result = export_requirements(session, project, output, actor=context.actor, progress=reporter)
+    finally:
+        reporter.done()  # also before an error message
     result["file"] = str(output)
     if as_json:
         emit_json(result)

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from reqtrace import __version__, audit
 from reqtrace.formats import Progress, report_rows
-from reqtrace.formats.xlsx_writer import SheetColumn, SheetWriter, text_rows
+from reqtrace.formats.xlsx_writer import SheetColumn, SheetWriter, text_rows, xml_text
 from reqtrace.model import Project, QuestionnaireIssue, Vendor, utcnow
 from reqtrace.schemas import MAX_TEXT
 from reqtrace.services.scope import current_scope, effective_weight
@@ -50,8 +50,13 @@ LOCKED = ("Requirement", "Acceptance criteria", "Priority")  # the locked column
 
 
 def locked_values(row: dict[str, Any]) -> tuple[str, str, str]:
-    """What the vendor may not change on a row: the requirement, its acceptance criteria, its priority."""
-    return requirement_text(row), (row.get("acceptance") or "").strip(), PRIORITY.label(row["priority"])
+    """What the vendor may not change on a row: the requirement, its acceptance criteria, its priority.
+
+    As the workbook holds them: without characters no workbook can hold (old data may have them), so the
+    checksum, the cells and the check of the answered workbook all read the same text.
+    """
+    return (xml_text(requirement_text(row)), xml_text((row.get("acceptance") or "").strip()),
+            PRIORITY.label(row["priority"]))
 
 
 def checksum(rows: list[tuple[str, tuple[str, ...]]]) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from reqtrace import __version__
-from reqtrace.formats import PROGRESS_EVERY, Progress
+from reqtrace.formats import Progress, report_rows
 from reqtrace.formats.layout import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -37,19 +37,16 @@ def export_requirements(session: Session, project: Project, target: str | IO[byt
         sheet_columns += [SheetColumn(name, 20) for name in custom_names]
         writer = SheetWriter(workbook, sheet_name, sheet_columns)
         fields = [column.field for column in columns]
-        total = len(rows)
+        total, stage = len(rows), f"writing {sheet_name}"
         for index, row in enumerate(rows, start=1):
             values = [cell_value(field, row) for field in fields]
             if custom_names:
                 custom = row.get("custom_fields") or {}
                 values += [custom.get(name) or None for name in custom_names]
             writer.append(values)
-            if progress and index % PROGRESS_EVERY == 0:
-                progress(f"writing {sheet_name}", index, total)
+            report_rows(progress, stage, index, total)
         writer.finish()
         counts[sheet_name] = total
-        if progress:
-            progress(f"writing {sheet_name}", total, total)
     metadata = [["format", FORMAT_NAME], ["format_version", FORMAT_VERSION], ["project", project.key],
                 ["exported_at", utcnow().isoformat()], ["exported_by", actor], ["reqtrace", __version__]]
     text_rows(workbook, META_SHEET, metadata, [20, 40])

@@ -30,7 +30,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlmodel import Session
 
-from reqtrace.formats import PROGRESS_EVERY, FormatError, Progress
+from reqtrace.formats import FormatError, Progress, report_rows
 from reqtrace.formats.columns import (
     CUSTOM,
     IGNORE,
@@ -44,7 +44,7 @@ from reqtrace.formats.layout import META_SHEET, SHEETS, is_reqtrace_workbook
 from reqtrace.formats.requirements_export import cell_value as export_cell
 from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, Sheet, WorkbookData, column_letter, open_workbook
 from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, Project, User
-from reqtrace.schemas import FIELDS, HID, split_list, validate_status
+from reqtrace.schemas import FIELDS, HID, MAX_HID, split_list, validate_status
 from reqtrace.services.errors import Invalid, ServiceError
 from reqtrace.services.items import check_hid, kind_of_hid
 from reqtrace.services.projects import ensure_project
@@ -60,11 +60,10 @@ from reqtrace.services.sync import (
     plan_sync,
     retired_link_message,
 )
-from reqtrace.services.users import USERNAME
+from reqtrace.services.users import USERNAME, owner_problem
 from reqtrace.trace.graph import hid_key, nogc
-from reqtrace.workflow import ADMIN, OWNER
+from reqtrace.workflow import ADMIN
 
-MAX_ID_LENGTH = 40  # reqtrace.schemas.HID
 
 TITLE_FROM_STATEMENT = 90  # characters of a statement used as title when a workbook has no title column
 FIELD_LABELS = {"statement": "statement", "acceptance": "acceptance criteria", "title": "title"}
@@ -316,23 +315,10 @@ def _check_owners(session: Session, plan: SyncPlan, result: ReadResult) -> None:
     problems: dict[str, str | None] = {}
     for item, owner in wanted:
         if owner not in problems:
-            problems[owner] = _owner_problem(owner, accounts.get(owner))
+            problems[owner] = owner_problem(owner, accounts.get(owner))
         if problems[owner] is not None:
             plan.errors.append({**_cell(result, item, "owner"), "message": problems[owner] + _owner_way_out(
                 result, item, owner, unknown=owner not in accounts)})
-
-
-def _owner_problem(owner: str, account: tuple[str, bool] | None) -> str | None:
-    if account is None:
-        return f"Owner {owner!r} is not a reqtrace user: an owner must be someone who logs in to reqtrace"
-    role, active = account
-    if not active:
-        return f"Owner {owner!r} is a deactivated account and cannot own items"
-    if role not in (OWNER, ADMIN):
-        article = "an" if role[:1] and role[0] in "aeiou" else "a"
-        return (f"Owner {owner!r} is {article} {role} account and cannot own items: only requirement owners and "
-                "the CRM lead own items")
-    return None
 
 
 def _owner_way_out(result: ReadResult, item: ItemPlan, owner: str, *, unknown: bool) -> str:
@@ -435,7 +421,9 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
     formulas = sheet.formulas_without_value
     width = max((column.index for column in columns), default=0) + 1
     rows = sheet.rows
+    total = len(rows) - first  # the progress counts the sheet's rows, blank and unchanged ones too
     for index in range(first, len(rows)):
+        report_rows(progress, "validate", index - first + 1, total)
         row = rows[index]
         if len(row) < width:
             row = list(row) + [""] * (width - len(row))
@@ -527,8 +515,6 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
             where["link_column"] = links_column.letter
         result.desired.append(Desired(kind=kind, hid=hid, fields=clean, upstream=upstream, status=status,
                                       where=where))
-        if progress and result.rows % PROGRESS_EVERY == 0:
-            progress("validate", result.rows, len(rows) - first)
 
 
 def _comparer(columns: list[MappedColumn], stored: tuple[dict, dict]) -> Callable[[list[Any]], bool]:
@@ -615,10 +601,10 @@ def id_problem(raw: str) -> str:
         named = (["spaces"] if spaces else []) + [repr(character) for character in others
                                                   if character not in spaces]
         broken.append("it holds " + _and(named))
-    if len(raw) > MAX_ID_LENGTH:
-        broken.append(f"it has {len(raw)} characters, more than {MAX_ID_LENGTH}")
+    if len(raw) > MAX_HID:
+        broken.append(f"it has {len(raw)} characters, more than {MAX_HID}")
     return (_and(broken or ["it breaks the rule"]) + " (an ID holds only letters A-Z, digits, '-', '_' and '.', "
-            f"starts with a letter and has at most {MAX_ID_LENGTH} characters)")
+            f"starts with a letter and has at most {MAX_HID} characters)")
 
 
 def _and(parts: list[str]) -> str:

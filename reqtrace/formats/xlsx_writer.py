@@ -29,7 +29,6 @@ from openpyxl.worksheet.dimensions import ColumnDimension
 from reqtrace.formats import FormatError
 from reqtrace.schemas import MAX_TEXT, XML_ILLEGAL
 
-MAX_CELL_TEXT = MAX_TEXT  # Excel's limit for one cell
 HEADER_FILL = PatternFill("solid", fgColor="1D2433")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 # XML_ILLEGAL: what XML 1.0 cannot hold. openpyxl drops (or refuses) only the control characters among them;
@@ -152,9 +151,9 @@ def _lean_rows(sheet, values, row_index):
             cell.value = xml_text(str(value))  # openpyxl marks it a formula (data type "f")
         elif isinstance(value, str):
             value = xml_text(value)
-            if len(value) > MAX_CELL_TEXT:
+            if len(value) > MAX_TEXT:
                 raise FormatError(f"{sheet.title} row {row_index}, column {get_column_letter(column_index)}: "
-                                  f"{len(value)} characters do not fit in one Excel cell (at most {MAX_CELL_TEXT})")
+                                  f"{len(value)} characters do not fit in one Excel cell (at most {MAX_TEXT})")
             cell._value = value
             cell.data_type = "s"  # never "f": a string that starts with "=" is text
         else:

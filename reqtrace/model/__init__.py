@@ -30,7 +30,7 @@ from reqtrace.model.poc import (
     Step,
 )
 from reqtrace.model.responses import QuestionnaireIssue, VendorResponse
-from reqtrace.model.types import utcnow
+from reqtrace.model.types import as_utc, utcnow
 
 ITEM_MODELS = {"strategy": Strategy, "role": Role, "process": Process, "requirement": Requirement}
 PREFIXES = {"strategy": "STR", "role": "ROL", "process": "PRC", "requirement": "REQ"}
@@ -64,6 +64,6 @@ __all__ = [
     "AuditEvent", "Baseline", "BaselineItem", "Item", "Link", "Process", "ProcessRequirement", "Project", "Requirement", "Role",
     "RoleProcess", "Strategy", "StrategyRole", "LoginSession", "User", "Vendor", "QuestionnaireIssue", "VendorResponse",
     "Attachment", "ChecklistResult", "ConsensusScore", "DemoSession", "PocScript", "ProbeResult", "Scenario", "ScriptIssue",
-    "SessionAttendee", "Step", "utcnow", "ITEM_MODELS", "PREFIXES",
+    "SessionAttendee", "Step", "as_utc", "utcnow", "ITEM_MODELS", "PREFIXES",
     "LEVELS", "LINKS_UP", "LINKS_DOWN", "LinkSpec", "PLURALS",
 ]

@@ -9,8 +9,13 @@ from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
-    """Aware UTC; SQLModel stores it as UTC and hands it back aware on every database."""
+    """Aware UTC, as every time is stored."""
     return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` aware: SQLite hands stored times back without their zone, and they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class SlugList(TypeDecorator):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +35,7 @@ from reqtrace.model import (
     SessionAttendee,
     Step,
     Vendor,
+    as_utc,
     utcnow,
 )
 from reqtrace.schemas import Problem
@@ -348,7 +349,5 @@ def _when(value: Any, problems: list[Problem]) -> datetime:
     except ValueError:
         problems.append(Problem("recorded_at", f"{value!r} is not a time (ISO 8601)"))
         return utcnow()
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment
+    return as_utc(moment)
 

@@ -12,6 +12,7 @@ from reqtrace.schemas import EDITABLE_FIELDS, MARKDOWN_FIELDS, Problem, validate
 from reqtrace.services.errors import Invalid, VersionConflict
 from reqtrace.services.items import bump_version, create_item, get_item, set_status, snapshot, update_item
 from reqtrace.services.links import resolve_upstream, set_upstream, upstream_hids
+from reqtrace.services.users import owner_problem
 from reqtrace.workflow import ADMIN, status_after_edit
 
 
@@ -90,10 +91,6 @@ def _owner_problems(session: Session, owner: str | None, owner_was: str | None) 
     if not owner or owner == owner_was:
         return []
     found = session.exec(select(User.role, User.active).where(User.username == owner)).first()
-    if found is None:
-        return [Problem("owner", f"there is no user named {owner!r}")]
-    role, active = found
-    if not active or role not in ("owner", ADMIN):
-        return [Problem("owner", f"{owner} cannot own items: choose a requirement owner or the CRM lead")]
-    return []
+    problem = owner_problem(owner, tuple(found) if found is not None else None)
+    return [Problem("owner", f"{problem}; choose a requirement owner or the CRM lead")] if problem else []
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from reqtrace.model import LoginSession, User, utcnow
+from reqtrace.model import LoginSession, User, as_utc, utcnow
 
 
 def start(session: Session, user: User) -> str:
@@ -36,7 +36,7 @@ def user_of(session: Session, token: str, *, lifetime: timedelta) -> User | None
     if row is None:
         return None
     user, created_at = row
-    if _aware(created_at) < utcnow() - lifetime:
+    if as_utc(created_at) < utcnow() - lifetime:
         return None
     return user
 
@@ -68,8 +68,3 @@ def prune(session: Session, *, lifetime: timedelta) -> int:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

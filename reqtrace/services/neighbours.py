@@ -24,17 +24,22 @@ from reqtrace.trace.graph import hid_key
 
 def neighbours(session: Session, kind: str, item: Item) -> dict[str, Any]:
     """{"up": [...], "down": [...], "strategies": [...]}; each link row names the item at its other end
-    (id, title, status, owner) and says whether the link is suspect."""
+    (id, title, status, owner) and says whether the link is suspect.
+
+    As in the trace rules (and the review, reqtrace.services.suspects), a link with a retired item at either
+    end is not suspect: nothing below a retired item needs reviewing against it.
+    """
     result: dict[str, Any] = {"up": [], "down": [], "strategies": []}
+    retired = item.status == "retired"
     if kind in LINKS_UP:
-        result["up"] = _links(session, LINKS_UP[kind], this_side="down", item_id=item.id)
+        result["up"] = _links(session, LINKS_UP[kind], this_side="down", item_id=item.id, retired=retired)
     if kind in LINKS_DOWN:
-        result["down"] = _links(session, LINKS_DOWN[kind], this_side="up", item_id=item.id)
+        result["down"] = _links(session, LINKS_DOWN[kind], this_side="up", item_id=item.id, retired=retired)
     result["strategies"] = strategies_above(session, kind, item)
     return result
 
 
-def _links(session: Session, spec, *, this_side: str, item_id: int) -> list[dict[str, Any]]:
+def _links(session: Session, spec, *, this_side: str, item_id: int, retired: bool) -> list[dict[str, Any]]:
     table = spec.model.__table__
     up_col, down_col = getattr(table.c, spec.upstream_column), getattr(table.c, spec.downstream_column)
     if this_side == "down":  # the item is below: list the items above it
@@ -50,7 +55,7 @@ def _links(session: Session, spec, *, this_side: str, item_id: int) -> list[dict
         statement = statement.join(upper, upper.id == up_col)
     statement = statement.where(mine == item_id)
     rows = [{"id": hid, "title": title, "status": status, "owner": owner,
-             "suspect": reviewed != current and status != "retired", "reviewed_at": reviewed_at,
+             "suspect": reviewed != current and status != "retired" and not retired, "reviewed_at": reviewed_at,
              "reviewed_by": reviewed_by}
             for hid, title, status, owner, reviewed, current, reviewed_at, reviewed_by in session.exec(statement)]
     return sorted(rows, key=lambda row: hid_key(row["id"]))

@@ -13,6 +13,7 @@ from reqtrace.security import hash_password, verify_password
 from reqtrace.services import logins
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.vocab import USER_ROLE, UnknownValue
+from reqtrace.workflow import OWNING_ROLES
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 MIN_PASSWORD = 8
@@ -71,6 +72,23 @@ def log_out_everywhere(session: Session, *, username: str, actor: str) -> int:
     audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username,
                  action="logout", after={"username": username, "sessions_ended": ended})
     return ended
+
+
+def owner_problem(owner: str, account: tuple[str, bool] | None) -> str | None:
+    """Why `owner` cannot own items, given its account's (role, active), or None when it may.
+
+    One rule for the forms, the workbook import and the owner lists: an active requirement owner or the lead.
+    """
+    if account is None:
+        return f"Owner {owner!r} is not a reqtrace user: an owner must be someone who logs in to reqtrace"
+    role, active = account
+    if not active:
+        return f"Owner {owner!r} is a deactivated account and cannot own items"
+    if role not in OWNING_ROLES:
+        article = "an" if role[:1] in ("a", "e", "i", "o", "u") else "a"
+        return (f"Owner {owner!r} is {article} {role} account and cannot own items: only requirement owners and "
+                "the CRM lead own items")
+    return None
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

@@ -48,3 +48,12 @@ def test_the_web_bench_times_every_page():
     for page in ("hello", "matrix", "matrix.json", "requirements"):
         assert re.search(rf"^{re.escape(page)}\s+\d+\.\d+ms", out, re.M), (page, out)
     assert re.search(r"^  (ok|MISS)  ", out, re.M), out
+
+
+def test_the_markdown_bench_times_every_hostile_text():
+    from bench.markdown_bench import HOSTILE
+
+    out = run_bench("markdown_bench.py", "--repeat", "1")
+    for name in HOSTILE:
+        assert re.search(rf"^{re.escape(name)}\s+\d+\s+\d+\.\dms", out, re.M), (name, out)
+    assert len(GOAL_LINE.findall(out)) == len(HOSTILE), out

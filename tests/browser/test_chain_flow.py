@@ -3,17 +3,9 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import DEMO_PASSWORD
+from tests.browser.support import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page: Page, sample_server, username: str) -> None:
-    page.goto(sample_server.url + "/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Projects")).to_be_visible()
 
 
 def log_out(page: Page) -> None:
@@ -36,7 +28,7 @@ def create(page: Page, sample_server, plural: str, fields: dict[str, str], link:
 
 
 def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_traced(page: Page, sample_server, artifacts):
-    log_in(page, sample_server, "owner")
+    log_in(page, sample_server.url, "owner")
     strategy = create(page, sample_server, "strategies", {
         "Title": "Answer every service call on the first contact",
         "Statement": "Customers get their problem **solved** in the first call.",
@@ -79,7 +71,7 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
         expect(page.locator(".meta")).to_contain_text("Proposed")
     log_out(page)
 
-    log_in(page, sample_server, "lead")
+    log_in(page, sample_server.url, "lead")
     for item in (strategy, role, process, requirement):
         page.goto(f"{sample_server.url}/p/crm/items/{item}")
         page.get_by_role("button", name="Approve").click()
@@ -93,7 +85,7 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
     log_out(page)
 
     # After the baseline the owner sharpens the strategy.
-    log_in(page, sample_server, "owner")
+    log_in(page, sample_server.url, "owner")
     page.goto(f"{sample_server.url}/p/crm/items/{strategy}/edit")
     page.get_by_label("Statement", exact=True).fill("Customers get their problem solved in the first call, "
                                                     "on any channel.")
@@ -123,7 +115,7 @@ def test_main_pages_on_a_tablet(browser, sample_server, artifacts):
     """The main pages fit a tablet: no sideways scrolling of the page itself."""
     context = browser.new_context(viewport={"width": 820, "height": 1180})
     page = context.new_page()
-    log_in(page, sample_server, "lead")
+    log_in(page, sample_server.url, "lead")
     for name, path in [("overview", "/p/crm"), ("requirements", "/p/crm/requirements"),
                        ("requirement", "/p/crm/items/REQ-47"), ("gaps", "/p/crm/gaps"),
                        ("matrix", "/p/crm/matrix"), ("role", "/p/crm/items/ROL-6")]:

@@ -8,7 +8,6 @@ from sqlmodel import func, select
 from reqtrace.catalog.loader import load_catalog, plan_catalog
 from reqtrace.catalog.reader import read_catalog
 from reqtrace.model import AuditEvent
-from reqtrace.services.errors import Invalid
 from reqtrace.services.items import get_item, set_status
 from reqtrace.services.projects import create_project
 from reqtrace.services.sync import load_state
@@ -41,16 +40,14 @@ def test_a_catalogue_linking_a_requirement_to_a_retired_process_loads_nothing(se
     folder = write(tmp_path / "v2", {"sales.toml": chain(1) + chain(2) + item(
         "requirement", id="REQ-3", title="Quote offline", processes=["PRC-1", "PRC-2"])})
     before = _state(session, project)
-    for attempt in (lambda catalog: plan_catalog(session, project, catalog),
-                    lambda catalog: load_catalog(session, project, catalog, actor="test")):
-        with pytest.raises(Invalid) as refused:
-            attempt(read_catalog(folder))
-        (problem,) = refused.value.problems
-        assert problem.field == "processes"
-        line = line_of(folder, "sales.toml", 'id = "REQ-3"')
-        assert problem.message.startswith(f"sales.toml:{line}: new requirement REQ-3 links to process PRC-2, "
-                                          "which is retired")
-        assert "nothing was loaded" in str(refused.value)
+    line = line_of(folder, "sales.toml", 'id = "REQ-3"')
+    planned = plan_catalog(session, project, read_catalog(folder)).summary(applied=False)
+    loaded = load_catalog(session, project, read_catalog(folder), actor="test")
+    for summary in (planned, loaded):
+        assert summary["applied"] is False
+        (problem,) = summary["errors"]
+        assert (problem["file"], problem["line"], problem["item"]) == ("sales.toml", line, "REQ-3")
+        assert problem["message"].startswith("new requirement REQ-3 links to process PRC-2, which is retired")
     assert _state(session, project) == before
 
 
@@ -70,3 +67,22 @@ def test_a_load_that_restores_the_item_may_link_to_it(session, project, tmp_path
     state = load_state(session, project)
     assert state.items["process"]["PRC-2"]["status"] == "approved"
     assert state.links["requirement"]["REQ-3"] == {"PRC-1", "PRC-2"}
+
+
+def test_a_catalogue_naming_an_owner_who_may_not_own_items_loads_nothing(session, project, tmp_path):
+    from reqtrace.services.users import add_user
+
+    add_user(session, username="sam", role="owner", password="long enough password", actor="test")
+    add_user(session, username="eve", role="evaluator", password="long enough password", actor="test")
+    before = _state(session, project)
+    for owner, words in (("ghost", "'ghost' is not a reqtrace user"), ("eve", "'eve' is an evaluator account")):
+        folder = write(tmp_path / owner, {"sales.toml": chain(1) + chain(2) + item(
+            "requirement", id="REQ-3", title="Quote offline", processes=["PRC-1"], owner=owner)})
+        summary = load_catalog(session, project, read_catalog(folder), actor="test")
+        assert summary["applied"] is False
+        (problem,) = summary["errors"]
+        assert problem["item"] == "REQ-3" and words in problem["message"]
+        assert _state(session, project) == before
+    folder = write(tmp_path / "sam", {"sales.toml": chain(1) + chain(2) + item(
+        "requirement", id="REQ-3", title="Quote offline", processes=["PRC-1"], owner="sam")})
+    assert load_catalog(session, project, read_catalog(folder), actor="test")["applied"] is True

@@ -728,24 +728,26 @@ def test_a_refused_catalogue_names_its_project_in_the_json_summary(tmp_path):
     assert summary["applied"] is False and summary["errors"] and summary["project"] == "p1" and summary["items"] == []
 
 
-def test_a_catalogue_load_the_plan_refuses_exits_1_and_says_nothing_was_loaded(run, cli_env, monkeypatch):
-    """A plan with errors writes nothing (services.sync.apply_plan); the command must not report it loaded."""
-    from reqtrace.catalog import loader
-    from reqtrace.cli import catalog as catalog_command
+def test_a_catalogue_load_the_plan_refuses_exits_1_and_says_nothing_was_loaded(run, cli_env, database):
+    """A new link to a retired process: the plan refuses it, the command says so and writes nothing."""
+    from reqtrace.services.items import get_item, set_status
 
-    real = loader.plan_catalog
-
-    def refusing(*args, **kwargs):
-        plan = real(*args, **kwargs)
-        plan.errors.append({"file": "a.toml", "line": 3, "item": "REQ-1", "message": "refused for the test"})
-        return plan
-
-    monkeypatch.setattr(loader, "plan_catalog", refusing)
-    monkeypatch.setattr(catalog_command, "plan_catalog", refusing)
     folder = two_branch_catalogue(cli_env / "catalogue")
+    assert run("catalog", "load", str(folder), "--project", "crm").exit_code == 0
+    with session_for(database) as session:
+        project = get_project(session, "crm")
+        set_status(session=session, project=project, kind="process", actor="test", status="retired",
+                   item=get_item(session, project, "process", "PRC-2"))
+        session.commit()
+    with (folder / "a.toml").open("a") as file:
+        file.write(item("requirement", id="REQ-3", title="Quote offline", processes=["PRC-1", "PRC-2"]))
     result = run("catalog", "load", str(folder), "--project", "crm")
     assert result.exit_code == 1 and "nothing was loaded" in result.stderr
-    assert "a.toml:3 REQ-1 refused for the test" in result.stderr and "Loaded" not in result.stdout
+    assert "REQ-3 new requirement REQ-3 links to process PRC-2, which is retired" in result.stderr
+    assert "Loaded" not in result.stdout
     as_json = run("catalog", "load", str(folder), "--project", "crm", "--json")
-    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["applied"] is False
-    assert run("trace", "check", "--project", "crm").exit_code == 1  # nothing was written
+    assert as_json.exit_code == 1
+    summary = json.loads(as_json.stdout)
+    assert summary["applied"] is False and [error["item"] for error in summary["errors"]] == ["REQ-3"]
+    assert summary["errors"][0]["file"] == "a.toml" and summary["errors"][0]["line"]
+    assert "REQ-3" not in run("trace", "check", "--project", "crm", "--json").stdout  # nothing was written

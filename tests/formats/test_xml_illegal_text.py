@@ -91,3 +91,28 @@ def test_the_writer_drops_every_xml_illegal_character_from_cells_and_headers():
     sheet = openpyxl.load_workbook(io.BytesIO(target.getvalue()))["Sheet"]
     assert [(cell.value, cell.data_type) for cell in sheet[1]] == [("=Header", "s"), ("Text", "s")]
     assert [(cell.value, cell.data_type) for cell in sheet[2]] == [("lone surrogate", "s"), ("=1+1", "s")]
+
+
+def test_a_questionnaire_whose_baseline_holds_such_characters_is_accepted_back(demo_url, cli_env, tmp_path):
+    """The questionnaire's checksum and the check of its answers read the text as the workbook holds it."""
+    from reqtrace.model import BaselineItem
+
+    engine = make_engine(demo_url)
+    with Session(engine) as session:
+        item = session.exec(select(BaselineItem).where(BaselineItem.kind == "requirement",
+                                                       BaselineItem.hid == "REQ-47")).first()
+        item.data = {**item.data, "statement": "Works\uffff offline.", "acceptance": "Pull\ufffe the cable."}
+        session.add(item)
+        session.commit()
+    engine.dispose()
+    reqtrace = Reqtrace(demo_url)
+    path = tmp_path / "atlas.xlsx"
+    workbook = export(reqtrace, path, "questionnaire", "--vendor", "atlas")
+    sheet = workbook["Questionnaire"]
+    headers = [cell.value for cell in sheet[1]]
+    row = row_of(sheet, "REQ-47")
+    assert row[headers.index("Requirement")].value.endswith("Works offline.")
+    row[headers.index("Answer")].value = "configuration"
+    workbook.save(path)
+    result = reqtrace.run("import", "responses", path, "--project", "crm", "--vendor", "atlas", "--json")
+    assert result.exit_code == 0, result.output

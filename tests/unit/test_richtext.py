@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import markdown
 import pytest
 
+from bench.markdown_bench import HOSTILE
 from reqtrace import richtext
 from reqtrace.richtext import FALLBACK_NOTICE, formatting_problem, plain_summary, render_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
-# Each about 32,000 characters, the most a text field holds; each took from seconds to minutes before.
-PATHOLOGICAL = {
-    "unclosed links": "[a](" * 8_000,
-    "unclosed brackets": "[" * 32_000,
-    "unclosed images": "![a](" * 6_400,
-    "nested brackets": "[" * 16_000 + "]" * 16_000,
-    "unclosed reference links": "[a][" * 8_000,
-    "unclosed tags": "<a " * 10_666,
-    "unclosed tags, one quoted > at the end": "<a " * 10_666 + "b='>'",
-    "a destination with a quote": "[a](" * 8_000 + '"',
-    "emphasis and brackets": "*[" * 16_000,
-}
+# Each about 32,000 characters, the most a text field holds; each took from seconds to minutes before. How long
+# they take now, against ordinary text, is bench/markdown_bench.py's to measure (tests/bench runs it).
+PATHOLOGICAL = HOSTILE
 
 
 def library(text: str) -> str:
@@ -52,31 +43,11 @@ def test_links_titles_and_references_still_render():
     assert 'href="https://example.com/ref"' in html and 'href="https://example.com/late"' in html
 
 
-def _seconds(text: str) -> float:
-    """The best of three renders: timings are compared within one run, never against a fixed number."""
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        render_markdown(text)
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-@pytest.fixture(scope="module")
-def ordinary_seconds() -> float:
-    """Rendering ordinary Markdown of the same size (the docs, cut to 32,000 characters), in this run."""
-    text = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.md")))[:32_000]
-    return _seconds(text)
-
-
 @pytest.mark.parametrize("name", PATHOLOGICAL)
-def test_pathological_text_renders_about_as_fast_as_ordinary_text(name, ordinary_seconds):
-    """Before, each took seconds to minutes: hundreds to thousands of times an ordinary text of its size."""
-    text = PATHOLOGICAL[name]
-    html = render_markdown(text)
+def test_pathological_text_renders_safely(name):
+    html = render_markdown(PATHOLOGICAL[name])
     assert html.startswith("<p>")
     assert "<script" not in html
-    assert _seconds(text) <= 40 * ordinary_seconds, name
 
 
 def test_unclosed_links_still_render_as_markdown_showing_what_was_typed():

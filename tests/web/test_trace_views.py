@@ -409,3 +409,15 @@ def test_impact_leaves_out_retired_items(auth):
     roles = next(level for level in data["levels"] if level["name"] == "roles")
     assert [entry["id"] for entry in roles["entries"]] == ["ROL-5", "ROL-6", "ROL-8"]
     assert parse_html(lead.get("/p/crm/items/STR-4/impact").text).find("a", href="/p/crm/items/ROL-7") is None
+
+
+def test_a_retired_items_page_shows_no_suspect_links_and_no_review_button(auth):
+    """Nothing is reviewed against a retired item: its page must not offer a review that finds nothing."""
+    lead = auth("lead")
+    assert lead.save("STR-4", {"statement": "Reworded: the links below it turn suspect."}).status_code == 302
+    below = lead.json("/p/crm/items/STR-4.json")["down"]
+    assert any(link["suspect"] for link in below)
+    version = lead.item("STR-4")["version"]
+    assert lead.post("/p/crm/items/STR-4/status", {"status": "retired", "version": version}).status_code == 302
+    assert not any(link["suspect"] for link in lead.json("/p/crm/items/STR-4.json")["down"])
+    assert _review_form(lead, "STR-4") is None

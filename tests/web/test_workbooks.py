@@ -250,7 +250,7 @@ def workbook_with(visitor: Visitor, change) -> bytes:
         {h["Title"]: "Smuggled in as approved", h["Status"]: "approved", h["Priority"]: "must"}),
      "only the CRM lead approves"),
 ])
-def test_procurement_may_not_approve_retire_or_assign_through_a_workbook(auth, db, what, change, says):
+def test_procurement_may_not_approve_retire_or_assign_through_a_workbook(auth, db, what, change, says, tmp_path):
     """The import applies the importing role's rules: procurement edits no item in a form, so it proposes."""
     procurement = auth("procurement")
     before = requirement_of(db, "REQ-5").model_dump(), requirement_of(db, "REQ-6").status
@@ -259,10 +259,14 @@ def test_procurement_may_not_approve_retire_or_assign_through_a_workbook(auth, d
     messages = [error["message"] for error in state["result"]["errors"]]
     assert any(says in message for message in messages), (what, messages)
     assert all(error.get("sheet") == "Requirements" for error in state["result"]["errors"]), state["result"]["errors"]
-    # applying anyway (the page offers no button; a hand-made request) writes nothing either
+    # applying anyway (the page offers no button; a hand-made request) is refused before any job starts
+    jobs_before = set((tmp_path / "jobs").iterdir())
     response = procurement.post(f"/p/crm/import/requirements/{state['upload']}/apply", {"preview": state["id"]})
-    applied = finished(procurement, job_path(response))["result"]
-    assert applied["applied"] is False and any(says in e["message"] for e in applied["errors"])
+    assert response.status_code == 400
+    text = parse_html(response.get_data(as_text=True)).text
+    assert "The preview of crm.xlsx found" in text and "so there is nothing to apply" in text, text
+    assert "Nothing was imported" in text
+    assert set((tmp_path / "jobs").iterdir()) == jobs_before  # no apply job: nothing can be written later
     assert (requirement_of(db, "REQ-5").model_dump(), requirement_of(db, "REQ-6").status) == before
 
 
@@ -287,6 +291,54 @@ def test_an_approved_requirement_procurement_changes_goes_back_to_draft_and_the_
                                                                                      "approved")
 
 
+def test_the_lead_applying_procurements_preview_applies_what_it_showed(auth, db):
+    """The preview is what gets applied: procurement's preview sends a changed approved item back to draft, and so
+    does its apply, whoever applies it (the CRM lead's own rules would keep it approved)."""
+    assert requirement_of(db, "REQ-5").status == "approved"
+    procurement, lead = auth("procurement"), auth("lead")
+    content = edited_requirements(procurement, "REQ-5", "Quotes approved on a phone, offline too")
+    job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
+    preview = finished(procurement, job)
+    assert preview["role"] == "procurement" and preview["result"]["errors"] == []
+    assert any("sends it back to draft" in w["message"] for w in preview["result"]["warnings"])
+
+    applied = finished(lead, job_path(submit(lead, job, "/apply")))
+
+    assert applied["status"] == "done", applied
+    assert applied["owner"] == "lead" and applied["role"] == "procurement" and applied["preview"] == preview["id"]
+    assert applied["result"]["applied"] is True
+    assert [w["message"] for w in applied["result"]["warnings"]] == [w["message"] for w in
+                                                                       preview["result"]["warnings"]]
+    changed = requirement_of(db, "REQ-5")
+    assert (changed.title, changed.status) == ("Quotes approved on a phone, offline too", "draft")
+
+
+def test_a_preview_is_applied_only_under_the_role_it_was_checked_with(auth, db, tmp_path):
+    """Someone whose role changed since their preview previews again: the CRM lead's preview is not applied with
+    the lead's rules by a user who is now procurement."""
+    from reqtrace.model import User
+
+    session = db()
+    add_user(session, username="lead2", role="admin", password=DEMO_PASSWORD, actor="test")
+    session.commit()
+    lead2 = auth("lead2")
+    before = title_of(db, "REQ-5")
+    job = job_path(upload(lead2, "/p/crm/import/requirements",
+                          edited_requirements(lead2, "REQ-5", "Applied after a demotion"), "crm.xlsx"))
+    preview = finished(lead2, job)
+    assert preview["role"] == "admin" and preview["result"]["errors"] == []
+    session.exec(select(User).where(User.username == "lead2")).scalars().one().role = "procurement"
+    session.commit()
+    jobs_before = set((tmp_path / "jobs").iterdir())
+
+    response = lead2.post(f"/p/crm/import/requirements/{preview['upload']}/apply", {"preview": preview["id"]})
+
+    assert response.status_code == 400
+    assert "Your role changed since the preview of crm.xlsx" in parse_html(response.get_data(as_text=True)).text
+    assert set((tmp_path / "jobs").iterdir()) == jobs_before
+    assert title_of(db, "REQ-5") == before
+
+
 def test_an_apply_that_names_no_finished_preview_of_its_upload_is_refused(auth, db, tmp_path):
     """Apply applies one preview; without one (or with another upload's, or an answers check) it is a 400."""
     procurement = auth("procurement")
@@ -298,6 +350,7 @@ def test_an_apply_that_names_no_finished_preview_of_its_upload_is_refused(auth, 
     answers = finished(procurement, job_path(upload(procurement, "/p/crm/import/responses",
                                                     questionnaire.read_bytes(), "atlas.xlsx", vendor="atlas")))
     url = f"/p/crm/import/requirements/{preview['upload']}/apply"
+    jobs_before = set((tmp_path / "jobs").iterdir())
 
     for form in ({}, {"mapping": "{}"}, {"preview": "no-such-job"}, {"preview": "../../etc"},
                  {"preview": other["id"]}, {"preview": answers["id"]}):
@@ -306,7 +359,8 @@ def test_an_apply_that_names_no_finished_preview_of_its_upload_is_refused(auth, 
         text = parse_html(response.get_data(as_text=True)).text
         assert "Nothing to apply: this request names no preview of this workbook" in text, (form, text)
         assert "Nothing was imported" in text, (form, text)
-    time.sleep(0.2)  # a job started by mistake would have had time to write
+    # A job writes its state before its request answers: none was started, so nothing can be written later.
+    assert set((tmp_path / "jobs").iterdir()) == jobs_before
     assert title_of(db, "REQ-5") == before
 
 
@@ -510,10 +564,10 @@ def test_owners_and_evaluators_may_not_upload(auth, db, role, tmp_path):
     assert upload(visitor, "/p/crm/import/requirements", content, "crm.xlsx").status_code == 403
     assert upload(visitor, "/p/crm/import/responses", questionnaire.read_bytes(), "atlas.xlsx",
                   vendor="atlas").status_code == 403
-    time.sleep(0.2)  # a job started by mistake would have had time to write
+    # A job writes its state before its request answers: none was started, so nothing can be written later.
+    assert _no_jobs(tmp_path / "jobs")
     assert title_of(db, "REQ-5") == before
     assert answers_of(db, "atlas") == {}
-    assert not (tmp_path / "jobs").exists() or not list((tmp_path / "jobs").iterdir())
 
 
 def _second_buyer(db) -> None:
@@ -523,13 +577,14 @@ def _second_buyer(db) -> None:
     session.commit()
 
 
-def test_someone_elses_upload_and_job_stay_theirs(auth, db, app):
+def test_someone_elses_upload_and_job_stay_theirs(auth, db, app, tmp_path):
     procurement = auth("procurement")
     _second_buyer(db)
     content = edited_requirements(procurement, "REQ-5", "Only procurement's change")
     job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
     state = finished(procurement, job)
     upload_id = state["upload"]
+    jobs_before = set((tmp_path / "jobs").iterdir())
 
     other = auth("buyer2")
     assert other.get(job).status_code in (403, 404)
@@ -539,7 +594,7 @@ def test_someone_elses_upload_and_job_stay_theirs(auth, db, app):
     response = other.post(f"/p/crm/import/requirements/{upload_id}/preview", {"map:Title": "title"})
     assert response.status_code in (403, 404)
     assert auth("evaluator").get(job + ".json").status_code in (403, 404)
-    time.sleep(0.2)
+    assert set((tmp_path / "jobs").iterdir()) == jobs_before  # no apply, no preview started: nothing to write later
     assert title_of(db, "REQ-5") != "Only procurement's change"
     assert auth("lead").json(job + ".json")["job"]["id"] == state["id"]  # the CRM lead may look
 
@@ -726,7 +781,6 @@ def progress_seen(monkeypatch):
     write = jobs.write
     monkeypatch.setattr(jobs, "write", lambda app, job_id, state: (seen.append(dict(state)), write(app, job_id, state)))
     monkeypatch.setattr(reqtrace.formats, "PROGRESS_EVERY", 50)
-    monkeypatch.setattr(reqtrace.formats.requirements_export, "PROGRESS_EVERY", 50)
     return seen
 
 
@@ -841,8 +895,7 @@ def test_a_refused_export_starts_no_job_and_says_what_its_download_says(auth, db
                                                                         tmp_path):
     visitor = auth(user)
     refused = visitor.post(start)
-    time.sleep(0.2)  # a job started by mistake would have had time to write
-    assert _no_jobs(tmp_path / "jobs")
+    assert _no_jobs(tmp_path / "jobs")  # a job writes its state before its request answers
     assert refused.status_code in (403, 404)
     assert _refusal(refused) == _refusal(direct(visitor, method, url))
     assert db().exec(select(func.count()).select_from(QuestionnaireIssue)).scalar_one() == 0
@@ -857,8 +910,7 @@ def test_an_export_without_the_csrf_token_is_refused_and_starts_no_job(auth, db,
             response = procurement.post(start, token, csrf=False)
             assert response.status_code == 400, (start, token)
             assert "nothing was saved" in response.get_data(as_text=True)
-    time.sleep(0.2)
-    assert _no_jobs(tmp_path / "jobs")
+    assert _no_jobs(tmp_path / "jobs")  # a job writes its state before its request answers
     assert db().exec(select(func.count()).select_from(QuestionnaireIssue)).scalar_one() == 0
 
 
@@ -882,8 +934,7 @@ def test_someone_still_scoring_starts_no_scoring_record_export(auth, app, tmp_pa
 
     assert _refusal(refused) == _refusal(lead.get("/p/crm/export/scores.xlsx"))
     assert refused.status_code == 403 and "still scoring atlas" in _refusal(refused)[1]
-    time.sleep(0.2)
-    assert _no_jobs(tmp_path / "jobs")
+    assert _no_jobs(tmp_path / "jobs")  # a job writes its state before its request answers
     assert lead.page("/p/crm/workbooks").find("form", action="/p/crm/export/requirements") is not None
 
 
@@ -901,7 +952,7 @@ def test_a_running_export_shows_its_progress_and_offers_no_file_yet(app, auth, t
         return {"project": "crm", "sheets": {"Requirements": 10000}}
 
     job_id = jobs.start_export(app, owner="procurement", project="crm", kind="export-requirements",
-                               describe={"file": "crm-requirements.xlsx"}, write=write)
+                               describe={"file": "crm-requirements.xlsx"}, write_workbook=write)
     try:
         assert reported.wait(5)
         page = procurement.page(f"/p/crm/jobs/{job_id}")
@@ -931,7 +982,7 @@ def test_a_failed_export_says_so_without_a_server_path_and_leaves_no_file(app, a
 
     with caplog.at_level("ERROR"):
         job_id = jobs.start_export(app, owner="procurement", project="crm", kind="export-scores",
-                                   describe={"file": "crm-scores.xlsx"}, write=write)
+                                   describe={"file": "crm-scores.xlsx"}, write_workbook=write)
         state = finished(procurement, f"/p/crm/jobs/{job_id}")
 
     assert state["status"] == "failed"
