@@ -29,6 +29,7 @@
   var flushing = false;
   var lastError = "";
   var others = {};  // evaluator -> changes of theirs waiting on this device (queued under another login)
+  var recording = 0;  // ticks being written to this device's queue right now
 
   // --- storage ---------------------------------------------------------------------------------
   function db() {
@@ -151,7 +152,9 @@
     // Each change is a tick of its own; the evaluator thinks in steps: "3 steps (8 changes)".
     steps = steps || waiting;
     var what = steps + (steps === 1 ? " step" : " steps") + (waiting > steps ? " (" + waiting + " changes)" : "");
-    if (waiting === 0) {
+    if (waiting === 0 && recording > 0) {
+      text = "Saving on this device…";
+    } else if (waiting === 0) {
       text = submitted ? "Submitted: every score is saved on the server and locked" : "All saved on the server";
     } else if (!navigator.onLine) {
       text = "Offline: " + what + " waiting on this device, sent when the network returns";
@@ -163,7 +166,8 @@
     stateBox.setAttribute("data-waiting", String(waiting));
     root.classList.toggle("has-waiting", waiting > 0);
     var submit = root.querySelector("[data-submit-form] button");
-    if (submit) { submit.disabled = waiting > 0; submit.title = waiting > 0 ? "Wait until every tick is saved" : ""; }
+    var busy = waiting > 0 || recording > 0;
+    if (submit) { submit.disabled = busy; submit.title = busy ? "Wait until every tick is saved" : ""; }
   }
 
   // --- recording a tick ------------------------------------------------------------------------
@@ -189,7 +193,10 @@
     if (!tick.verdict && tick.score === null && !tick.note) { return Promise.resolve(); }
     setStepState(tick.step, "waiting to be sent", "pending");
     countDone();
-    return enqueue(tick).then(refreshStatus).then(flush);
+    // Until the device has stored it, the tick is in no queue: the bar must not say "All saved" meanwhile.
+    recording += 1;
+    var stored = function () { recording -= 1; };
+    return enqueue(tick).then(stored, function (error) { stored(); throw error; }).then(refreshStatus).then(flush);
   }
 
   // --- sending ---------------------------------------------------------------------------------
