@@ -339,7 +339,7 @@ def upload_photo(key: str, session_id: int):
     elif kind is None:
         problem = "only images (PNG, JPEG, GIF or WebP) can be attached"
     if problem:
-        if request.accept_mimetypes.best == "application/json":
+        if wants_json():
             return jsonify({"error": problem}), 422
         return refuse(problem, 422, back=back, back_label="Back to the checklist", project=_project(project))
     digest = hashlib.sha256(data).hexdigest()
@@ -356,7 +356,7 @@ def upload_photo(key: str, session_id: int):
                  after={"photo": photo.id, "step": step, "sha256": digest, "filename": photo.filename,
                         "after_submission": me.submitted_at is not None})
     db.commit()
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return jsonify({"id": photo.id, "url": url_for("sessions.photo", key=key, attachment_id=photo.id)})
     return redirect(back)
 

@@ -15,11 +15,6 @@ from tests.catalog.catalogue_files import chain, item, line_of, write
 
 
 @pytest.fixture
-def session(rollback_session):
-    return rollback_session
-
-
-@pytest.fixture
 def project(session, tmp_path):
     """Two chains loaded from a catalogue; then PRC-2 retired (REQ-2 keeps its link to it)."""
     project = create_project(session, key="crm", name="CRM", actor="test")

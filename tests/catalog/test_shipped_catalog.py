@@ -22,11 +22,6 @@ def catalog():
 
 
 @pytest.fixture
-def session(rollback_session):
-    return rollback_session
-
-
-@pytest.fixture
 def loaded(session, catalog):
     """The shipped catalogue loaded, approved, into a new project; returns (project, first summary)."""
     project = create_project(session, key="crm", name="CRM", actor="test")
