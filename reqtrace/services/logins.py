@@ -43,16 +43,16 @@ def user_of(session: Session, token: str, *, lifetime: timedelta) -> User | None
 
 def end(session: Session, token: str, *, why: str = "logout") -> bool:
     """End the login session `token` names; False when it was not live."""
-    result = session.exec(update(LoginSession)
-                          .where(LoginSession.token_hash == _hash(token), LoginSession.ended_at.is_(None))
-                          .values(ended_at=utcnow(), ended_why=why))
-    return bool(result.rowcount)
+    return bool(_end(session, LoginSession.token_hash == _hash(token), why=why))
 
 
 def end_all(session: Session, user: User, *, why: str) -> int:
     """End every live login session of `user` (a new password, or an admin ending them); returns how many."""
-    result = session.exec(update(LoginSession)
-                          .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    return _end(session, LoginSession.user_id == user.id, why=why)
+
+
+def _end(session: Session, which, *, why: str) -> int:
+    result = session.exec(update(LoginSession).where(which, LoginSession.ended_at.is_(None))
                           .values(ended_at=utcnow(), ended_why=why))
     return result.rowcount or 0
 
