@@ -14,8 +14,7 @@ from reqtrace.catalog.reader import Catalog
 from reqtrace.model import Project, User
 from reqtrace.services.errors import Invalid
 from reqtrace.services.users import owner_problem
-from reqtrace.services.sync import (Desired, apply_plan, load_state, new_links_to_retired_items, plan_sync,
-                                   retired_link_message)
+from reqtrace.services.sync import Desired, apply_plan, load_state, new_links_to_retired_items, plan_sync
 
 
 def plan_catalog(session: Session, project: Project | None, catalog: Catalog, *, status: str | None = None):
@@ -27,8 +26,8 @@ def plan_catalog(session: Session, project: Project | None, catalog: Catalog, *,
                for item in catalog.items]
     state = load_state(session, project)
     plan = plan_sync(session, project, desired, default_status=status or "draft", state=state)
-    for item, upstream, hid in new_links_to_retired_items(plan, state):  # refused like any plan problem
-        plan.errors.append({**item.where, "message": retired_link_message(item, upstream, hid)})
+    for item, message in new_links_to_retired_items(plan, state):  # refused like any plan problem
+        plan.errors.append({**item.where, "message": message})
     _check_owners(session, plan)
     return plan
 

@@ -58,7 +58,6 @@ from reqtrace.services.sync import (
     load_state,
     new_links_to_retired_items,
     plan_sync,
-    retired_link_message,
 )
 from reqtrace.services.users import USERNAME, owner_problem
 from reqtrace.trace.graph import hid_key, nogc
@@ -291,9 +290,9 @@ def _owner_back(item: ItemPlan) -> str:
 
 def _refuse_new_links_to_retired_items(plan: SyncPlan, result: ReadResult, state: StoredState | None) -> None:
     """A retired item takes no new links (reqtrace.services.links.resolve_upstream); those it has may stay."""
-    for item, upstream, hid in new_links_to_retired_items(plan, state):
+    for item, message in new_links_to_retired_items(plan, state):
         where = {**item.where, "column": item.where.get("link_column", item.where.get("column"))}
-        plan.errors.append({**where, "message": retired_link_message(item, upstream, hid)})
+        plan.errors.append({**where, "message": message})
 
 
 def _check_owners(session: Session, plan: SyncPlan, result: ReadResult) -> None:

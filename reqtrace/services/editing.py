@@ -42,7 +42,8 @@ def edit_from_form(*, session: Session, project: Project, kind: str, hid: str, f
         fields = {**fields, "owner": item.owner}
     merged = {name: getattr(item, name) for name in EDITABLE_FIELDS[kind]} | fields
     linked = upstream_hids(session, project, kind, item)
-    _validate(session, project, kind, merged, upstream or [], owner_was=item.owner, linked=linked)
+    _validate(session, project, kind, merged, upstream or [], owner_was=item.owner, linked=linked,
+              retired=item.status == "retired", stored={name: getattr(item, name) for name in MARKDOWN_FIELDS[kind]})
     before_print = item.fingerprint
     saved = update_item(session=session, project=project, kind=kind, item=item, fields=fields, actor=actor)
     relinked = False
@@ -61,25 +62,35 @@ def edit_from_form(*, session: Session, project: Project, kind: str, hid: str, f
 
 
 def _validate(session: Session, project: Project, kind: str, fields: dict[str, Any], upstream: list[str], *,
-              owner_was: str | None, linked: list[str] = ()) -> None:
-    """Collect every field, owner and link problem before anything is written."""
+              owner_was: str | None, linked: list[str] = (), retired: bool = False,
+              stored: dict[str, Any] | None = None) -> None:
+    """Collect every field, owner and link problem before anything is written.
+
+    A retired item takes no new links, neither to it nor from it: the links it has may stay or go.
+    """
     _clean, problems = validate_fields(kind, fields)
-    problems += _markdown_problems(kind, fields)
+    problems += _markdown_problems(kind, fields, stored or {})
     problems += _owner_problems(session, fields.get("owner"), owner_was)
-    _targets, link_problems = resolve_upstream(session, project, kind, upstream, linked=linked)
+    targets, link_problems = resolve_upstream(session, project, kind, upstream, linked=linked)
+    added = [hid for hid in targets if hid not in set(linked)]
+    if retired and added:
+        link_problems.append(Problem(LINKS_UP[kind].label, f"this item is retired and takes no new links ({', '.join(added)}): "
+                                              f"the links it has may stay or go; ask the CRM lead to restore it "
+                                              f"first to link it further"))
     if problems or link_problems:
         raise Invalid(problems + link_problems)
 
 
-def _markdown_problems(kind: str, fields: dict[str, Any]) -> list[Problem]:
+def _markdown_problems(kind: str, fields: dict[str, Any], stored: dict[str, Any]) -> list[Problem]:
     """A text its page could only show unformatted (lists nested hundreds deep...) is refused as typed.
 
     Imports keep such text (the page shows it as written, saying so): a workbook row is not a form to fix.
+    So a text `stored` as it is now passes: an edit of another field must not demand that it be fixed.
     """
     problems = []
     for name in MARKDOWN_FIELDS[kind]:
         text = fields.get(name)
-        found = formatting_problem(text) if isinstance(text, str) else None
+        found = formatting_problem(text) if isinstance(text, str) and text != stored.get(name) else None
         if found:
             problems.append(Problem(name, f"this text cannot be formatted: {found}; simplify it"))
     return problems

@@ -338,12 +338,12 @@ def _load_links(session: Session, project: Project | None) -> dict[str, dict[str
     return result
 
 
-def new_links_to_retired_items(plan: SyncPlan, state: StoredState | None) -> list[tuple[ItemPlan, str, str]]:
-    """(item, level above, ID above) for each link `plan` adds to an item retired in `state` and left retired.
+def new_links_to_retired_items(plan: SyncPlan, state: StoredState | None) -> list[tuple[ItemPlan, str]]:
+    """(item, message) for each link `plan` adds to or from an item retired in `state` and left retired.
 
     "Retired" is the project's item as stored and left retired by the plan: a plan that restores an item may
-    link to it, and one that retires an item may keep or add links to it (in the forms: link first, then
-    retire). Read from the project state already loaded: no query.
+    link to it and from it, and one that retires an item may keep or add links to it (in the forms: link
+    first, then retire). Read from the project state already loaded: no query.
     """
     if state is None:
         return []
@@ -355,14 +355,24 @@ def new_links_to_retired_items(plan: SyncPlan, state: StoredState | None) -> lis
                 if item.action == "change" and item.status != "retired"}
     found = []
     for item in plan.items:
-        if item.links_add:
-            upstream = LINKS_UP[item.kind].upstream
-            found.extend((item, upstream, hid) for hid in item.links_add
-                         if hid in retired[upstream] and (upstream, hid) not in restored)
+        if not item.links_add:
+            continue
+        upstream = LINKS_UP[item.kind].upstream
+        if item.hid in retired[item.kind] and (item.kind, item.hid) not in restored:
+            found.append((item, _retired_item_message(item)))
+            continue
+        found.extend((item, _retired_link_message(item, upstream, hid)) for hid in item.links_add
+                     if hid in retired[upstream] and (upstream, hid) not in restored)
     return found
 
 
-def retired_link_message(item: ItemPlan, upstream: str, hid: str) -> str:
+def _retired_link_message(item: ItemPlan, upstream: str, hid: str) -> str:
     subject = f"new {item.kind} {item.hid} links" if item.action == "add" else f"{item.hid} would get a new link"
     return (f"{subject} to {upstream} {hid}, which is retired: a retired item takes no new links (links it already "
             f"has stay). Link a {upstream} in use instead, or have the CRM lead restore {hid} first")
+
+
+def _retired_item_message(item: ItemPlan) -> str:
+    return (f"{item.hid} is retired and would get new links to {', '.join(item.links_add)}: a retired item takes no "
+            f"new links (links it already has stay). Leave its links as they are, or have the CRM lead restore "
+            f"{item.hid} first")

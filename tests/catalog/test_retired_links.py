@@ -46,6 +46,19 @@ def test_a_catalogue_linking_a_requirement_to_a_retired_process_loads_nothing(se
     assert _state(session, project) == before
 
 
+def test_a_catalogue_giving_the_retired_item_itself_a_new_link_loads_nothing(session, project, tmp_path):
+    folder = write(tmp_path / "v2", {"sales.toml": chain(1) + item("strategy", id="STR-2") + item(
+        "role", id="ROL-2", strategies=["STR-2"]) + item("process", id="PRC-2", roles=["ROL-2", "ROL-1"]) + item(
+        "requirement", id="REQ-2", processes=["PRC-2"])})
+    before = _state(session, project)
+    summary = load_catalog(session, project, read_catalog(folder), actor="test")
+    assert summary["applied"] is False
+    (problem,) = summary["errors"]
+    assert problem["item"] == "PRC-2" and problem["line"] == line_of(folder, "sales.toml", 'id = "PRC-2"')
+    assert problem["message"].startswith("PRC-2 is retired and would get new links to ROL-1")
+    assert _state(session, project) == before
+
+
 def test_a_link_the_retired_item_already_has_stays_on_reload(session, project, tmp_path):
     catalog = read_catalog(write(tmp_path / "again", {"sales.toml": chain(1) + chain(2)}))
     summary = load_catalog(session, project, catalog, actor="test")

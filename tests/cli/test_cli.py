@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from reqtrace import __version__
 from reqtrace.db import dispose_all, head_revision, make_engine
-from reqtrace.model import Strategy
+from reqtrace.model import Requirement, Strategy
 from reqtrace.services.projects import get_project
 from reqtrace.services.users import authenticate
 from reqtrace.cli import main
@@ -750,4 +750,7 @@ def test_a_catalogue_load_the_plan_refuses_exits_1_and_says_nothing_was_loaded(r
     summary = json.loads(as_json.stdout)
     assert summary["applied"] is False and [error["item"] for error in summary["errors"]] == ["REQ-3"]
     assert summary["errors"][0]["file"] == "a.toml" and summary["errors"][0]["line"]
-    assert "REQ-3" not in run("trace", "check", "--project", "crm", "--json").stdout  # nothing was written
+    with session_for(database) as session:  # nothing was written
+        project = get_project(session, "crm")
+        stored = session.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).all()
+        assert sorted(stored) == ["REQ-1", "REQ-2"]

@@ -164,6 +164,21 @@ def test_every_levels_links_column_refuses_a_new_link_to_a_retired_item(crm, tmp
         errors[0]["message"]
 
 
+@pytest.mark.parametrize("who", ["cli", "lead"])
+def test_a_retired_item_gets_no_new_link_of_its_own(crm, tmp_path, who):
+    located = {}
+
+    def change(workbook):
+        roles = workbook["Roles"]
+        located["at"] = ("Roles", row_of(roles, "ROL-9"), chr(ord("A") + column_of(roles, "Strategies") - 1))
+        roles.cell(row_of(roles, "ROL-9"), column_of(roles, "Strategies")).value = "STR-9, STR-1"
+
+    errors = _refused(crm, who, _edited_export(crm, tmp_path, change))
+    assert _located(errors) == [located["at"]]
+    assert "ROL-9 is retired and would get new links to STR-1" in errors[0]["message"]
+    assert crm.upstream("ROL-9", "role") == {"STR-9"}
+
+
 @pytest.mark.parametrize("who", list(ROLES))
 def test_a_link_a_retired_item_already_has_may_stay(crm, tmp_path, who):
     path = workbooks.plain(tmp_path / "keep.xlsx", ["ID", "Requirement", "Process"],

@@ -273,6 +273,22 @@ def test_an_edit_keeps_a_link_to_a_retired_item_the_form_shows_it_and_unchecking
     assert [link["id"] for link in lead.json("/p/crm/items/ROL-1.json")["up"]] == up[1:]
 
 
+def test_a_retired_item_gains_no_links_from_its_own_edit_form_but_may_drop_one(auth):
+    lead = auth("lead")
+    up = [link["id"] for link in lead.json("/p/crm/items/ROL-1.json")["up"]]
+    other = next(s["id"] for s in lead.json("/p/crm/strategies.json")["rows"] if s["id"] not in up)
+    assert lead.post("/p/crm/items/ROL-1/status", {"status": "retired"}).status_code == 302
+    refused = lead.save("ROL-1", {"links": up + [other], "department": "Renamed while retired"})
+    assert refused.status_code == 422
+    message = _errors_in(_field(parse_html(refused.get_data(as_text=True)), "links"))
+    assert "retired" in message and other in message
+    assert [link["id"] for link in lead.json("/p/crm/items/ROL-1.json")["up"]] == up
+    assert lead.item("ROL-1")["department"] != "Renamed while retired"
+    assert len(up) > 1
+    assert lead.save("ROL-1", {"links": up[1:]}).status_code == 302  # a link it has may go
+    assert [link["id"] for link in lead.json("/p/crm/items/ROL-1.json")["up"]] == up[1:]
+
+
 @pytest.mark.parametrize("owner", ["nobody-such", "evaluator", "Owner"])
 def test_the_lead_can_only_make_an_owner_or_the_lead_an_owner(auth, owner):
     lead = auth("lead")
@@ -338,3 +354,23 @@ def test_a_text_its_page_could_not_format_is_refused_at_its_field(auth):
     message = _errors_in(_field(parse_html(response.get_data(as_text=True)), "description"))
     assert "cannot be formatted" in message and "nest too deeply" in message
     assert owner.json("/p/crm/processes.json?q=Deep+lists")["total"] == 0
+
+
+def test_an_imported_text_no_page_can_format_does_not_block_an_edit_of_another_field(auth, db):
+    """An import keeps such text as written; the form refuses it only when it is what the user typed."""
+    from sqlalchemy import update
+
+    from reqtrace.model import Process
+
+    nested = "\n".join("\t" * depth + "- x" for depth in range(250))
+    session = db()
+    session.exec(update(Process).where(Process.hid == "PRC-2").values(description=nested))
+    session.commit()
+    lead = auth("lead")
+    assert lead.save("PRC-2", {"title": "Renamed beside an unformattable description"}).status_code == 302
+    item = lead.item("PRC-2")
+    assert (item["title"], item["description"]) == ("Renamed beside an unformattable description", nested)
+    refused = lead.save("PRC-2", {"description": nested + "\n" + "\t" * 250 + "- y"})
+    assert refused.status_code == 422
+    assert "cannot be formatted" in _errors_in(_field(parse_html(refused.get_data(as_text=True)), "description"))
+    assert lead.item("PRC-2")["description"] == nested
