@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, Unauthorized
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unauthorized
 
 from reqtrace.formats import FormatError
 from reqtrace.services.errors import Invalid, NotFound
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(FormatError, lambda error: _render(409, "The workbook cannot be written",
                                                                   f"{error}. Shorten or correct it and try again."))
     app.register_error_handler(Unauthorized, _log_in_first)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http)
 
 
@@ -46,6 +47,20 @@ def _log_in_first(error: Unauthorized):
     return render_template("refused.html", title="Not saved: your login has ended", message=SESSION_ENDED,
                            back=_same_site_referrer() or url_for("home.index"), back_label="Back to the form",
                            log_in_again=True), 401
+
+
+def _too_large(error: RequestEntityTooLarge):
+    """An upload past MAX_CONTENT_LENGTH: the body is never read, so name the limit, not the file."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
+    message = (f"The file is larger than the upload limit of {size}, so it was not read and nothing was "
+               f"saved. Remove pictures or unused sheets from it (or split it), then upload it again.")
+    if not prefers_html():
+        return jsonify({"error": "Upload too large", "message": message}), 413
+    referrer = _same_site_referrer()
+    return render_template("refused.html", title="Upload too large", message=message,
+                           back=referrer or url_for("home.index"),
+                           back_label="Back to the upload" if referrer else "Back to the projects"), 413
 
 
 def _csrf(error: CSRFError):

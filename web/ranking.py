@@ -53,10 +53,12 @@ def _what_if(strategies: list[str]) -> dict[str, float] | None:
         if not math.isfinite(value) or value < 0:
             _refuse_what_if(f"the weight of {hid} must be zero or more")
         values[hid] = value
-    total = sum(values.values())
-    if total <= 0:
+    largest = max(values.values())
+    if largest <= 0:
         _refuse_what_if("give at least one strategy a weight above zero")
-    return {hid: value / total for hid, value in values.items()}
+    scaled = {hid: value / largest for hid, value in values.items()}  # so that huge weights cannot add up to inf
+    total = sum(scaled.values())
+    return {hid: value / total for hid, value in scaled.items()}
 
 
 def _refuse_what_if(message: str) -> None:

@@ -70,7 +70,8 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
                             .where(Requirement.project_id == project.id)).all())
     stored = stored_responses(session, vendor)
     answers = {row["hid"]: row for row in rows if row["answer"]}
-    summary["answered"], summary["unanswered"] = len(answers), len(rows) - len(answers)
+    # An answer outside the six is an error (reported above), not a blank: it is neither answered nor unanswered.
+    summary["answered"], summary["unanswered"] = len(answers), sum(1 for row in rows if not row["answer_text"])
     if summary["unanswered"]:
         warnings.append(_error(SHEET, None, column_letter(4), f"{summary['unanswered']} requirement(s) have no "
                                                              "answer: they are scored as unanswered"))
@@ -169,7 +170,7 @@ def _answer_row(row: list[Any], index: int, cell: Callable[[list[Any], str], Any
     locked = tuple(str(cell(row, name) or "").replace("\r\n", "\n").strip() if name != "Requirement"
                    else str(cell(row, name) or "").replace("\r\n", "\n") for name in LOCKED)
     return {"hid": hid, "row": index, "locked": locked, "columns": positions,
-            "answer": answer, "comment": str(cell(row, "Comment") or "").strip(),
+            "answer": answer, "answer_text": answer_text, "comment": str(cell(row, "Comment") or "").strip(),
             "demonstration": str(cell(row, "How we will demonstrate it") or "").strip()}
 
 
@@ -191,7 +192,7 @@ def _check_locked_text(session: Session, project: Project, issue: QuestionnaireI
                 if was != now:
                     position = row["columns"].get(name)
                     errors.append(_error(SHEET, row["row"], column_letter(position) if position is not None else None,
-                                         f"{row['hid']}: the locked {name.lower()} was changed; answers must be "
+                                         f"{row['hid']}: its locked {name} text was changed; answers must be "
                                          "given to the requirement as issued"))
             reported = True
     if exact:

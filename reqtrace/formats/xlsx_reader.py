@@ -66,6 +66,9 @@ def check_workbook(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> No
     size = path.stat().st_size
     if size > max_bytes:
         raise FormatError(f"{name} is {_size(size)}; workbooks up to {_size(max_bytes)} are accepted")
+    if size == 0:
+        raise FormatError(f"{name} is empty (0 bytes), not an Excel workbook: save the workbook in Excel or "
+                          f"LibreOffice and choose the saved file")
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head.startswith(OLE2_SIGNATURE):

@@ -38,6 +38,16 @@ def test_a_text_file_renamed_xlsx(tmp_path):
     assert message == "list.xlsx is not an Excel workbook (.xlsx)"
 
 
+def _empty(path: Path) -> Path:
+    path.write_bytes(b"")
+    return path
+
+
+def test_an_empty_file_is_called_empty(tmp_path):
+    message = _refused(_empty(tmp_path / "saved-too-early.xlsx"))
+    assert message.startswith("saved-too-early.xlsx is empty (0 bytes), not an Excel workbook")
+
+
 def test_an_old_xls_or_encrypted_workbook(tmp_path):
     message = _refused(workbooks.ole2_file(tmp_path / "old.xlsx"))
     assert message.startswith("old.xlsx is password-protected (encrypted) or an old .xls file")
@@ -216,6 +226,7 @@ def test_a_valid_workbook_passes_the_checks(tmp_path):
 
 REFUSALS = {
     "text file": (workbooks.text_file, "is not an Excel workbook (.xlsx)"),
+    "empty file": (_empty, "is empty (0 bytes)"),
     "old .xls": (workbooks.ole2_file, "password-protected (encrypted) or an old .xls file"),
     "zip without workbook": (workbooks.zip_without_workbook, "is a zip file but not an Excel workbook"),
     "zip bomb": (workbooks.zip_bomb, "looks like a zip bomb"),

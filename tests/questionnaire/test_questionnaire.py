@@ -369,6 +369,7 @@ def test_an_answer_outside_the_six_names_its_row_and_column(url, answered, tmp_p
     located = [error for error in summary["errors"] if "maybe" in error["message"]]
     assert len(located) == 1, summary["errors"]
     assert (located[0]["sheet"], located[0]["row"], located[0]["column"]) == (SHEET, rows[ids[4]], "E")
+    assert summary["unanswered"] == len(rows) - 6  # "maybe" is wrong, not blank: only the rows left blank count
     assert stored_answers(url, "atlas") == before
 
 
@@ -407,6 +408,7 @@ def test_altered_acceptance_criteria_are_reported(url, answered, tmp_path):
     assert code == 1 and summary["applied"] is False, summary
     located = [error for error in summary["errors"] if error["row"] == rows[ids[3]]]
     assert located and located[0]["column"] == "C", summary["errors"]
+    assert f"{ids[3]}: its locked Acceptance criteria text was changed" in located[0]["message"]
     assert stored_answers(url, "atlas") == before
 
 

@@ -194,6 +194,19 @@ def test_a_bad_what_if_weight_is_refused_with_a_message(visit, demo_db_url, valu
     assert _trail(demo_db_url) == trail
 
 
+def test_huge_what_if_weights_rank_as_their_proportions_do(visit):
+    """1e308 twice is 1:1 between them and 0 for the rest, as 2 and 2 are: no overflow to a ranking of zeros."""
+    lead = visit("lead")
+    strategies = ["STR-%d" % n for n in range(1, 12)]
+    rest = {f"w.{hid}": 0 for hid in strategies[2:]}
+    huge = lead.json("/p/crm/ranking.json?" + urlencode({"w.STR-1": "1e308", "w.STR-2": "1e308", **rest}))
+    small = lead.json("/p/crm/ranking.json?" + urlencode({"w.STR-1": 2, "w.STR-2": 2, **rest}))
+    assert [(v["vendor"], v["knocked_out"]) for v in huge["ranking"]] == \
+        [(v["vendor"], v["knocked_out"]) for v in small["ranking"]]
+    assert all(close(a["total"], b["total"]) for a, b in zip(huge["ranking"], small["ranking"]))
+    assert any(v["total"] > 0 for v in huge["ranking"])
+
+
 def test_what_if_weights_all_zero_are_refused(visit):
     lead = visit("lead")
     strategies = ["STR-%d" % n for n in range(1, 12)]
