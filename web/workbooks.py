@@ -148,19 +148,21 @@ def remap_requirements(key: str, upload: str):
 @action(blueprint, "/p/<key>/import/requirements/<upload>/apply", permission="import")
 def apply_requirements(key: str, upload: str):
     """Apply the preview named in the form, all or nothing: its file, with the column mapping and the role's rules
-    it was previewed with (the CRM lead applying procurement's preview applies procurement's proposal)."""
+    it was previewed with (the CRM lead applying procurement's preview applies procurement's proposal), and only
+    if it still does exactly what the preview showed: a project changed since refuses it, writing nothing."""
     project = project_or_404(key)
     meta = _upload_or_404(upload, project.key, "requirements")
     preview = _preview_of(upload, project.key)
-    # Both kept server-side with the preview, never read back from the form.
-    mapping, role = preview["mapping"], preview["role"]
+    # All three kept server-side with the preview, never read back from the form.
+    mapping, role, planned = preview["mapping"], preview["role"], preview["result"]["plan_digests"]
     path = meta["path"]
     app = current_app._get_current_object()
     actor = current_user.username
 
     def work(progress):
+        # One write transaction plans again, compares with the preview's plan and writes only that.
         with session_scope(app.extensions["reqtrace_engine"], write=True) as db:
-            summary = import_requirements(db, project.key, path, actor=actor,
+            summary = import_requirements(db, project.key, path, actor=actor, expected_plan=planned,
                                           options=ImportOptions(mapping=mapping, role=role), progress=progress)
             if not summary["applied"]:
                 db.rollback()
@@ -393,6 +395,9 @@ def _preview_of(upload: str, project_key: str) -> dict:
     if preview.get("role") is None:  # a preview from before the role was kept with it: its rules are unknown
         _refuse_upload(project_key, f"The preview of {preview['file']} does not record which role's rules it "
                                     "was checked with: upload the workbook again to preview it anew.")
+    if not isinstance(preview["result"].get("plan_digests"), dict):  # from before previews kept their plan
+        _refuse_upload(project_key, f"The preview of {preview['file']} does not record what it would change "
+                                    "item by item: upload the workbook again to preview it anew.")
     # The preview's role is applied: someone whose role changed since their preview previews again (the CRM lead
     # may apply anyone's preview as it was shown).
     if preview["role"] != current_user.role and current_user.role != "admin":
@@ -405,7 +410,8 @@ def _refuse_upload(project_key: str, message: str) -> None:
     """A refused upload: 400, with the way back to the workbooks page (JSON clients get the usual error)."""
     if wants_json():
         abort(400, description=message)
-    abort(make_response(*refuse(f"{message} Nothing was imported.", 400, back=url_for(
+    sentence = message if message.endswith((".", "!", "?")) else message + "."  # a FormatError ends bare
+    abort(make_response(*refuse(f"{sentence} Nothing was imported.", 400, back=url_for(
         "workbooks.index", key=project_key), back_label="Back to the workbooks")))
 
 
@@ -424,7 +430,8 @@ def _upload_or_404(upload: str, project_key: str, kind: str) -> dict:
 
 
 def _compact(summary: dict) -> dict:
-    """The summary as a page shows it: every count, the first changes."""
+    """The summary as a page shows it: every count, the first changes (a preview's `plan_digests`, which its
+    apply checks, cover them all)."""
     items = summary.get("items", [])
     summary["items"] = items[:PREVIEW_ITEMS]
     summary["items_total"] = len(items)

@@ -9,17 +9,26 @@ that map to nothing are kept as custom fields, and rows without an ID get one.
 Reading produces `Desired` items plus errors and warnings located by sheet,
 row and column; `import_requirements` plans them against the project with the
 sync engine and applies the plan only when asked and only without errors.
+A row that cannot be read is left out of the plan (never retired for it), and
+the rows that can are still planned and checked: one pass reports every problem.
+
+A dry run (a preview) gives `plan_digests`: per item it would add, change or
+retire, what exactly it would do. An import given them back (`expected_plan`)
+plans again in its own transaction and writes only that same plan, or nothing.
 
 An import follows the rules of the forms (reqtrace.services.editing): a
 retired item takes no new links (links it already has stay), and an owner is
 an active requirement owner or the CRM lead (an owner left as it was stays,
 whatever it names). On top, the importing role's rules (`_apply_role_rules`).
 The plan is checked against the project state already loaded and one query
-for the user accounts, whatever the number of rows.
+for the user accounts, whatever the number of rows (procurement's rows made
+from an older version of their item add one query of the audit trail).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,7 +52,7 @@ from reqtrace.formats.columns import (
 from reqtrace.formats.layout import META_SHEET, SHEETS, is_reqtrace_workbook
 from reqtrace.formats.requirements_export import cell_value as export_cell
 from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, Sheet, WorkbookData, column_letter, open_workbook
-from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, Project, User
+from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, AuditEvent, Project, User
 from reqtrace.schemas import FIELDS, HID, MAX_HID, split_list, validate_status
 from reqtrace.services.errors import Invalid, ServiceError
 from reqtrace.services.items import check_hid, kind_of_hid
@@ -66,6 +75,7 @@ from reqtrace.workflow import ADMIN
 
 TITLE_FROM_STATEMENT = 90  # characters of a statement used as title when a workbook has no title column
 FIELD_LABELS = {"statement": "statement", "acceptance": "acceptance criteria", "title": "title"}
+DONE = {"add": "added", "change": "changed", "remove": "retired"}
 
 
 @dataclass
@@ -92,6 +102,10 @@ class ReadResult:
     rows: int = 0
     # Per sheet, the column each field was read from: a problem found after reading points at its cell.
     columns: dict[str, dict[str, MappedColumn]] = field(default_factory=dict)
+    # Rows with errors, left out of the plan: those whose ID was read (their items are not missing from the
+    # workbook), and the levels with a row whose ID cell itself is wrong (which item it is cannot be told).
+    skipped: set[tuple[str, str]] = field(default_factory=set)
+    unidentified: set[str] = field(default_factory=set)
 
 
 @nogc
@@ -114,9 +128,13 @@ def _read(workbook: WorkbookData, options: ImportOptions, progress: Progress | N
 
 @nogc
 def import_requirements(session: Session, project_key: str, path: str | Path, *, actor: str, dry_run: bool = False,
-                        options: ImportOptions | None = None, progress: Progress | None = None
-                        ) -> dict[str, Any]:
-    """Validate, compare and (unless `dry_run` or on any error) save; returns the import summary."""
+                        options: ImportOptions | None = None, progress: Progress | None = None,
+                        expected_plan: dict[str, str] | None = None) -> dict[str, Any]:
+    """Validate, compare and (unless `dry_run` or on any error) save; returns the import summary.
+
+    A dry run's summary carries `plan_digests`. Given them as `expected_plan` (the apply of a preview), the
+    import saves only if it would do exactly that; otherwise it saves nothing and says which items differ.
+    """
     options = options or ImportOptions()
     # The workbook is parsed on a second thread while the project's items load: calamine parses in Rust
     # without holding the GIL, and the database read waits on SQLite or the network, so the two overlap.
@@ -128,21 +146,28 @@ def import_requirements(session: Session, project_key: str, path: str | Path, *,
     result = _read(workbook, options, progress, state)
     retire: set[str] = set()
     if result.format == "reqtrace":
-        retire = _retirable_levels(result, project, project_key)
-    if result.errors:
-        return _summary(result, None, applied=False)
+        retire = _retirable_levels(result, project, project_key) - result.unidentified
     try:
-        if project is None and not dry_run:
+        if project is None and not dry_run and not result.errors:
             project, _created = ensure_project(session, project_key, actor=actor)
     except ServiceError as error:
         result.errors.append({"sheet": None, "row": None, "column": None, "message": str(error)})
         return _summary(result, None, applied=False)
+    # Rows with errors count as present, so nothing is retired for them, but are in no plan.
+    skipped = result.skipped - result.unchanged
     plan = plan_sync(session, project, result.desired, retire_missing_kinds=retire, default_status="draft",
-                     state=state, unchanged=result.unchanged)
+                     state=state, unchanged=result.unchanged | skipped)
+    if skipped:
+        plan.items = [item for item in plan.items
+                      if item.action != "unchanged" or (item.kind, item.hid) not in skipped]
     if project is not None and result.format == "reqtrace":
         _keep_items_newer_than_the_workbook(session, project, plan, result)
+    exported: dict[tuple[str, str], str] = {}
+    if project is not None and options.role not in (None, ADMIN):
+        exported = _statuses_as_exported(session, project, plan, result)
+    _apply_role_rules(plan, result, options.role, exported)
+    if project is not None and result.format == "reqtrace":
         _warn_about_stale_rows(plan, result)
-    _apply_role_rules(plan, result, options.role)
     _refuse_new_links_to_retired_items(plan, result, state)
     if options.role is None or options.role == ADMIN:
         _check_owners(session, plan, result)
@@ -152,14 +177,65 @@ def import_requirements(session: Session, project_key: str, path: str | Path, *,
             result.warnings.append({"sheet": None, "row": None, "column": None, "message":
                                     f"{unlinked} new requirement(s) support no process: they arrive as drafts and "
                                     "are technology-driven until you link them to the processes they support"})
-    if plan.errors or dry_run:
-        return _summary(result, plan, applied=False)
+    digests = plan_digests(plan) if dry_run or expected_plan is not None else {}
+    if expected_plan is not None and digests != expected_plan:
+        result.errors.append({"sheet": None, "row": None, "column": None,
+                              "message": _plan_changed(expected_plan, digests)})
+        return {**_summary(result, plan, applied=False), "preview_outdated": True}
+    if result.errors or plan.errors or dry_run:
+        summary = _summary(result, plan, applied=False)
+        if dry_run and not summary["errors"]:
+            summary["plan_digests"] = digests
+        return summary
     if progress:
         progress("save", 0, len(plan.items))
     apply_plan(session, project, plan, actor=actor)
     if progress:
         progress("save", len(plan.items), len(plan.items))
     return _summary(result, plan, applied=True)
+
+
+def plan_digests(plan: SyncPlan) -> dict[str, str]:
+    """Per item the plan adds, changes or retires ("requirement REQ-12"): its action and a digest of all it does.
+
+    The digest covers the item's status, each field's change (before and after), the links it gains and loses,
+    the version it changes from, and a new item's values: two plans with the same digests write the same.
+    """
+    digests = {}
+    for item in plan.items:
+        if item.action == "unchanged":
+            continue
+        what = [item.status, item.version_before, [[change.field, change.before, change.after]
+                                                   for change in item.changes],
+                item.links_add, item.links_remove, item.values if item.action == "add" else None]
+        text = json.dumps(what, sort_keys=True, default=str, ensure_ascii=False)
+        digests[f"{item.kind} {item.hid}"] = f"{item.action} {hashlib.sha256(text.encode()).hexdigest()[:20]}"
+    return digests
+
+
+def _plan_changed(previewed: dict[str, str], planned: dict[str, str]) -> str:
+    """The refusal of an apply whose plan is no longer its preview's, naming the first items that differ."""
+    def order(key: str) -> tuple:
+        kind, hid = key.split(" ", 1)
+        return LEVELS.index(kind), hid_key(hid)
+
+    differences = []
+    for key in sorted(previewed.keys() | planned.keys(), key=order):
+        before, now = previewed.get(key), planned.get(key)
+        if before == now:
+            continue
+        hid = key.split(" ", 1)[1]
+        shown, doing = (DONE.get(value.split(" ")[0], "changed") if value else None for value in (before, now))
+        if before is None:
+            differences.append(f"{hid} would now be {doing} too")
+        elif now is None:
+            differences.append(f"{hid} would no longer be {shown}")
+        elif shown != doing:
+            differences.append(f"{hid} would now be {doing}, not {shown}")
+        else:
+            differences.append(f"{hid} would be {doing} differently")
+    listed = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
+    return f"the project changed since the preview ({listed}): preview the workbook again; nothing was imported"
 
 
 # --- reqtrace workbooks -----------------------------------------------------------------------
@@ -230,12 +306,15 @@ def _keep_items_newer_than_the_workbook(session: Session, project: Project, plan
                                 + ", ".join(item.hid for item in kept[:10]) + ("…" if len(kept) > 10 else "")})
 
 
-def _apply_role_rules(plan: SyncPlan, result: ReadResult, role: str | None) -> None:
+def _apply_role_rules(plan: SyncPlan, result: ReadResult, role: str | None,
+                      exported: dict[tuple[str, str], str]) -> None:
     """What the forms refuse a role, an import refuses it too; an approved item changed goes back to draft.
 
     Only the CRM lead approves, retires and assigns owners. Procurement imports workbooks but edits no item in a
     form, so its import proposes: new items arrive as drafts with no owner, changed approved items go back to
-    draft for the lead's approval, and statuses, owners and retirements in the workbook are refused.
+    draft for the lead's approval, and statuses, owners and retirements in the workbook are refused. A Status
+    left as exported (`exported`: the status a stale row's item had at the row's version) is no change of
+    status, even when the lead has changed the item's status since: the stored status stays.
     """
     if role is None or role == ADMIN:
         return
@@ -254,13 +333,26 @@ def _apply_role_rules(plan: SyncPlan, result: ReadResult, role: str | None) -> N
                     result, item, f"new {item.kind} {item.hid} names {item.values['owner']!r} as its owner",
                     "leave the cell empty")})
         elif item.action == "change":
-            changed = {change.field for change in item.changes}
             refused = False
-            if "status" in changed:
-                refused = True
-                plan.errors.append({**_cell(result, item, "status"), "message": f"{item.hid}: only the CRM lead "
-                                    "changes an item's status; put its Status back as exported"})
-            if "owner" in changed:
+            status = next((change for change in item.changes if change.field == "status"), None)
+            if status is not None:
+                as_exported = exported.get((item.kind, item.hid), status.before)
+                if status.after == as_exported:  # left as exported; the lead changed the status since
+                    item.changes.remove(status)
+                    item.status = status.before
+                    result.warnings.append({**_cell(result, item, "status"), "message": f"{item.hid} was "
+                                            f"{as_exported} when this workbook was made and is {status.before} "
+                                            "now: its Status, left as exported, changes nothing (the stored "
+                                            f"status, {status.before}, counts)"})
+                    if not item.changes:
+                        item.action = "unchanged"
+                        continue
+                else:
+                    refused = True
+                    plan.errors.append({**_cell(result, item, "status"), "message": f"{item.hid}: only the CRM "
+                                        f"lead changes an item's status; put its Status back as exported "
+                                        f"({as_exported})"})
+            if any(change.field == "owner" for change in item.changes):
                 refused = True
                 owner = item.values.get("owner")
                 plan.errors.append({**_cell(result, item, "owner"), "message": _owner_not_yours(
@@ -271,6 +363,38 @@ def _apply_role_rules(plan: SyncPlan, result: ReadResult, role: str | None) -> N
                 item.status = "draft"
                 result.warnings.append({**where, "message": f"{item.hid} was approved; this change sends it back "
                                         "to draft until the CRM lead approves it again"})
+
+
+def _statuses_as_exported(session: Session, project: Project, plan: SyncPlan,
+                          result: ReadResult) -> dict[tuple[str, str], str]:
+    """The status each item had when its row was exported, where the row is older than the item (its Version is
+    below the stored one) and its Status differs from the stored status.
+
+    Every change of an item is audited with the version it changes and, when its status changes, the status
+    it leaves (a form's event holds the whole item, an import's the fields it changed): the first record at or
+    after the row's version that names a status holds the one exported. An item with none has kept its status
+    since. One query, for those rows only.
+    """
+    stale: dict[tuple[str, str], int] = {}
+    for item in plan.items:
+        version = result.versions.get((item.kind, item.hid))
+        if item.action == "change" and version is not None and item.version_before is not None \
+                and item.version_before > version and any(change.field == "status" for change in item.changes):
+            stale[(item.kind, item.hid)] = version
+    if not stale:
+        return {}
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    events = session.exec(select(AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.before).where(
+        AuditEvent.project_id == project.id, AuditEvent.entity_type.in_({kind for kind, _hid in stale}),
+        AuditEvent.entity_id.in_({hid for _kind, hid in stale})))
+    for kind, hid, before in events:
+        version = stale.get((kind, hid))
+        if version is None or not isinstance(before, dict) or not before.get("status"):
+            continue
+        left = before.get("version")
+        if isinstance(left, int) and left >= version and ((kind, hid) not in found or left < found[(kind, hid)][0]):
+            found[(kind, hid)] = (left, before["status"])
+    return {key: status for key, (_version, status) in found.items()}
 
 
 def _owner_not_yours(result: ReadResult, item: ItemPlan, what: str, fix: str) -> str:
@@ -478,6 +602,7 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
                 else:
                     result.errors.append(_where(sheet, number, by_field.get("statement") or by_field.get("title"),
                                                 "the row has no requirement text"))
+                    _skip(result, kind, hid, raw_id)
                 continue
         upstream = None
         if links_column is not None and upstream_kind is not None:
@@ -504,6 +629,7 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
                 result.versions[(kind, hid)] = int(version)
         if errors:
             result.errors.extend(errors)
+            _skip(result, kind, hid, raw_id)
             continue
         if foreign and status not in (None, "draft", "retired") and not upstream:
             result.warnings.append(_where(sheet, number, status_column, f"supports no process, so it arrives as a "
@@ -514,6 +640,14 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
             where["link_column"] = links_column.letter
         result.desired.append(Desired(kind=kind, hid=hid, fields=clean, upstream=upstream, status=status,
                                       where=where))
+
+
+def _skip(result: ReadResult, kind: str, hid: str | None, raw_id: Any) -> None:
+    """A row with errors stays out of the plan; its item, when its ID says which, is not missing from the workbook."""
+    if hid is not None:
+        result.skipped.add((kind, hid))
+    elif raw_id not in ("", None):
+        result.unidentified.add(kind)
 
 
 def _comparer(columns: list[MappedColumn], stored: tuple[dict, dict]) -> Callable[[list[Any]], bool]:
@@ -658,6 +792,10 @@ def _summary(result: ReadResult, plan: SyncPlan | None, *, applied: bool) -> dic
         summary = {"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0, "items": []}
     else:
         summary = plan.summary(applied=applied)
+        added = {(item.kind, item.hid): item for item in plan.items if item.action == "add"}
+        for entry in summary["items"]:
+            if entry["action"] == "add":
+                entry["fields"] = _fields_of(added[(entry["kind"], entry["id"])])
     errors = result.errors + (plan.errors if plan else [])
     summary["errors"] = [{key: value for key, value in error.items() if key != "link_column"} for error in errors]
     summary["warnings"] = [{key: value for key, value in warning.items() if key != "link_column"}
@@ -668,5 +806,15 @@ def _summary(result: ReadResult, plan: SyncPlan | None, *, applied: bool) -> dic
     return summary
 
 
-__all__ = ["ImportOptions", "ReadResult", "read_requirements_workbook", "import_requirements", "column_letter",
-           "id_problem"]
+def _fields_of(item: ItemPlan) -> list[dict[str, Any]]:
+    """A new item's values that say something, named as its changes would name them, then its status and links."""
+    fields = [{"field": name, "value": value} for name, value in item.values.items()
+              if value is not None and value != "" and value != [] and value != {}]
+    fields.append({"field": "status", "value": item.status})
+    if item.links_add:
+        fields.append({"field": LINKS_UP[item.kind].label, "value": ", ".join(item.links_add)})
+    return fields
+
+
+__all__ = ["ImportOptions", "ReadResult", "read_requirements_workbook", "import_requirements", "plan_digests",
+           "column_letter", "id_problem"]

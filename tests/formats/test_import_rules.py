@@ -336,6 +336,83 @@ def test_procurement_changing_an_owner_is_refused_at_the_owner_cell(crm, tmp_pat
     assert "only the CRM lead assigns owners" in error["message"] and "leave its owner empty" in error["message"]
 
 
+# --- procurement's Status, as exported ---------------------------------------------------------
+
+def _move(reqtrace: Reqtrace, tmp_path: Path, hid: str, statuses: list[str], *, how: str) -> None:
+    """The lead moves requirement `hid` through `statuses`: with its status buttons, or with their own import."""
+    for status in statuses:
+        if how == "form":
+            engine = make_engine(reqtrace.url)
+            with Session(engine) as session:
+                project = get_project(session, "crm")
+                set_status(session=session, project=project, kind="requirement", actor="lead", status=status,
+                           item=get_item(session, project, "requirement", hid))
+                session.commit()
+            engine.dispose()
+        else:
+            folder = tmp_path / f"lead-{status}"
+            folder.mkdir(exist_ok=True)
+            _accepted(reqtrace, "cli", _edited_export(reqtrace, folder, _set("Requirements", hid, "Status", status)))
+
+
+def _status_warnings(summary: dict, hid: str) -> list[dict]:
+    return [warning for warning in summary["warnings"] if warning["message"].startswith(f"{hid} was ")
+            and "when this workbook was made" in warning["message"]]
+
+
+@pytest.mark.parametrize("how", ["form", "import"])
+@pytest.mark.parametrize("exported, since", [("approved", ["draft"]), ("draft", ["approved"]),
+                                             ("approved", ["draft", "proposed"])])
+def test_procurements_status_left_as_exported_keeps_the_status_the_lead_set_since(crm, tmp_path, how, exported,
+                                                                                   since):
+    """QA: the lead changed REQ-1's status after procurement's export; procurement's workbook, its Status
+    untouched, was refused as if procurement had changed it. It imports, and REQ-1 keeps the lead's status."""
+    if exported != "approved":
+        _move(crm, tmp_path, "REQ-1", [exported], how=how)
+    path = crm.export(tmp_path / "procurement.xlsx")
+    row = row_of(openpyxl.load_workbook(path)["Requirements"], "REQ-1")
+    _move(crm, tmp_path, "REQ-1", since, how=how)
+    stored = crm.item("REQ-1")
+
+    summary = _accepted(crm, "procurement", path)
+
+    assert (summary["added"], summary["changed"], summary["removed"]) == (0, 0, 0)
+    assert crm.item("REQ-1") == stored
+    (warning,) = _status_warnings(summary, "REQ-1")
+    assert (warning["sheet"], warning["row"], warning["column"]) == ("Requirements", row,
+                                                                      REQUIREMENT_COLUMN["Status"])
+    assert warning["message"] == (f"REQ-1 was {exported} when this workbook was made and is {since[-1]} now: its "
+                                  f"Status, left as exported, changes nothing (the stored status, {since[-1]}, "
+                                  "counts)")
+
+
+def test_procurements_edit_of_a_row_whose_status_the_lead_changed_since_is_a_proposal(crm, tmp_path):
+    _move(crm, tmp_path, "REQ-1", ["draft"], how="form")
+    path = crm.export(tmp_path / "procurement.xlsx")
+    _move(crm, tmp_path, "REQ-1", ["approved"], how="form")
+    edit_workbook(path, _set("Requirements", "REQ-1", "Title", "Visits, offline too"))
+
+    summary = _accepted(crm, "procurement", path)
+
+    assert summary["changed"] == 1
+    assert (crm.item("REQ-1")["title"], crm.item("REQ-1")["status"]) == ("Visits, offline too", "draft")
+    assert any("REQ-1 was approved; this change sends it back to draft" in warning["message"]
+               for warning in summary["warnings"])
+
+
+@pytest.mark.parametrize("how", ["form", "import"])
+def test_procurement_setting_another_status_on_a_row_changed_since_is_still_refused(crm, tmp_path, how):
+    path = crm.export(tmp_path / "procurement.xlsx")
+    _move(crm, tmp_path, "REQ-1", ["draft", "proposed"], how=how)
+    for typed in ("retired", "draft"):  # draft: a status REQ-1 had since, but not the one exported
+        edit_workbook(path, _set("Requirements", "REQ-1", "Status", typed))
+        (error,) = _refused(crm, "procurement", path)
+        assert error["column"] == REQUIREMENT_COLUMN["Status"]
+        assert error["message"] == ("REQ-1: only the CRM lead changes an item's status; put its Status back as "
+                                    "exported (approved)")
+    assert crm.item("REQ-1")["status"] == "proposed"
+
+
 # --- cost: one query for the accounts, none for the retired items -----------------------------
 
 def _statements_of_a_preview(reqtrace: Reqtrace, path: Path) -> tuple[list[str], dict]:

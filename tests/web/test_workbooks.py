@@ -313,6 +313,60 @@ def test_the_lead_applying_procurements_preview_applies_what_it_showed(auth, db)
     assert (changed.title, changed.status) == ("Quotes approved on a phone, offline too", "draft")
 
 
+def test_an_apply_after_the_project_changed_writes_nothing_and_offers_to_preview_again(auth, db):
+    """QA: the preview showed "1 changed" (REQ-12); the lead then edited REQ-11 in its form; applying gave
+    "2 changed" and put the workbook's old REQ-11 back (approved, then draft). The apply now writes nothing."""
+    procurement, lead = auth("procurement"), auth("lead")
+    content = edited_requirements(procurement, "REQ-12", "Changed in the workbook")
+    job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
+    preview = finished(procurement, job)["result"]
+    assert (preview["changed"], [item["id"] for item in preview["items"]]) == (1, ["REQ-12"])
+    assert lead.save("REQ-11", {"title": "Edited by the lead"}).status_code == 302
+    eleven, twelve = requirement_of(db, "REQ-11").model_dump(), requirement_of(db, "REQ-12").model_dump()
+
+    applied = finished(procurement, job_path(submit(procurement, job, "/apply")))
+
+    assert applied["status"] == "done", applied
+    assert applied["result"]["applied"] is False
+    assert [error["message"] for error in applied["result"]["errors"]] == [
+        "the project changed since the preview (REQ-11 would now be changed too): preview the workbook again; "
+        "nothing was imported"]
+    assert requirement_of(db, "REQ-11").model_dump() == eleven and requirement_of(db, "REQ-12").model_dump() == twelve
+    page = procurement.page(job_path_of(applied))
+    assert "The project changed since the preview" in page.text and "nothing was saved" in page.text
+    assert not [form for form in page.find_all("form") if "/apply" in form.attrs.get("action", "")]
+
+    again = finished(procurement, job_path(submit(procurement, job_path_of(applied), "/preview")))
+
+    assert again["kind"] == "requirements-preview" and again["upload"] == applied["upload"]
+    shown = {item["id"]: {change["field"] for change in item["changes"]} for item in again["result"]["items"]}
+    assert shown == {"REQ-11": {"title", "status"}, "REQ-12": {"title", "status"}}  # both back to draft
+    assert any(warning["message"].startswith("REQ-11 was changed in reqtrace") and "replaces those changes" in
+               warning["message"] for warning in again["result"]["warnings"])
+
+
+def job_path_of(state: dict) -> str:
+    return f"/p/crm/jobs/{state['id']}"
+
+
+def test_an_added_row_is_shown_field_by_field_on_the_preview(auth):
+    procurement = auth("procurement")
+    content = workbook_with(procurement, lambda sheet, h, row: sheet.append(
+        {h["Title"]: "Reps log calls", h["Statement"]: "Reps log calls from the phone.", h["Priority"]: "must",
+         h["Processes"]: "PRC-1"}))
+    job = job_path(upload(procurement, "/p/crm/import/requirements", content, "crm.xlsx"))
+    preview = finished(procurement, job)["result"]
+    (added,) = [item for item in preview["items"] if item["action"] == "add"]
+
+    row = next(tr for tr in procurement.page(job).find_all("tr")
+               if tr.find("td", cls="id") is not None and tr.one("td", cls="id").text == added["id"])
+
+    fields = {div.one("strong").text: div.one("span", cls="after").text for div in row.find_all("div")}
+    assert fields["title"] == "Reps log calls" and fields["statement"] == "Reps log calls from the phone."
+    assert (fields["priority"], fields["status"], fields["processes"]) == ("must", "draft", "PRC-1")
+    assert "owner" not in fields and "acceptance" not in fields
+
+
 def test_a_preview_is_applied_only_under_the_role_it_was_checked_with(auth, db, tmp_path):
     """Someone whose role changed since their preview previews again: the CRM lead's preview is not applied with
     the lead's rules by a user who is now procurement."""
@@ -536,7 +590,7 @@ def test_a_file_that_is_not_a_workbook_is_refused_with_its_reason(auth):
     assert "list.csv is not an .xlsx workbook" in response.get_data(as_text=True)
     response = upload(procurement, "/p/crm/import/requirements", b"ID;Title\nREQ-1;x\n", "list.xlsx")
     assert response.status_code == 400
-    assert "list.xlsx is not an Excel workbook" in response.get_data(as_text=True)
+    assert "list.xlsx is not an Excel workbook (.xlsx). Nothing was imported." in response.get_data(as_text=True)
     # the refusal leads back to the workbooks page, not to a dead end
     back = parse_html(response.get_data(as_text=True)).one("a", cls="button")
     assert back.attrs["href"] == "/p/crm/workbooks" and "workbooks" in back.text
