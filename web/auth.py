@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Flask, Response, abort, after_this_request, current_app, flash, redirect,
+                   render_template, request, url_for)
+from flask import session as browser_session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from reqtrace.model import User
@@ -20,6 +22,10 @@ from web.pages import action
 
 blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()
+# Who is logged in on this browser, readable by the checklist's script (not a credential: the session cookie is).
+# A checklist page kept for offline use takes ticks only while it names that page's evaluator; logging out
+# removes it, so a copy left open, or shown with no network to ask, takes no ticks from whoever holds the device.
+LOGIN_COOKIE = "reqtrace_user"
 
 
 @dataclass
@@ -86,7 +92,9 @@ class LoginFailures:
 def login():
     """Log in with a username and a password."""
     if request.method == "GET":
-        return render_template("login.html", next=request.args.get("next", ""), username="")
+        # Just logged out: the page removes the checklists this browser kept for offline use (web/static/checklist.js).
+        return render_template("login.html", next=request.args.get("next", ""), username="",
+                               forget_offline=browser_session.pop("logged_out", False))
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
     next_url = _safe_next(request.form.get("next"))
@@ -109,18 +117,48 @@ def login():
     session.commit()
     failures.clear(key)
     login_user(WebUser.of(user, token))
-    return redirect(next_url or url_for("home.index"))
+    return remember_login(redirect(next_url or url_for("home.index")), user.username)
 
 
 @action(blueprint, "/logout", permission="read")
 def logout():
-    """Log out: this browser's login session ends for good, so a copy of its cookie no longer works."""
+    """Log out: this browser's login session ends for good, so a copy of its cookie no longer works.
+
+    Nor does a copy of a checklist this browser kept for offline use: the service worker and the login page
+    that follows remove them (ticks still waiting on the device are kept, and sent once their evaluator logs
+    in again), and a checklist page still open takes no more ticks.
+    """
     session = db.session()
     logins.end(session, current_user.token)
     session.commit()
     logout_user()
     flash("You are logged out.", "info")
-    return redirect(url_for("auth.login"))
+    browser_session["logged_out"] = True
+    response = redirect(url_for("auth.login"))
+    response.delete_cookie(LOGIN_COOKIE, samesite="Lax", secure=_secure())
+    return response
+
+
+def remember_login(response: Response, username: str) -> Response:
+    """Tell the checklist's script who is logged in on this browser (LOGIN_COOKIE), for as long as a login lasts."""
+    response.set_cookie(LOGIN_COOKIE, username, max_age=current_app.permanent_session_lifetime, httponly=False,
+                        samesite="Lax", secure=_secure())
+    return response
+
+
+def name_the_login() -> None:
+    """Have this response name the logged-in user in LOGIN_COOKIE, unless the browser has it already.
+
+    Only when it is missing (a login from before pages were named): a request still on its way when its user
+    logs out must not bring the name back after the logout took it away.
+    """
+    username = current_user.username
+    if request.cookies.get(LOGIN_COOKIE) != username:
+        after_this_request(lambda response: remember_login(response, username))
+
+
+def _secure() -> bool:
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
 def _safe_next(target: str | None) -> str:
@@ -138,4 +176,4 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-__all__ = ["blueprint", "current_user", "init_app", "WebUser"]
+__all__ = ["blueprint", "current_user", "init_app", "LOGIN_COOKIE", "name_the_login", "remember_login", "WebUser"]

@@ -24,6 +24,7 @@ from reqtrace.services.errors import Invalid, NotFound, PermissionDenied
 from reqtrace.services.sessions import add_attendee, create_session, get_session
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
+from web.auth import name_the_login
 from web.common import project_or_404
 from web.db import session
 from web.pages import action, page, refuse, require
@@ -177,10 +178,12 @@ def checklist(key: str, session_id: int):
                           if entry else None})
         scenarios.append({"key": scenario["key"], "title": scenario["title"], "minutes": scenario["minutes"],
                           "steps": steps})
+    name_the_login()  # the page may be kept for offline use: it takes ticks only while its evaluator is logged in
+    total = sum(len(s["steps"]) for s in scenarios)
+    done = sum(1 for s in scenarios for step in s["steps"] if step["result"])
     return {"project": _project(project), "session": _describe(db, demo), "scenarios": scenarios,
             "submitted": me.submitted_at is not None, "evaluator": current_user.username,
-            "total_steps": sum(len(s["steps"]) for s in scenarios),
-            "done_steps": sum(1 for s in scenarios for step in s["steps"] if step["result"]),
+            "total_steps": total, "done_steps": done, "unscored_steps": total - done,
             "sync_url": url_for("sessions.results", key=key, session_id=session_id),
             "sync_token": generate_csrf(), "cache_name": cache_name()}
 
@@ -266,7 +269,10 @@ def submit(key: str, session_id: int):
     except PermissionDenied as error:
         db.rollback()
         abort(403, description=str(error))
-    flash("Submitted: your scores are locked. A later change is a correction, with its reason.", "info")
+    total, unscored = checklists.unscored_steps(db, demo, current_user.username)
+    left = (f" {unscored} of {total} steps have no score: each can still be scored late, with the reason in its note."
+            if unscored else "")
+    flash(f"Submitted: your scores are locked. A later change is a correction, with its reason.{left}", "info")
     return redirect(url_for("sessions.show", key=key, session_id=session_id))
 
 
@@ -383,7 +389,8 @@ def photo(key: str, attachment_id: int):
 @blueprint.get("/sw.js")
 def service_worker():
     """The checklist's service worker, served from the app's origin so it may control its pages."""
-    script = (Path(current_app.static_folder) / "checklist-sw.js").read_text().replace("__CACHE__", cache_name())
+    script = (Path(current_app.static_folder) / "checklist-sw.js").read_text().replace("__CACHE__", cache_name()) \
+        .replace("__LOGOUT__", url_for("auth.logout"))
     response = Response(script, mimetype="application/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -4,7 +4,9 @@ Every tick carries an id the client chose, so a retry after a dropped
 connection is stored once. Before an evaluator submits the session, a new
 tick on a step replaces their earlier one (the latest counts); after they
 submit, their scores are locked and only a correction — a new entry naming
-the one it corrects, with its reason — can change them. Nobody, the CRM lead
+the one it corrects, with its reason — can change them. A step they never
+scored may still get a late score after submitting, with its reason in the
+note: like a correction, it is kept in the audit trail. Nobody, the CRM lead
 included, sees anyone's scores until every attendee has submitted.
 
 Ticks are an evaluator's own: a device may hold ticks queued for one
@@ -46,6 +48,7 @@ MAX_SCORE = 5
 MAX_NOTE = 4000
 DISAGREEMENT = 2  # a spread of this much or more is flagged for discussion
 MAX_BATCH = 500
+LATE = "score late"  # the audit action of a late score: a step left unscored, scored after submitting
 
 
 class NotYours(PermissionDenied):
@@ -163,11 +166,11 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
     batch is refused (NotYours) before anything is stored, and the sender keeps it to send again.
 
     Which refusals are final (the sender may drop the tick): a per-tick "refused" is either about the tick
-    itself (its id, step, verdict, score, note, time) or about `evaluator`'s own state (they submitted, a
-    correction names the wrong entry or has no reason). Sending it again as the same evaluator changes
-    neither, so it is final — but only because the tick is judged as its own evaluator's, which a named
-    batch guarantees. Raised errors (NotYours, PermissionDenied, Invalid) refuse the whole batch and are
-    never final.
+    itself (its id, step, verdict, score, note, time) or about `evaluator`'s own state (they submitted and
+    scored the step, a correction names the wrong entry, a correction or a late score has no reason).
+    Sending it again as the same evaluator changes neither, so it is final — but only because the tick is
+    judged as its own evaluator's, which a named batch guarantees. Raised errors (NotYours, PermissionDenied,
+    Invalid) refuse the whole batch and are never final.
     """
     if not isinstance(raw_ticks, list) or len(raw_ticks) > MAX_BATCH:
         raise Invalid([Problem("results", f"send a list of at most {MAX_BATCH} ticks")])
@@ -205,9 +208,9 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
             outcomes.append({"client_id": tick.client_id, "status": "duplicate"})
             continue
         known.add(tick.client_id)
-        if tick.corrects is not None:
+        if person.submitted_at is not None:  # a correction, or a late score of a step left unscored
             audit.record(session, actor=evaluator, project_id=project.id, entity_type="checklist",
-                         entity_id=str(demo.id), action="correct",
+                         entity_id=str(demo.id), action="correct" if tick.corrects is not None else LATE,
                          before={"entry": tick.corrects}, after={"entry": entry.id, "step": tick.step,
                                                                  "score": tick.score, "verdict": tick.verdict,
                                                                  "reason": tick.note})
@@ -221,7 +224,12 @@ def _refusal(session: Session, demo: DemoSession, person: SessionAttendee, evalu
             return "before you submit, simply score the step again: corrections are for submitted scores"
         return None
     if tick.corrects is None:
-        return "you submitted this session: your scores are locked; record a correction with its reason"
+        if latest_entries(session, demo, evaluator, step=tick.step):
+            return "you submitted this session: your scores are locked; record a correction with its reason"
+        if not tick.note:
+            return (f"you submitted this session: {tick.step}, which you left unscored, may still be scored "
+                    f"late, with the reason in the note")
+        return None  # a late score of a step left unscored, with its reason
     corrected = session.get(ChecklistResult, tick.corrects)
     if corrected is None or corrected.session_id != demo.id or corrected.evaluator != evaluator \
             or corrected.step != tick.step:
@@ -249,6 +257,14 @@ def submit(session: Session, project: Project, demo: DemoSession, evaluator: str
         audit.record(session, actor=evaluator, project_id=project.id, entity_type="session", entity_id=str(demo.id),
                      action="submit", after={"evaluator": evaluator})
     return person
+
+
+def unscored_steps(session: Session, demo: DemoSession, evaluator: str) -> tuple[int, int]:
+    """(the steps of the session's script, how many of them `evaluator` has not scored): what submitting leaves."""
+    steps = set(step_ids(session, demo))
+    scored = set(session.exec(select(ChecklistResult.step).distinct().where(
+        ChecklistResult.session_id == demo.id, ChecklistResult.evaluator == evaluator)).scalars())
+    return len(steps), len(steps - scored)
 
 
 def corrected_ids(entries) -> set[int]:

@@ -77,7 +77,8 @@ def recent_changes(session: Session, project: Project, *, limit: int = 12) -> li
 
 
 VERBS = {"create": "created", "update": "changed", "status": "changed the status of", "retire": "retired",
-         "link": "linked", "unlink": "unlinked", "review": "reviewed", "readiness": "assessed the readiness of"}
+         "link": "linked", "unlink": "unlinked", "review": "reviewed", "readiness": "assessed the readiness of",
+         "correct": "corrected a submitted score in", "score late": "scored a step late in"}
 ITEM_TYPES = ("strategy", "role", "process", "requirement")
 
 

@@ -411,3 +411,43 @@ def test_an_overlong_upload_id_is_unknown_not_a_crash(auth):
     for url in ("/p/crm/import/requirements/" + "y" * 300 + "/apply",
                 "/p/crm/import/responses/" + "y" * 300 + "/apply"):
         assert procurement.post(url, {}).status_code == 404, url
+
+
+# --- a checklist kept for offline use does not outlive the login -----------------------------------
+
+def _user_cookie(response) -> str | None:
+    """The reqtrace_user cookie a response sets (its whole Set-Cookie line), else None."""
+    found = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("reqtrace_user=")]
+    return found[-1] if found else None
+
+
+def test_the_browser_is_told_who_is_logged_in_and_logging_out_takes_it_back(client):
+    """The checklist's script reads who is logged in on this browser (it takes ticks only for its evaluator):
+    a login names them, a logout removes the name. It is no credential: the session cookie is."""
+    visitor = client()
+    login = visitor.login("evaluator")
+    cookie = _user_cookie(login)
+    assert cookie is not None and cookie.split(";")[0] == "reqtrace_user=evaluator"
+    assert "httponly" not in _flags(cookie) and "samesite=lax" in _flags(cookie)
+    assert visitor.client.get_cookie("reqtrace_user").value == "evaluator"
+    assert visitor.login("owner").status_code == 302  # someone else logs in on the same browser
+    assert visitor.client.get_cookie("reqtrace_user").value == "owner"
+
+    logout = visitor.post("/logout", {})
+    assert logout.status_code == 302 and _user_cookie(logout) is not None
+    assert visitor.client.get_cookie("reqtrace_user") is None
+
+
+FORGET = {"data-forget-offline": ""}  # the login page's mark: remove the checklists kept for offline use
+
+
+def test_the_page_after_logging_out_forgets_the_checklists_kept_for_offline_use(client):
+    visitor = client()
+    assert visitor.page("/login").find("div", **FORGET) is None
+    visitor.login("evaluator")
+    assert visitor.post("/logout", {}).status_code == 302
+    after = visitor.page("/login")
+    assert "You are logged out." in after.text
+    assert after.find("div", **FORGET) is not None
+    assert after.find("script", src="/static/checklist.js") is not None
+    assert visitor.page("/login").find("div", **FORGET) is None  # once, after the logout

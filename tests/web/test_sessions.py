@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from reqtrace.model import Attachment, AuditEvent, ChecklistResult, ConsensusScore, DemoSession, SessionAttendee
+from reqtrace.services.projects import describe
 from reqtrace.services.users import add_user
 from tests.conftest import DEMO_PASSWORD
 from tests.web.support import Visitor, parse_html
@@ -449,6 +450,16 @@ def test_the_checklist_forms_name_their_evaluator_and_are_refused_for_anyone_els
     assert [(row.evaluator, row.score) for row in entries(db, demo)] == [("evaluator2", 4)]
 
 
+def test_the_checklist_page_tells_its_script_who_is_logged_in(evaluators, demo):
+    """A login from before the page named them: the page itself names its evaluator in reqtrace_user (the
+    script takes ticks only for them, see tests/browser/test_checklist_logout.py)."""
+    evaluator, _ = evaluators
+    evaluator.client.delete_cookie("reqtrace_user")
+    response = evaluator.get(f"/p/crm/sessions/{demo}/checklist")
+    assert response.status_code == 200
+    assert evaluator.client.get_cookie("reqtrace_user").value == "evaluator"
+
+
 def test_the_plain_form_tick_works_without_javascript(evaluators, db, demo, script):
     evaluator, _ = evaluators
     step = steps_of(script)[1]["hid"]
@@ -637,6 +648,96 @@ def test_the_submitted_checklist_offers_corrections_on_the_plain_form(evaluators
     assert location(corrected) == f"/p/crm/sessions/{demo}/checklist#{step}"
     assert my_results(evaluator, demo)[step]["score"] == 5
     assert len(entries(db, demo)) == 2
+
+
+def test_after_submitting_a_step_left_unscored_takes_a_late_score_with_its_reason(lead, evaluators, db, demo,
+                                                                                  script):
+    """QA: submitted with steps unscored, the evaluator could never score them (the vendor was then knocked out
+    for steps "not demonstrated"). A step they never scored takes a late score with its reason, audited like a
+    correction; a scored step still changes only by a correction naming its entry."""
+    evaluator, evaluator2 = evaluators
+    scored, unscored = steps_of(script)[0]["hid"], steps_of(script)[1]["hid"]
+    stored(evaluator, demo, tick(scored, 2))
+    stored(evaluator2, demo, tick(unscored, 3))  # someone else's score does not make the step scored for me
+    submit(evaluator, demo)
+
+    (no_reason,) = outcomes(evaluator, demo, tick(unscored, 4))
+    assert no_reason["status"] == "refused"
+    assert no_reason["error"] == (f"you submitted this session: {unscored}, which you left unscored, may still "
+                                  f"be scored late, with the reason in the note")
+    (late,) = stored(evaluator, demo, tick(unscored, 4, note="Shown after the break; I had missed it."))
+    assert my_results(evaluator, demo)[unscored] | {"recorded_at": "", "recorded_iso": ""} == \
+        {"id": late, "verdict": "partly", "score": 4, "note": "Shown after the break; I had missed it.",
+         "recorded_at": "", "recorded_iso": ""}
+    event = db().exec(select(AuditEvent).where(AuditEvent.entity_type == "checklist",
+                                               AuditEvent.action == "score late")).scalars().one()
+    assert (event.actor, event.entity_id, event.before) == ("evaluator", str(demo), {"entry": None})
+    assert event.after == {"entry": late, "step": unscored, "score": 4, "verdict": "partly",
+                           "reason": "Shown after the break; I had missed it."}
+    assert describe(event) == f"scored a step late in checklist {demo}"  # as the project's recent changes say
+
+    # Now scored, the step is locked like any other: a further change is a correction naming the late score.
+    (again,) = outcomes(evaluator, demo, tick(unscored, 1, note="Changed my mind."))
+    assert again["status"] == "refused" and "locked" in again["error"]
+    (locked,) = outcomes(evaluator, demo, tick(scored, 5, note="A late score of a scored step."))
+    assert locked["status"] == "refused" and "locked" in locked["error"]
+    stored(evaluator, demo, tick(unscored, 3, corrects=late, note="Re-watched: partly."))
+    assert my_results(evaluator, demo)[unscored]["score"] == 3
+
+    submit(evaluator2, demo)
+    row = next(r for r in lead.json(f"/p/crm/sessions/{demo}/consensus.json")["rows"] if r["step"] == unscored)
+    assert row["scores"] == {"evaluator": 3, "evaluator2": 3}
+
+
+def test_the_submitted_checklist_offers_a_late_score_of_an_unscored_step_on_the_plain_form(evaluators, db, demo,
+                                                                                          script):
+    evaluator, _ = evaluators
+    scored, unscored = steps_of(script)[0]["hid"], steps_of(script)[1]["hid"]
+    stored(evaluator, demo, tick(scored, 2))
+    submit(evaluator, demo)
+    page = evaluator.page(f"/p/crm/sessions/{demo}/checklist")
+    assert page.one("article", id=scored).one("button", cls="save-tick").text == "Record a correction"
+    form = page.one("article", id=unscored).one("form", cls="tick")
+    assert form.find("input", name="corrects") is None
+    assert form.one("button", cls="save-tick").text == "Record a late score"
+    assert "needs its reason" in form.one("label", cls="note-label").text
+
+    refused = evaluator.post(form.attrs["action"], {"step": unscored, "verdict": "demonstrated", "score": "4"})
+    assert refused.status_code == 422
+    assert "may still be scored late, with the reason in the note" in parse_html(
+        refused.get_data(as_text=True)).one("p", role="alert").text
+    late = evaluator.post(form.attrs["action"], {"step": unscored, "verdict": "demonstrated", "score": "4",
+                                                 "note": "Shown at the end."})
+    assert location(late) == f"/p/crm/sessions/{demo}/checklist#{unscored}"
+    assert my_results(evaluator, demo)[unscored]["score"] == 4
+    step = evaluator.page(f"/p/crm/sessions/{demo}/checklist").one("article", id=unscored)
+    assert step.one("button", cls="save-tick").text == "Record a correction"
+    assert step.one("input", name="corrects").attrs["value"] == str(my_results(evaluator, demo)[unscored]["id"])
+
+
+def test_the_checklist_says_beside_submit_how_many_steps_have_no_score_yet(evaluators, demo, script):
+    evaluator, _ = evaluators
+    total = len(steps_of(script))
+    page = evaluator.page(f"/p/crm/sessions/{demo}/checklist")
+    form = page.one("form", cls="submit-form")
+    assert form.one("span", cls="unscored").text == f"{total} of {total} steps have no score yet"
+    stored(evaluator, demo, *(tick(step["hid"], 3) for step in steps_of(script)[:2]))
+    form = evaluator.page(f"/p/crm/sessions/{demo}/checklist").one("form", cls="submit-form")
+    assert form.one("span", cls="unscored").text == f"{total - 2} of {total} steps have no score yet"
+    assert form.one("button").attrs["data-confirm"].startswith(
+        f"{total - 2} of {total} steps have no score yet: submit anyway?")
+
+    submitted = evaluator.post(f"/p/crm/sessions/{demo}/submit", follow_redirects=True)
+    assert f"{total - 2} of {total} steps have no score: each can still be scored late, with the reason in its note" \
+        in parse_html(submitted.get_data(as_text=True)).one("p", cls="flash").text
+
+
+def test_with_every_step_scored_submit_asks_no_question_about_unscored_steps(evaluators, demo, script):
+    evaluator, _ = evaluators
+    stored(evaluator, demo, *(tick(step["hid"], 3) for step in steps_of(script)))
+    form = evaluator.page(f"/p/crm/sessions/{demo}/checklist").one("form", cls="submit-form")
+    assert "hidden" in form.one("span", cls="unscored").attrs
+    assert form.one("button").attrs["data-confirm"].startswith("Submit your scores?")
 
 
 def test_a_correction_replaces_its_entry_even_from_a_device_whose_clock_is_behind(evaluators, demo, script):

@@ -11,6 +11,24 @@
 //     it judged them as their own evaluator ("evaluator" in the answer is the tick's).
 // Everything else stays waiting: no network, no login (401), another user (409), any other refusal of
 // the whole batch (400, 403, 5xx), and a refusal judged as anyone but the tick's evaluator.
+//
+// A page kept for offline use is its evaluator's only while they are logged in on this browser: the server
+// names who is (the reqtrace_user cookie, set at login and by this page, removed at logout). A copy left open
+// after logging out, or shown by the service worker with nobody logged in, takes no ticks: ticks queued there
+// would be stored as the evaluator's once they log in again. Logging out removes the kept copies (the service
+// worker, and the login page after it, below); ticks already waiting on the device stay, and are sent once
+// their evaluator is logged in again.
+
+// The login page after logging out: forget every checklist page this browser kept for offline use.
+(function () {
+  "use strict";
+  if (!document.querySelector("[data-forget-offline]") || !window.caches) { return; }
+  caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) { return name.indexOf("reqtrace-checklist-") === 0; })
+      .map(function (name) { return caches.delete(name); }));
+  }).catch(function () { /* nothing kept, or no storage: nothing to forget */ });
+})();
+
 (function () {
   "use strict";
   var root = document.getElementById("checklist");
@@ -89,6 +107,17 @@
     });
   }
   function theirs(who) { return "these changes are " + who + "'s: log in as " + who + " to send them"; }
+  function loggedInHere() {
+    var found = document.cookie.split(/;\s*/).filter(function (c) { return c.indexOf("reqtrace_user=") === 0; })[0];
+    return found ? decodeURIComponent(found.slice("reqtrace_user=".length)) : "";
+  }
+  function notHere() {
+    // Why this page takes no ticks (logged out, or someone else logged in on this browser), else "".
+    var who = loggedInHere();
+    if (who === evaluator) { return ""; }
+    return (who ? who + " is logged in on this browser" : "you are logged out") + ": log in as " + evaluator +
+      " to score here";
+  }
   function loginEnded(who) { return "your login expired: log in again as " + who + " in another tab"; }
   function enqueue(tick) { return transaction("readwrite", function (store) { store.put(tick); }); }
   function settle(outcomes) {
@@ -141,6 +170,17 @@
     var done = root.querySelectorAll(".cl-step.scored").length;
     var box = root.querySelector("[data-done]");
     if (box) { box.textContent = done; }
+    // What submitting would leave unscored, beside the Submit button and in its confirmation.
+    var unscored = Math.max(total - done, 0);
+    var left = root.querySelector("[data-unscored]");
+    var count = root.querySelector("[data-unscored-count]");
+    var submit = root.querySelector("[data-submit-form] button");
+    if (left && count) { count.textContent = unscored; left.hidden = unscored === 0; }
+    if (submit) {
+      submit.setAttribute("data-confirm", (unscored ? unscored + " of " + total + " steps have no score yet: " +
+        "submit anyway? " : "Submit your scores? ") + "They count in the ranking from then on and are locked; " +
+        "a change is then a correction with its reason.");
+    }
   }
   function report(waiting, steps) {
     if (!stateBox) { return; }
@@ -162,6 +202,7 @@
       text = what + " waiting to be sent" + (lastError ? " (" + lastError + ")" : "");
     }
     if (elsewhere) { text += ". " + elsewhere; }
+    if (notHere()) { text += ". Not taking ticks: " + notHere(); }
     stateBox.textContent = text;
     stateBox.setAttribute("data-waiting", String(waiting));
     root.classList.toggle("has-waiting", waiting > 0);
@@ -177,20 +218,33 @@
     var verdict = form.querySelector('input[name="verdict"]:checked');
     var score = form.querySelector('input[name="score"]:checked');
     var corrects = form.querySelector('input[name="corrects"]');
+    var id = step.getAttribute("data-step");
+    var note = form.querySelector('textarea[name="note"]').value;
+    if (!verdict && !score && !note) { return Promise.resolve(); }
+    if (notHere()) {
+      setStepState(id, "not recorded: " + notHere(), "refused");
+      refreshStatus();
+      return Promise.resolve();
+    }
+    if (submitted && !note.trim()) {
+      // After submitting, a correction (of a scored step) or a late score (of one left unscored) needs its reason.
+      setStepState(id, "not recorded: " + (corrects ? "a correction needs its reason in the note"
+        : "you submitted: a step you left unscored may still be scored late, with the reason in the note"), "refused");
+      return Promise.resolve();
+    }
     var tick = {
       state: "waiting",
       client_id: (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + "-" + Math.random().toString(36).slice(2, 12),
       session: sessionKey(),
       evaluator: evaluator,  // whose tick it is, whoever is logged in when it is sent
       seq: sequence++,
-      step: step.getAttribute("data-step"),
+      step: id,
       verdict: verdict ? verdict.value : "",
       score: score ? parseInt(score.value, 10) : null,
-      note: form.querySelector('textarea[name="note"]').value,
+      note: note,
       recorded_at: new Date().toISOString(),
       corrects: corrects ? corrects.value : null
     };
-    if (!tick.verdict && tick.score === null && !tick.note) { return Promise.resolve(); }
     setStepState(tick.step, "waiting to be sent", "pending");
     countDone();
     // Until the device has stored it, the tick is in no queue: the bar must not say "All saved" meanwhile.
@@ -254,11 +308,9 @@
             if (!refused && outcome.status !== "stored" && outcome.status !== "duplicate") { return; }
             done.push({ tick: tick, state: refused ? "refused" : "saved", error: outcome.error });
             showState(tick, refused ? "refused" : "saved", outcome.error);
-            if (tick.corrects && outcome.status === "stored" && outcome.id) {
-              // The correction is now the score that counts: a further correction must name it.
-              var step = root.querySelector('.cl-step[data-step="' + tick.step + '"]');
-              var named = step && step.querySelector('input[name="corrects"]');
-              if (named) { named.value = String(outcome.id); }
+            if (submitted && outcome.status === "stored" && outcome.id) {
+              // The correction (or late score) is now the score that counts: a further change corrects it.
+              nowCorrects(tick.step, outcome.id);
             }
           });
           return settle(done).then(function () { return done.length; });
@@ -275,6 +327,22 @@
         return null;
       });
     }, function () { flushing = false; });
+  }
+  function nowCorrects(id, entry) {
+    var step = stepOf(id);
+    var form = step && step.querySelector("form.tick");
+    if (!form) { return; }
+    var named = form.querySelector('input[name="corrects"]');
+    if (!named) {  // a late score: the step now has a score, which a further change corrects
+      named = document.createElement("input");
+      named.type = "hidden";
+      named.name = "corrects";
+      form.insertBefore(named, form.firstChild);
+      form.querySelector(".save-tick").textContent = "Record a correction";
+      var hint = form.querySelector("[data-note-hint]");
+      if (hint) { hint.textContent = " (a correction needs its reason)"; }
+    }
+    named.value = String(entry);
   }
   function stepsIn(items) {
     var seen = {};
@@ -303,7 +371,7 @@
         document.querySelectorAll('link[rel="stylesheet"], link[rel="icon"], script[src]'),
         function (element) { return element.href || element.src; });
       return cache.addAll([location.pathname, jsonUrl].concat(assets));
-    });
+    }).then(forgetIfLoggedOut);
     Promise.all([registered, stored]).then(function () {
       var badge = root.querySelector("[data-offline-ready]");
       if (badge) { badge.hidden = false; }
@@ -316,14 +384,32 @@
     // Keep the offline copy of this page current, a while after the last save (not on every tick).
     clearTimeout(copyTimer);
     copyTimer = setTimeout(function () {
-      if (!window.caches || !navigator.onLine) { return; }
+      if (!window.caches || !navigator.onLine || notHere()) { return; }
       fetch(location.pathname, { credentials: "same-origin" }).then(function (response) {
         if (response.ok && !response.redirected) {
-          return caches.open(cacheName).then(function (cache) { return cache.put(location.pathname, response); });
+          return caches.open(cacheName).then(function (cache) { return cache.put(location.pathname, response); })
+            .then(forgetIfLoggedOut);
         }
         return null;
       }).catch(function () { /* offline again: the older copy and the local ticks still cover it */ });
     }, 5000);
+  }
+  function forgetIfLoggedOut() {
+    // A copy stored while its evaluator logged out (in another tab) must not outlive the logout.
+    if (!notHere()) { return null; }
+    return caches.open(cacheName).then(function (cache) {
+      return Promise.all([location.pathname, jsonUrl].map(function (url) { return cache.delete(url); }));
+    }).then(function () { throw new Error("logged out"); });
+  }
+
+  // --- the bar ---------------------------------------------------------------------------------
+  function followBarHeight() {
+    // A step landed on by #STEP-n, or scrolled to, shows just below the sticky bar, however tall it grows.
+    var bar = root.querySelector(".checklist-bar");
+    if (!bar || !window.ResizeObserver) { return; }
+    new ResizeObserver(function () {
+      root.style.setProperty("--checklist-bar", bar.offsetHeight + "px");
+    }).observe(bar);
   }
 
   // --- timers, keys ----------------------------------------------------------------------------
@@ -370,7 +456,7 @@
       form.querySelectorAll('input[type="radio"]').forEach(function (input) {
         input.addEventListener("change", function () {
           setStepState(step.getAttribute("data-step"), "changed, not recorded: give the reason and press " +
-                       "Record a correction", "pending");
+                       form.querySelector(".save-tick").textContent, "pending");
         });
       });
       return;
@@ -400,6 +486,7 @@
   setInterval(flush, 10000);
   setUpTimers();
   setUpKeys();
+  followBarHeight();
   keepForOffline();
   // Ticks from before a reload (perhaps while offline) show as waiting until the server has them.
   ticks().then(function (items) {

@@ -1,0 +1,83 @@
+"""Submitting with steps left unscored, then scoring one of them late, in a real browser.
+
+QA's steps on the demo database (Atlas under way: the evaluator has scored part of the script): Submit said
+nothing of the steps left unscored, and afterwards an unscored step could never be scored ("not saved: you
+submitted this session: your scores are locked"), so the vendor lost those steps as "not demonstrated".
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import log_in
+from tests.browser.test_checklist import atlas, open_checklist, server, stored  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+REASON = "Shown after the break, when the vendor came back to it; I had missed it."
+
+
+def test_submit_says_how_many_steps_have_no_score_and_one_is_scored_late_with_its_reason(
+        browser, server, demo_url, atlas):  # noqa: F811
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    total = page.locator(".cl-step").count()
+    unscored = page.locator(".cl-step:not(.scored)").count()
+    assert 0 < unscored < total
+    submit = page.get_by_role("button", name="Submit my scores")
+    expect(page.locator(".submit-form")).to_contain_text(f"{unscored} of {total} steps have no score yet")
+
+    # Scoring one more step updates the count, beside the button and in its question.
+    first = page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+    page.locator(f"#{first} fieldset.scores label").filter(has_text="3").click()
+    expect(page.locator("[data-sync-state]")).to_have_text("All saved on the server", timeout=20_000)
+    unscored -= 1
+    expect(page.locator(".submit-form")).to_contain_text(f"{unscored} of {total} steps have no score yet")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    submit.click()
+    expect(page.locator(".submit-form")).to_be_visible()  # not submitted: they said no
+    assert questions == [f"{unscored} of {total} steps have no score yet: submit anyway? They count in the "
+                         f"ranking from then on and are locked; a change is then a correction with its reason."]
+    page.once("dialog", lambda dialog: dialog.accept())
+    submit.click()
+    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
+    expect(page.get_by_text(f"{unscored} of {total} steps have no score")).to_be_visible()
+
+    # A step left unscored: scored late, with the reason.
+    open_checklist(page, server.url, atlas)
+    hid = page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+    step = page.locator(f"#{hid}")
+    before = stored(demo_url, atlas, "evaluator")
+    step.locator("fieldset.verdicts label").filter(has_text="Demonstrated").click()
+    step.locator("fieldset.scores label").filter(has_text="4").click()
+    expect(step.locator("[data-step-state]")).to_contain_text("give the reason and press Record a late score")
+    step.get_by_role("button", name="Record a late score").click()  # no reason yet: not recorded
+    expect(step.locator("[data-step-state]")).to_have_text(
+        "not recorded: you submitted: a step you left unscored may still be scored late, with the reason in the "
+        "note")
+    step.locator("textarea").fill(REASON)
+    step.get_by_role("button", name="Record a late score").click()
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
+    expect(page.locator("[data-sync-state]")).to_contain_text("every score is saved", timeout=20_000)
+    assert [(step_id, value) for _, value, step_id in stored(demo_url, atlas, "evaluator")[len(before):]] == \
+        [(hid, 4)]
+
+    # Scored now: a further change of it is a correction.
+    expect(step.get_by_role("button", name="Record a correction")).to_be_visible()
+    page.reload()
+    step = page.locator(f"#{hid}")
+    expect(step.locator('fieldset.scores input[value="4"]')).to_be_checked()
+    expect(step.locator("textarea")).to_have_value(REASON)
+    expect(step.get_by_role("button", name="Record a correction")).to_be_visible()
+    step.locator("fieldset.scores label").filter(has_text="3").click()
+    step.locator("textarea").fill("Re-watched it: partly shown.")
+    step.get_by_role("button", name="Record a correction").click()
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
+    assert [value for _, value, step_id in stored(demo_url, atlas, "evaluator")[len(before):]] == [4, 3]
+    context.close()
