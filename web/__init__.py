@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from reqtrace.config import resolve_database_url, secret_key_for
 
@@ -19,9 +20,19 @@ def _proxies(text: str) -> int:
     return int(text)
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in a URL: a number an id column can hold. A larger one is no page (404), never a 500 from the
+    database driver (SQLite and PostgreSQL ids are signed 64-bit)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; nothing is created at import time."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its rules
     config = dict(config or {})
     url = resolve_database_url(config.pop("DATABASE_URL", None))
     app.config.update(

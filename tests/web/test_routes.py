@@ -218,3 +218,20 @@ def test_unknown_projects_and_items_are_404_in_html_and_json(reader):
         assert page.status_code == 404 and page.mimetype == "text/html", url
         twin = lead.get(json_twin(url))
         assert twin.status_code == 404 and twin.get_json()["error"] == "Not found", url
+
+
+def test_a_number_in_a_url_too_large_for_any_id_is_no_page_not_a_server_error(auth):
+    """Every <int:…> part: a number past a 64-bit id once reached the database driver and made a 500."""
+    lead = auth("lead")
+    huge = str(2**70)
+    rules = [rule for rule in lead.client.application.url_map.iter_rules() if "<int:" in rule.rule]
+    assert len(rules) >= 10
+    for rule in rules:
+        url = re.sub(r"<int:\w+>", huge, rule.rule)
+        url = re.sub(r"<(?:\w+:)?key>", "crm", url)
+        url = re.sub(r"<(?:\w+:)?\w+>", "x", url)
+        if "GET" in rule.methods:
+            assert lead.get(url).status_code == 404, url
+        else:  # werkzeug answers 405 where a GET rule has the same path
+            assert lead.post(url, {}).status_code in (404, 405), url
+    assert lead.get(f"/p/crm/sessions/{2**63 - 1}").status_code == 404  # the largest id is looked up: none such
