@@ -17,6 +17,7 @@ from reqtrace.services.errors import Invalid, VersionConflict
 from reqtrace.services.items import find_item, set_status, snapshot
 from reqtrace.services.links import upstream_hids
 from reqtrace.services.neighbours import neighbours
+from reqtrace.services.projects import describe
 from reqtrace.workflow import OWNING_ROLES, available_transitions, may_transition, role_may, transition
 from web.common import can_edit, kind_or_404, project_or_404
 from web.db import session
@@ -173,7 +174,11 @@ def change_status(key: str, hid: str):
         db.commit()
     except VersionConflict as conflict:
         db.rollback()
-        return refuse(str(conflict), 409, back=url_for("items.detail", key=key, hid=hid), back_label=f"Back to {hid}",
+        now = conflict.current
+        # Not the edit form's "compare both versions": this page has nothing to compare, only to look again.
+        message = (f"{hid} changed since you opened it (now version {now.get('version')}, status "
+                   f"{now.get('status')}): look at it again and then {move.action}.")
+        return refuse(message, 409, back=url_for("items.detail", key=key, hid=hid), back_label=f"Back to {hid}",
                       project=_project(project))
     flash(f"{hid} is now {target}.", "info")
     return redirect(url_for("items.detail", key=key, hid=hid))
@@ -250,6 +255,10 @@ def _form_response(project, kind: str, item, raw: dict, error):
             {"field": labels.get(name, name), "yours": _show(values.get(name)), "saved": _show(saved.get(name))}
             for name in [*EDITABLE_FIELDS[kind], "links"] if name in labels and name in raw
             and _show(values.get(name)) != _show(saved.get(name))]}
+        conflict.update(_status_since(project, kind, error))
+        if conflict["status_was"] != conflict["status_now"]:
+            conflict["rows"].insert(0, {"field": "Status", "yours": conflict["status_was"],
+                                        "saved": conflict["status_now"]})
         item.version = error.current.get("version")  # a second save replaces it knowingly
         message = str(error)
     else:
@@ -261,6 +270,22 @@ def _form_response(project, kind: str, item, raw: dict, error):
         message = "Nothing was saved: correct the fields marked below." if errors else str(error)
     data = _form_data(project, kind, values=values, item=item, errors=errors, message=message, conflict=conflict)
     return render_template("item_form.html", **data)
+
+
+def _status_since(project, kind: str, error: VersionConflict) -> dict:
+    """The status the form was opened on, the status now, and who moved it in between, in words."""
+    moves = [event for event in audit.history(session(), project_id=project.id, entity_type=kind,
+                                                entity_id=error.hid)
+             if event.action == "status" and (event.before or {}).get("version", 0) >= error.expected]
+    now = error.current.get("status")
+    if not moves:
+        return {"status_was": now, "status_now": now, "status_notice": ""}
+    was = moves[0].before.get("status")
+    roles = dict(session().exec(select(User.username, User.role)
+                                .where(User.username.in_(sorted({event.actor for event in moves})))).all())
+    done = ", then ".join(f"{event.actor} {describe(event, actor_role=roles.get(event.actor))}" for event in moves)
+    notice = f"Since you opened the form, {done}: {error.hid} is now {now}" + (f", not {was}." if was != now else ".")
+    return {"status_was": was, "status_now": now, "status_notice": notice}
 
 
 def _show(value) -> str:

@@ -13,7 +13,14 @@ from 1/9 to 9 is accepted. From the judgements:
   below; for n ≤ 2 the judgements cannot contradict each other and CR = 0;
 - the judgements are consistent enough when CR ≤ 0.10 (Saaty's rule);
 - the most inconsistent judgement: the aᵢⱼ whose ratio to wᵢ/wⱼ is furthest from
-  1 (the largest of aᵢⱼ·wⱼ/wᵢ and its inverse); the consistent value is wᵢ/wⱼ.
+  1 (the largest of aᵢⱼ·wⱼ/wᵢ and its inverse);
+- the value the other judgements imply for it: wᵢ/wⱼ once aᵢⱼ is left out, by
+  Harker's method for a missing comparison — aᵢⱼ = aⱼᵢ = 0 and 1 more on the
+  diagonal in rows i and j, then the principal eigenvector as above (P. T.
+  Harker, "Incomplete pairwise comparisons in the analytic hierarchy process",
+  Mathematical Modelling 9 (1987) 837–848). wᵢ/wⱼ of the full matrix would not
+  do: it is pulled towards aᵢⱼ by aᵢⱼ itself. With two strategies there is no
+  other judgement, and the value is the judgement's own.
 
 Random index RI(n), n = 1…15 — the mean CI of large samples of random
 reciprocal matrices on the 1–9 scale, as tabulated by Saaty: n ≤ 10 from
@@ -58,7 +65,7 @@ class Inconsistency:
     a: str
     b: str
     value: float  # as judged: a is `value` times as important as b
-    consistent_value: float  # w_a / w_b
+    consistent_value: float  # what the other judgements imply: w_a / w_b without this judgement (implied_value)
     deviation: float  # max(value / consistent, consistent / value) ≥ 1
 
     def describe(self) -> str:
@@ -110,13 +117,33 @@ def pairwise_weights(strategies: Sequence[str], judgements: Mapping[tuple[str, s
     ci = max(ci, 0.0)  # λmax < n only by rounding
     cr = ci / random_index(n) if n > 2 else 0.0
     worst = None
+    farthest = 0.0
     for i, j in given:
-        consistent_value = weights[i] / weights[j]
-        ratio = matrix[i][j] / consistent_value
-        deviation = max(ratio, 1.0 / ratio)
-        if worst is None or deviation > worst.deviation + 1e-15:
-            worst = Inconsistency(order[i], order[j], matrix[i][j], consistent_value, deviation)
-    return AHPResult(order, dict(zip(order, weights)), lambda_max, ci, cr, worst)
+        ratio = matrix[i][j] * weights[j] / weights[i]
+        if worst is None or max(ratio, 1.0 / ratio) > farthest + 1e-15:
+            worst, farthest = (i, j), max(ratio, 1.0 / ratio)
+    return AHPResult(order, dict(zip(order, weights)), lambda_max, ci, cr,
+                     None if worst is None else _inconsistency(order, matrix, weights, *worst))
+
+
+def implied_value(matrix: Sequence[Sequence[float]], i: int, j: int) -> float:
+    """What the judgements other than aᵢⱼ imply for it: wᵢ/wⱼ of the matrix without it (Harker's method).
+
+    Needs three strategies or more (with two, no other judgement is left).
+    """
+    without = [list(row) for row in matrix]
+    without[i][j] = without[j][i] = 0.0
+    without[i][i] += 1.0
+    without[j][j] += 1.0
+    weights = principal_eigenvector(without)
+    return weights[i] / weights[j]
+
+
+def _inconsistency(order: Sequence[str], matrix: Sequence[Sequence[float]], weights: Sequence[float],
+                   i: int, j: int) -> Inconsistency:
+    value = matrix[i][j]
+    implied = implied_value(matrix, i, j) if len(order) > 2 else weights[i] / weights[j]
+    return Inconsistency(order[i], order[j], value, implied, max(value / implied, implied / value))
 
 
 def reciprocal_matrix(strategies: Sequence[str], judgements: Mapping[tuple[str, str], float]

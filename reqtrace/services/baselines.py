@@ -28,10 +28,12 @@ State = dict[tuple[str, str], dict[str, Any]]  # (level, ID) -> fields, status, 
 
 def create_baseline(session: Session, project: Project, *, name: str, actor: str, note: str = "") -> Baseline:
     """Freeze the approved items of every level under `name`."""
-    name = check_baseline_name(name)
-    taken = session.exec(select(Baseline.id).where(Baseline.project_id == project.id, Baseline.name == name)).first()
+    typed, name = (name or "").strip(), check_baseline_name(name)
+    existing = session.exec(select(Baseline.name).where(Baseline.project_id == project.id)).scalars()
+    taken = next((other for other in existing if same_name(other, name)), None)
     if taken is not None:
-        raise Conflict(f"project {project.key} already has a baseline named {name!r}")
+        alike = "" if taken == typed else " (names that differ only in capitals or spaces look the same)"
+        raise Conflict(f"project {project.key} already has a baseline named {taken!r}{alike}")
     state = {key: data for key, data in project_state(session, project).items() if data["status"] == "approved"}
     counts = {kind: sum(1 for (level, _hid) in state if level == kind) for kind in LEVELS}
     if not counts["requirement"]:
@@ -50,14 +52,22 @@ def create_baseline(session: Session, project: Project, *, name: str, actor: str
     return baseline
 
 
+def same_name(first: str, second: str) -> bool:
+    """Whether two baseline names read the same to a person (capitals and runs of spaces aside)."""
+    return " ".join(first.split()).casefold() == " ".join(second.split()).casefold()
+
+
 def check_baseline_name(name: str) -> str:
-    """The name, trimmed; Invalid, saying why, if no baseline may carry it."""
-    name = (name or "").strip()
+    """The name, trimmed, runs of spaces made one; Invalid, saying why, if no baseline may carry it."""
+    # A page shows "QA  B1" as "QA B1", and a list of names could not tell the two apart.
+    name = " ".join((name or "").split())
     if not BASELINE_NAME.match(name) or name.lower() == CURRENT:
+        # ASCII only: "é" written as one character or as "e" plus an accent looks the same but differs.
         odd = sorted({c for c in name if not ((c.isascii() and c.isalnum()) or c in " ._-")})
         which = f" ({name!r} holds {', '.join(repr(c) for c in odd)})" if odd else ""
-        raise Invalid([Problem("name", "a baseline name has letters, digits, spaces, '.', '_' or '-', at most "
-                                       f"80 characters, and is not '{CURRENT}'{which}")])
+        raise Invalid([Problem("name", "a baseline name has unaccented letters (A-Z, a-z), digits, spaces, '.', "
+                                       "'_' or '-', starts with a letter or a digit, has at most 80 characters, "
+                                       f"and is not '{CURRENT}'{which}")])
     if name.endswith(JSON_SUFFIX):
         # /p/KEY/baselines/x.json is the JSON of baseline "x": a baseline named "x.json" could never be opened.
         raise Invalid([Problem("name", f"a baseline name may not end in '{JSON_SUFFIX}' ({name!r}): the address "

@@ -82,24 +82,27 @@ def review_link(*, session: Session, project: Project, link: str, actor: str, ro
     try:
         up_hid, down_hid = (part.strip() for part in link.split("->"))
     except ValueError:
-        raise NotFound(f"{link!r} is not a link; write it as FROM->TO, e.g. STR-1->ROL-2") from None
+        up_hid = down_hid = ""
+    if not (up_hid and down_hid):
+        raise NotFound(f"{link!r} is not a link; write it as FROM->TO, e.g. STR-1->ROL-2")
+    # What the link names is checked before who may review it: a refusal about an item's owner
+    # would hide that the other end does not exist, or that the two could never be linked.
     down_kind, down_item = find_item(session, project, down_hid)
-    if not may_review(role, actor, down_item.owner):
-        raise PermissionDenied(f"You may not review {link_id(up_hid, down_item.hid)}: "
-                               f"{who_reviews(down_item.hid, down_item.owner)}.")
+    up_kind, up_item = find_item(session, project, up_hid)
+    up_hid, down_hid = up_item.hid, down_item.hid
     spec = LINKS_UP.get(down_kind)
-    if spec is None:
-        raise NotFound(f"nothing links into strategy {down_hid}")
-    upper = ITEM_MODELS[spec.upstream]
+    if spec is None or up_kind != spec.upstream:
+        raise NotFound(f"{link_id(up_hid, down_hid)} is not a link: {_links_into(down_kind)}, "
+                       f"and {up_hid} is a {up_kind}")
     table = spec.model.__table__
-    up_item = session.exec(select(upper).where(upper.project_id == project.id, upper.hid == up_hid)).scalars().first()
-    if up_item is None:
-        raise NotFound(f"no {spec.upstream} {up_hid} in project {project.key}")
     where = and_(getattr(table.c, spec.upstream_column) == up_item.id,
                  getattr(table.c, spec.downstream_column) == down_item.id)
     row = session.exec(select(table.c.reviewed_fingerprint).where(where)).first()
     if row is None:
         raise NotFound(f"there is no link {link_id(up_hid, down_hid)} in project {project.key}")
+    if not may_review(role, actor, down_item.owner):
+        raise PermissionDenied(f"You may not review {link_id(up_hid, down_hid)}: "
+                               f"{who_reviews(down_hid, down_item.owner)}.")
     if row[0] == up_item.fingerprint:
         return False
     session.exec(update(table).where(where).values(reviewed_fingerprint=up_item.fingerprint,
@@ -135,6 +138,14 @@ def review_links(*, session: Session, project: Project, hid: str, actor: str, ro
     for spec, rows in mine:
         reviewed += _mark_reviewed(session, project, spec, rows, actor=actor, now=now)
     return ItemReview(reviewed=reviewed, left=left)
+
+
+def _links_into(kind: str) -> str:
+    """What may link into an item of `kind`, in words: "a requirement links only to the processes above it"."""
+    spec = LINKS_UP.get(kind)
+    if spec is None:
+        return f"nothing links into a {kind}"
+    return f"a {kind} links only to the {spec.label} above it"
 
 
 def _attach_changes(session: Session, project: Project, links: list[dict[str, Any]]) -> None:

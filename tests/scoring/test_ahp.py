@@ -24,7 +24,14 @@ from sqlmodel import Session
 from reqtrace.cli import main
 from reqtrace.db import dispose_all, make_engine, session_scope
 from reqtrace.model import AuditEvent
-from reqtrace.scoring.ahp import JudgementError, pairwise_weights, parse_csv, parse_toml
+from reqtrace.scoring.ahp import (
+    JudgementError,
+    implied_value,
+    pairwise_weights,
+    parse_csv,
+    parse_toml,
+    reciprocal_matrix,
+)
 from reqtrace.scoring.engine import score_vendors
 from reqtrace.services.items import list_items
 from reqtrace.services.projects import get_project
@@ -196,8 +203,49 @@ def test_an_inconsistent_set_names_the_most_inconsistent_pair():
     worst = result.most_inconsistent
     assert (worst.a, worst.b) == ("STR-1", "STR-4")
     assert worst.value == pytest.approx(1 / 9)
-    assert worst.consistent_value == pytest.approx(result.weights["STR-1"] / result.weights["STR-4"])
-    assert "STR-1 vs STR-4" in worst.describe()
+    # The other five judgements are exactly 8:4:2:1, so they imply STR-1 = 8 × STR-4 (not the weights' ratio,
+    # which the wrong judgement itself drags down to about 0.61).
+    assert worst.consistent_value == pytest.approx(8, rel=1e-9)
+    assert worst.describe() == "STR-1 vs STR-4 judged 1/9, the other judgements imply 8.00 (≈ 8)"
+
+
+def _one_ahead_and_some_disputes(disputes: dict[tuple[str, str], float]) -> tuple[list[str], dict]:
+    """STR-1 three times every other strategy, the others equal, except the disputed pairs."""
+    names = [f"STR-{k}" for k in range(1, 12)]
+    judgements = {(a, b): 3.0 if a == "STR-1" else 1.0 for i, a in enumerate(names) for b in names[i + 1:]}
+    judgements.update(disputes)
+    return names, judgements
+
+
+@pytest.mark.parametrize("disputes", [
+    {("STR-6", "STR-7"): 9},
+    {("STR-2", "STR-3"): 1 / 9, ("STR-4", "STR-5"): 9, ("STR-6", "STR-7"): 9},
+])
+def test_the_value_the_other_judgements_imply_leaves_out_the_judgement_itself(disputes):
+    """STR-6 and STR-7 are judged alike against everything else: the other judgements imply 1, whatever
+    STR-6 vs STR-7 says (the full weights, pulled by that judgement, said 1.67 or 1.77)."""
+    names, judgements = _one_ahead_and_some_disputes(disputes)
+    worst = pairwise_weights(names, judgements).most_inconsistent
+    assert (worst.a, worst.b) in disputes
+    assert worst.consistent_value == pytest.approx(1, rel=1e-9)
+    assert worst.deviation == pytest.approx(9, rel=1e-9)
+    assert worst.describe().endswith(", the other judgements imply 1.00 (≈ 1)")
+
+
+def test_the_implied_value_of_each_disputed_pair_is_what_the_rest_say():
+    names, judgements = _one_ahead_and_some_disputes({("STR-2", "STR-3"): 1 / 9, ("STR-6", "STR-7"): 9})
+    matrix, _given = reciprocal_matrix(names, judgements)
+    index = {name: position for position, name in enumerate(names)}
+    assert implied_value(matrix, index["STR-6"], index["STR-7"]) == pytest.approx(1, rel=1e-9)
+    assert implied_value(matrix, index["STR-2"], index["STR-3"]) == pytest.approx(1, rel=1e-9)
+    # STR-1 is judged 3 × STR-8 directly and 3 × everything else too: leaving the direct judgement out, the rest
+    # still say 3.
+    assert implied_value(matrix, index["STR-1"], index["STR-8"]) == pytest.approx(3, rel=1e-6)
+
+
+def test_with_two_strategies_no_other_judgement_implies_anything():
+    worst = pairwise_weights(["STR-1", "STR-2"], {("STR-1", "STR-2"): 9}).most_inconsistent
+    assert (worst.consistent_value, worst.deviation) == (pytest.approx(9), pytest.approx(1))
 
 
 def test_a_missing_pair_is_an_error_naming_the_pair():

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
-
 import json
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from reqtrace.cli import main
+from reqtrace.model import Baseline
+from tests.web.support import form_values
 
 SAMPLE_COUNTS = {"strategy": 11, "role": 18, "process": 28, "requirement": 172}
 NEW_TITLE = "Territory accounts usable offline after a restart"
@@ -171,3 +174,52 @@ def test_the_cli_sees_the_same_baselines_and_differences(app, auth, cli_env):
                                         "--project", "crm", "--json"])
     assert refused.exit_code == 1
     assert [b["name"] for b in lead.json("/p/crm/baselines.json")["baselines"]] == ["B2", "B1"]
+
+
+# --- names that look the same ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["qa b1", "QA  B1", " Qa\tb1 "])
+def test_a_name_that_looks_like_a_taken_one_is_refused_naming_it(auth, name):
+    lead = auth("lead")
+    assert lead.post("/p/crm/baselines", {"name": "QA B1"}).status_code == 302
+    response = lead.post("/p/crm/baselines", {"name": name})
+    assert response.status_code == 422
+    assert ("project crm already has a baseline named 'QA B1' (names that differ only in capitals or spaces look "
+            "the same)") in html.unescape(response.get_data(as_text=True))
+    assert [b["name"] for b in lead.json("/p/crm/baselines.json")["baselines"]] == ["QA B1"]
+    assert len(lead.page("/p/crm/baselines").one("tbody").find_all("tr")) == 1
+
+
+def test_runs_of_spaces_in_a_new_name_become_one_space(auth):
+    lead = auth("lead")
+    response = lead.post("/p/crm/baselines", {"name": "  POC   issue 2 "})
+    assert response.status_code == 302 and response.headers["Location"] == "/p/crm/baselines/POC%20issue%202"
+    assert "Baseline POC issue 2 frozen" in lead.page("/p/crm/baselines/POC issue 2").text
+    assert [b["name"] for b in lead.json("/p/crm/baselines.json")["baselines"]] == ["POC issue 2"]
+
+
+def test_an_accented_letter_is_refused_by_a_message_that_says_so(auth):
+    lead = auth("lead")
+    response = lead.post("/p/crm/baselines", {"name": "café"})
+    assert response.status_code == 422
+    text = html.unescape(response.get_data(as_text=True))
+    assert "a baseline name has unaccented letters (A-Z, a-z), digits" in text and "holds 'é'" in text
+
+
+def test_compare_submits_the_baseline_chosen_even_if_an_old_name_has_two_spaces(auth, db):
+    """A baseline named before names were tidied ("QA  B1") is still the one compared when chosen."""
+    lead = auth("lead")
+    assert lead.post("/p/crm/baselines", {"name": "QA B1"}).status_code == 302
+    assert lead.save("REQ-47", {"title": NEW_TITLE}).status_code == 302
+    assert lead.post("/p/crm/baselines", {"name": "QA B2"}).status_code == 302
+    session = db()
+    legacy = session.exec(select(Baseline).where(Baseline.name == "QA B2")).scalars().one()
+    legacy.name = "QA  B1"
+    session.commit()
+
+    page = lead.page("/p/crm/compare?" + urlencode({"from": "QA  B1", "to": "current"}))
+    chosen = dict(form_values(page.one("form", cls="filters")))
+    assert chosen == {"from": "QA  B1", "to": "current"}
+    assert lead.json("/p/crm/compare.json?" + urlencode(chosen))["counts"]["changed"] == 0  # not "QA B1"
+    for option in page.find_all("option"):
+        assert "value" in option.attrs, option.text

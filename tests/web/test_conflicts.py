@@ -85,3 +85,50 @@ def test_a_refused_save_keeps_every_field_the_user_typed(auth):
     values = dict(form_values(parse_html(response.get_data(as_text=True)).one("form", cls="item-form")))
     assert {name: values[name] for name in typed} == typed
     assert lead.item("REQ-47")["statement"] != "Typed statement"
+
+
+# --- a status moved while the form was open --------------------------------------------------
+
+def _retired_meanwhile(auth, changes: dict):
+    lead, owner = auth("lead"), auth("owner")
+    owner_form = owner.edit_form("REQ-47")
+    assert lead.post("/p/crm/items/REQ-47/status", {"status": "retired", "version": 1}).status_code == 302
+    response = owner.save("REQ-47", changes, form=owner_form)
+    assert response.status_code == 409
+    return lead, parse_html(response.get_data(as_text=True))
+
+
+def test_a_conflict_says_the_item_was_retired_meanwhile(auth):
+    lead, page = _retired_meanwhile(auth, {"title": SECOND_TITLE})
+    notice = page.one("section", cls="conflict").one("p", cls="status-changed").text
+    assert notice == "Since you opened the form, lead retired REQ-47: REQ-47 is now retired, not approved."
+    rows = _conflict_rows(page)
+    assert rows["Status"] == ("approved", "retired") and rows["Title"][0] == SECOND_TITLE
+    assert lead.item("REQ-47")["title"] != SECOND_TITLE
+
+
+def test_a_conflict_where_only_the_status_changed_still_shows_a_row(auth):
+    _lead, page = _retired_meanwhile(auth, {})
+    assert _conflict_rows(page) == {"Status": ("approved", "retired")}
+    assert "lead retired REQ-47" in page.one("p", cls="status-changed").text
+
+
+def test_a_conflict_without_a_status_move_has_no_status_notice(auth):
+    lead, owner, lead_form, owner_form = _open_both(auth)
+    assert lead.save("REQ-47", {"title": SAVED_TITLE}, form=lead_form).status_code == 302
+    page = parse_html(owner.save("REQ-47", {"title": SECOND_TITLE}, form=owner_form).get_data(as_text=True))
+    assert page.find("p", cls="status-changed") is None and "Status" not in _conflict_rows(page)
+
+
+def test_approving_an_item_that_changed_meanwhile_says_to_look_again(auth):
+    lead, owner = auth("lead"), auth("owner")
+    assert lead.item("REQ-47")["version"] == 1  # the lead has the page open at version 1
+    assert owner.save("REQ-47", {"title": SECOND_TITLE}).status_code == 302  # back to draft, a newer version
+    now = lead.item("REQ-47")
+    response = lead.post("/p/crm/items/REQ-47/status", {"status": "approved", "version": 1})
+    assert response.status_code == 409
+    text = parse_html(response.get_data(as_text=True)).one("main").text
+    assert (f"REQ-47 changed since you opened it (now version {now['version']}, status draft): look at it again "
+            "and then approve.") in text
+    assert "compare both versions" not in text and "not saved" not in text
+    assert lead.item("REQ-47")["status"] == "draft"

@@ -143,6 +143,13 @@ def test_matrix_page_keeps_the_filter_in_its_form_and_pager(reader):
         assert "strategy=STR-4" in nxt.attrs["href"] and "priority=must" in nxt.attrs["href"]
 
 
+def test_matrix_tag_filter_submits_the_tag_itself(reader):
+    """Every option carries value=: without it a browser sends the text with its spaces tidied."""
+    page = reader("lead").page("/p/crm/matrix?tag=offline")
+    assert page.one("select", name="tag").one("option", selected="").attrs["value"] == "offline"
+    assert all("value" in option.attrs for option in page.find_all("option"))
+
+
 def test_matrix_equals_the_trace_rules_after_changes_to_the_chain(auth, engine):
     lead = auth("lead")
     assert lead.save("STR-4", {"statement": "Reworded: links below become suspect."}).status_code == 302
@@ -291,6 +298,30 @@ def test_reviewing_an_unknown_link_says_so(auth):
     response = lead.post("/p/crm/suspect/review", {"link": "STR-4->ROL-1"})
     assert response.status_code == 404
     assert "no link STR-4->ROL-1" in html.unescape(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("user", ["owner", "lead"])
+def test_reviewing_a_link_from_an_item_that_does_not_exist_says_so(auth, user):
+    """Not "nobody owns ROL-1, so only the CRM lead may review": STR-99 is not there to link from."""
+    response = auth(user).post("/p/crm/suspect/review", {"link": "STR-99->ROL-1"})
+    assert response.status_code == 404
+    text = html.unescape(response.get_data(as_text=True))
+    assert "no strategy STR-99 in project crm" in text and "may review" not in text
+
+
+@pytest.mark.parametrize("link, why", [
+    ("STR-1->REQ-1", "STR-1->REQ-1 is not a link: a requirement links only to the processes above it, and STR-1 "
+                     "is a strategy"),
+    ("REQ-1->PRC-1", "REQ-1->PRC-1 is not a link: a process links only to the roles above it, and REQ-1 is a "
+                     "requirement"),
+    ("ROL-1->STR-1", "ROL-1->STR-1 is not a link: nothing links into a strategy, and ROL-1 is a role"),
+    ("STR-1", "'STR-1' is not a link; write it as FROM->TO"),
+])
+def test_reviewing_two_items_that_cannot_be_linked_says_why(auth, link, why):
+    lead = auth("lead")
+    response = lead.post("/p/crm/suspect/review", {"link": link})
+    assert response.status_code == 404
+    assert why in html.unescape(response.get_data(as_text=True))
 
 
 def test_review_does_not_redirect_off_site(auth):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from reqtrace.model import AuditEvent, Project
+from tests.web.support import parse_html
 
 
 def strategies(lead) -> list[str]:
@@ -64,7 +65,27 @@ def test_an_inconsistent_set_is_refused_naming_the_pair_and_keeping_the_input(au
     assert "strategy_weights" not in stored(db)
     assert page.one("select", id=f"pair.{b}.{c}").one("option", selected="").text == "1"
     kept = response.get_data(as_text=True)
-    assert f'<select id="pair.{b}.{c}" name="pair.{b}.{c}">' in kept and "<option selected>9</option>" in kept
+    assert f'<select id="pair.{b}.{c}" name="pair.{b}.{c}">' in kept and '<option value="9" selected>9</option>' in kept
+
+
+def test_the_value_the_other_judgements_imply_ignores_the_judgement_itself(auth):
+    """QA: the first strategy 3 × each other, the rest equal, but one pair judged 9: the rest imply 1, not 1.67."""
+    lead = auth("lead")
+    ids = strategies(lead)
+    first, a, b = ids[0], ids[5], ids[6]
+    response = lead.post("/p/crm/weights", form(ids, {**{(first, other): "3" for other in ids[1:]}, (a, b): "9"},
+                                                check="1"))
+    assert response.status_code == 200
+    text = parse_html(response.get_data(as_text=True)).one("section", id="result").text
+    assert f"Most inconsistent judgement: {a} vs {b} judged 9, the other judgements imply 1.00 (≈ 1)." in text
+
+
+def test_every_scale_option_submits_its_own_value(auth):
+    """An option without value= submits its text as the browser tidies it; each carries its value instead."""
+    lead = auth("lead")
+    page = lead.page("/p/crm/weights")
+    options = [option for select in page.find_all("select") for option in select.find_all("option")]
+    assert options and all(option.attrs.get("value") == option.text for option in options)
 
 
 def test_a_consistent_set_is_applied_audited_and_used_by_the_ranking(auth, db):
