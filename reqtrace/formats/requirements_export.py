@@ -1,7 +1,14 @@
-"""Export a project's chain as the reqtrace requirements workbook (see `layout`)."""
+"""Export a project's chain as the reqtrace requirements workbook (see `layout`).
+
+The hidden metadata sheet names the project and its origin (`project_origin`), so the
+import can tell a workbook of this project from one of a project with the same key in
+another reqtrace database, which must not overwrite or retire this one's items.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timezone
 from typing import IO, Any
 
 from openpyxl import Workbook
@@ -19,7 +26,7 @@ from reqtrace.formats.layout import (
     SHEETS,
 )
 from reqtrace.formats.xlsx_writer import SheetColumn, SheetWriter, text_rows
-from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, Project, utcnow
+from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, Project, as_utc, utcnow
 from reqtrace.trace.graph import hid_key, nogc
 
 
@@ -48,11 +55,24 @@ def export_requirements(session: Session, project: Project, target: str | IO[byt
         writer.finish()
         counts[sheet_name] = total
     metadata = [["format", FORMAT_NAME], ["format_version", FORMAT_VERSION], ["project", project.key],
-                ["exported_at", utcnow().isoformat()], ["exported_by", actor], ["reqtrace", __version__]]
+                ["origin", project_origin(project)], ["exported_at", utcnow().isoformat()],
+                ["exported_by", actor], ["reqtrace", __version__]]
     text_rows(workbook, META_SHEET, metadata, [20, 40])
     workbook.worksheets[-1].sheet_state = "veryHidden"
     workbook.save(target)
     return {"project": project.key, "sheets": counts}
+
+
+def project_origin(project: Project) -> str:
+    """Which project of which reqtrace database this is, as a short hex string, derived from stored data.
+
+    A digest of the project's row ID and creation time (to the microsecond): a backup restored, or a copy
+    of the database, keeps both and so its origin, as it keeps the issued questionnaires the questionnaire
+    import recognises; a project of the same key created in another database has another. Nothing is stored
+    for it, so an export stays read-only.
+    """
+    created = as_utc(project.created_at).astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return hashlib.sha256(f"reqtrace project {project.id} {created}".encode()).hexdigest()[:16]
 
 
 def _rows(session: Session, project: Project, kind: str) -> tuple[list[dict[str, Any]], list[str]]:

@@ -15,6 +15,9 @@ the rows that can are still planned and checked: one pass reports every problem.
 A dry run (a preview) gives `plan_digests`: per item it would add, change or
 retire, what exactly it would do. An import given them back (`expected_plan`)
 plans again in its own transaction and writes only that same plan, or nothing.
+An item saved by someone else between that planning and the write refuses the
+import too (`PlanOutdated`): its summary says so, `applied` false, and the
+caller rolls its transaction back.
 
 An import follows the rules of the forms (reqtrace.services.editing): a
 retired item takes no new links (links it already has stay), and an owner is
@@ -51,6 +54,7 @@ from reqtrace.formats.columns import (
 )
 from reqtrace.formats.layout import META_SHEET, SHEETS, is_reqtrace_workbook
 from reqtrace.formats.requirements_export import cell_value as export_cell
+from reqtrace.formats.requirements_export import project_origin
 from reqtrace.formats.xlsx_reader import MAX_UPLOAD_BYTES, Sheet, WorkbookData, column_letter, open_workbook
 from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, AuditEvent, Project, User
 from reqtrace.schemas import FIELDS, HID, MAX_HID, split_list, validate_status
@@ -61,6 +65,7 @@ from reqtrace.services.sync import (
     Change,
     Desired,
     ItemPlan,
+    PlanOutdated,
     StoredState,
     SyncPlan,
     apply_plan,
@@ -189,7 +194,12 @@ def import_requirements(session: Session, project_key: str, path: str | Path, *,
         return summary
     if progress:
         progress("save", 0, len(plan.items))
-    apply_plan(session, project, plan, actor=actor)
+    try:
+        apply_plan(session, project, plan, actor=actor)
+    except PlanOutdated as error:  # an item was saved since it was read: the caller rolls back (applied false)
+        result.errors.append({"sheet": None, "row": None, "column": None, "message": str(error)})
+        summary = _summary(result, plan, applied=False)
+        return {**summary, "preview_outdated": True} if expected_plan is not None else summary
     if progress:
         progress("save", len(plan.items), len(plan.items))
     return _summary(result, plan, applied=True)
@@ -271,13 +281,30 @@ def _metadata(workbook: WorkbookData) -> dict[str, str]:
 
 
 def _retirable_levels(result: ReadResult, project: Project | None, project_key: str) -> set[str]:
-    """Items missing from a reqtrace workbook are retired, but never another project's."""
+    """Items missing from a reqtrace workbook are retired, but never another project's.
+
+    Another project is one of another key, or one of the same key in another reqtrace database: the
+    workbook's origin (`project_origin`) is not this project's. A workbook without an origin (exported
+    before reqtrace wrote one) is judged by its project key alone.
+    """
     source = result.metadata.get("project")
     if project is not None and source and source != project_key:
         result.errors.append({"sheet": META_SHEET, "row": None, "column": None, "message":
                               f"this workbook was exported from project {source!r}; importing it into "
                               f"{project_key!r} would retire that project's items. Import it into {source!r}, "
                               "or into a new project"})
+        return set()
+    origin, ours = result.metadata.get("origin"), project_origin(project) if project is not None else None
+    if ours is not None and origin and origin != ours:
+        when, who = result.metadata.get("exported_at"), result.metadata.get("exported_by")
+        made = "".join(part for part in (f" on {when[:10]}" if when else "", f" by {who}" if who else ""))
+        result.errors.append({"sheet": META_SHEET, "row": None, "column": None, "message":
+                              f"this workbook was exported from project {source or project_key!r} of another "
+                              f"reqtrace database (origin {origin}{', exported' + made if made else ''}), not "
+                              f"from {project_key!r} of this one (origin {ours}): importing it would overwrite "
+                              "this project's items with that database's and retire those it does not hold. "
+                              "Import it into a new project instead, or export this project's workbook and "
+                              "make the changes there"})
         return set()
     return set(LEVELS)
 
@@ -491,30 +518,70 @@ def _read_foreign(workbook: WorkbookData, overrides: dict[str, str], options: Im
                {sheet.lower() for sheet in workbook.sheet_names}]
     if unknown:
         raise FormatError(f"no sheet named {', '.join(unknown)}; the workbook has {', '.join(workbook.sheet_names)}")
+    skipped: list[dict[str, Any]] = []  # per sheet no row was read from: where, and why
+    hidden: list[str] = []  # hidden sheets that hold something: read only when named with --sheet
     for name in workbook.sheet_names:
         sheet = workbook.sheets[name]
         if wanted and name.lower() not in wanted:
             continue
-        if not wanted and (sheet.hidden or not any(any(cell not in ("", None) for cell in row) for row in sheet.rows)):
+        blank = not any(any(cell not in ("", None) for cell in row) for row in sheet.rows)
+        if not wanted and (sheet.hidden or blank):
+            if sheet.hidden and not blank:
+                hidden.append(name)
             continue
         header = find_header(sheet, overrides, header_row=options.header_row)
         if header is None:
-            result.warnings.append({"sheet": name, "row": None, "column": None, "message":
-                                    "no header row found in the first rows (looked for columns such as ID, "
-                                    "Requirement, Priority); the sheet was skipped. Name its header row with "
-                                    "--header-row and map its columns with --map"})
+            skipped.append(_no_header(sheet, options.header_row))
+            result.warnings.append(skipped[-1])
             continue
         columns = map_columns(sheet, header, overrides)
         result.sheets.append(_describe(sheet, header, columns))
         if not any(column.field in ("statement", "title") for column in columns):
-            result.warnings.append(_where(sheet, header + 1, None, "no column holds requirement text (map one "
-                                                                   "with --map 'Column=statement'); skipped"))
+            skipped.append(_where(sheet, header + 1, None, "no column holds requirement text (map one with "
+                                                           "--map 'Column=statement'); the sheet was skipped"))
+            result.warnings.append(skipped[-1])
             continue
+        rows, read = result.rows, len(result.desired) + len(result.errors)
         _read_rows(sheet, "requirement", columns, header + 1, result, foreign=True, progress=progress)
-    if not result.sheets and not result.errors:
-        result.errors.append({"sheet": None, "row": None, "column": None,
-                              "message": "no sheet of this workbook has a recognisable header row"})
+        if len(result.desired) + len(result.errors) == read:
+            skipped.append(_where(sheet, header + 1, None, "no rows below the header row" if result.rows == rows
+                                  else "every row below the header row is a section heading (one cell and no "
+                                       "requirement text)"))
+    if not result.desired and not result.errors:
+        _nothing_to_import(result, skipped, hidden)
     return result
+
+
+def _no_header(sheet: Sheet, header_row: int | None) -> dict[str, Any]:
+    if header_row is not None:
+        return _where(sheet, None, None, f"--header-row {header_row} is below the last row of the sheet (row "
+                                         f"{len(sheet.rows)}); the sheet was skipped. Name its header row with "
+                                         "--header-row and map its columns with --map")
+    return _where(sheet, None, None, "no header row found in the first rows (looked for columns such as ID, "
+                                     "Requirement, Priority); the sheet was skipped. Name its header row with "
+                                     "--header-row and map its columns with --map")
+
+
+def _nothing_to_import(result: ReadResult, skipped: list[dict[str, Any]], hidden: list[str]) -> None:
+    """A workbook of another tool none of whose rows could be read is refused: importing nothing is no success.
+
+    One error says so and names the sheets skipped, then each skipped sheet has its own, located, with its reason
+    (warnings while another sheet had rows to import).
+    """
+    names = [entry["sheet"] for entry in skipped]
+    if skipped and not result.sheets:
+        lead = "no sheet of this workbook has a recognisable header row"
+    elif skipped:
+        lead = "no sheet of this workbook has rows to import"
+    else:
+        lead = f"every {'visible ' if hidden else ''}sheet of this workbook is empty"
+    details = [f"sheets skipped: {', '.join(repr(name) for name in names)}"] if names else []
+    if hidden:
+        details.append(f"hidden sheets, not read: {', '.join(repr(name) for name in hidden)} (name one with "
+                       "--sheet to read it)")
+    message = f"{lead}, so there is nothing to import" + (f" ({'; '.join(details)})" if details else "")
+    result.warnings = [warning for warning in result.warnings if not any(warning is entry for entry in skipped)]
+    result.errors.extend([{"sheet": None, "row": None, "column": None, "message": message}, *skipped])
 
 
 # --- rows -------------------------------------------------------------------------------------

@@ -5,6 +5,12 @@ The catalogue loader and the workbook importers describe what they read as
 number of queries) and says what would be added, changed field by field,
 left unchanged and retired; `apply_plan` writes exactly that with bulk
 statements. A plan with errors is never applied.
+
+An item the plan changes is written only if it is still the version the plan
+was made from: `apply_plan` locks those rows (PostgreSQL; a SQLite writer holds
+the database) and refuses the whole plan, before writing anything, when one was
+saved since (`PlanOutdated`), so a save made between planning and applying is
+never silently overwritten.
 """
 
 from __future__ import annotations
@@ -19,8 +25,23 @@ from reqtrace.bulk import bulk_insert
 from reqtrace.fingerprint import fingerprint
 from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, PREFIXES, AuditEvent, Project, utcnow
 from reqtrace.schemas import EDITABLE_FIELDS, defaults
+from reqtrace.services.errors import Conflict
 from reqtrace.services.items import seq_of_hid
 from reqtrace.trace.graph import hid_key, nogc
+
+
+class PlanOutdated(Conflict):
+    """Items the plan changes or retires were saved by someone else after it was made: nothing was written."""
+
+    def __init__(self, hids: list[str], *, exact: bool = True):
+        self.hids = hids
+        listed = ", ".join(hids[:10]) + (f" and {len(hids) - 10} more" if len(hids) > 10 else "")
+        if len(hids) == 1:
+            what = f"{listed} was"
+        else:
+            what = f"{listed} were" if exact else f"one of {listed} was"
+        super().__init__(f"{what} changed by someone else while this import was being saved: nothing was imported; "
+                         "try again")
 
 
 @dataclass(slots=True)
@@ -162,6 +183,7 @@ def apply_plan(session: Session, project: Project, plan: SyncPlan, *, actor: str
     """
     if plan.errors:
         return plan.summary(applied=False)
+    versions = _lock_versions(session, project, plan)
     now = utcnow()
     connection = session.connection()
     events: list[dict[str, Any]] = []
@@ -188,16 +210,14 @@ def apply_plan(session: Session, project: Project, plan: SyncPlan, *, actor: str
         updates = [item for item in plan.items if item.kind == kind and item.action in ("change", "remove")]
         if updates:
             ids = _ids(session, project, kind)
-            versions = dict(session.exec(select(model.hid, model.version).where(
-                model.project_id == project.id, model.hid.in_([item.hid for item in updates]))).all())
             changes = [item for item in updates if item.action == "change"]
             for item in changes:
                 printed[(kind, item.hid)] = fingerprint(kind, item.values)
-            _update_rows(session, model, changes, ids, versions, now, printed, with_values=True)
-            _update_rows(session, model, [item for item in updates if item.action == "remove"], ids, versions,
-                         now, printed, with_values=False)
+            _update_rows(session, model, changes, ids, versions[kind], now, printed, with_values=True)
+            _update_rows(session, model, [item for item in updates if item.action == "remove"], ids,
+                         versions[kind], now, printed, with_values=False)
             for item in updates:
-                version = versions[item.hid]
+                version = versions[kind][item.hid]
                 events.append(_event(
                     kind, item.hid, "retire" if item.action == "remove" else "update",
                     {"hid": item.hid, **{c.field: c.before for c in item.changes}, "version": version},
@@ -211,9 +231,38 @@ def _event(kind: str, hid: str, action: str, before, after) -> dict[str, Any]:
     return {"entity_type": kind, "entity_id": hid, "action": action, "before": before, "after": after}
 
 
+def _lock_versions(session: Session, project: Project, plan: SyncPlan) -> dict[str, dict[str, int]]:
+    """Per level, the version each item the plan changes or retires is written from; raises `PlanOutdated`.
+
+    The rows are read and locked (FOR UPDATE on PostgreSQL, in ID order, so two imports never deadlock; a
+    SQLite writer already holds the whole database) before anything is written: one saved since the plan was
+    made (its version is not the plan's `version_before`) refuses the plan. One query per level with updates.
+    """
+    versions: dict[str, dict[str, int]] = {kind: {} for kind in LEVELS}
+    stale: list[str] = []
+    for kind in LEVELS:
+        updates = [item for item in plan.items if item.kind == kind and item.action in ("change", "remove")]
+        if not updates:
+            continue
+        model = ITEM_MODELS[kind]
+        found = versions[kind] = dict(session.exec(
+            select(model.hid, model.version).where(model.project_id == project.id,
+                                                   model.hid.in_([item.hid for item in updates]))
+            .order_by(model.id).with_for_update()).all())
+        # An item planned without a stored version (not from stored state) is written from the version found.
+        stale += [item.hid for item in updates if item.hid not in found
+                  or item.version_before not in (None, found[item.hid])]
+    if stale:
+        raise PlanOutdated(stale)
+    return versions
+
+
 def _update_rows(session: Session, model, items: list[ItemPlan], ids: dict[str, int], versions: dict[str, int],
                  now, printed: dict[tuple[str, str], str], *, with_values: bool) -> None:
-    """One executemany UPDATE per kind of change, matching the version the plan read."""
+    """One executemany UPDATE per kind of change, matching the version the plan was made from.
+
+    The rows are locked and checked (`_lock_versions`); should one still not match, the plan is refused.
+    """
     if not items:
         return
     table = model.__table__
@@ -223,13 +272,14 @@ def _update_rows(session: Session, model, items: list[ItemPlan], ids: dict[str, 
                 **{name: bindparam(f"_{name}") for name in names})
     rows = []
     for item in items:
-        row = {"_id": ids[item.hid], "_version": versions[item.hid], "_new_version": versions[item.hid] + 1,
-               "_status": item.status}
+        version = item.version_before if item.version_before is not None else versions[item.hid]
+        row = {"_id": ids[item.hid], "_version": version, "_new_version": version + 1, "_status": item.status}
         if with_values:
             values = {**item.values, "fingerprint": printed[(item.kind, item.hid)]}
             row.update({f"_{name}": values[name] for name in names})
         rows.append(row)
-    session.exec(statement, params=rows)
+    if session.exec(statement, params=rows).rowcount != len(rows):
+        raise PlanOutdated([item.hid for item in items], exact=False)
 
 
 def _plan_item(item: Desired, row: dict | None, links, known, plan: SyncPlan, default_status: str,

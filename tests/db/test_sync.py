@@ -11,10 +11,10 @@ from sqlmodel import func, select
 from reqtrace import audit
 from reqtrace.model import AuditEvent, Requirement, Role
 from reqtrace.schemas import validate_fields
-from reqtrace.services.items import get_item
+from reqtrace.services.items import get_item, update_item
 from reqtrace.services.links import upstream_hids
 from reqtrace.services.projects import create_project
-from reqtrace.services.sync import Desired, apply_plan, plan_sync
+from reqtrace.services.sync import Desired, PlanOutdated, apply_plan, plan_sync
 from reqtrace.trace.load import load_graph
 from reqtrace.trace.rules import check
 
@@ -292,6 +292,49 @@ def test_item_without_an_id_gets_the_next_free_one(session, project):
                                               upstream=["PRC-1"])])
     assert [item["id"] for item in summary["items"]] == ["REQ-3"]
     assert get_item(session, project, "requirement", "REQ-3").title == "No ID yet"
+
+
+# --- saved by someone else between planning and applying --------------------------------------
+
+def test_an_item_saved_after_planning_is_kept_and_nothing_of_the_plan_is_written(session, project):
+    """The lead saves REQ-1 after an import planned from its old version: the import would put that version back.
+
+    The edit is made in the same transaction (deterministic, on either backend): what a PostgreSQL import in
+    READ COMMITTED sees when the lead's save commits between its reading the project and its writing.
+    """
+    sync(session, project, chains(2))
+    plan = plan_sync(session, project, [desired("requirement", 1, statement="The import's text."),
+                                        desired("requirement", 3, upstream=["PRC-2"]),
+                                        desired("role", 2, department="Sales")])
+    assert [(item.hid, item.action) for item in plan.items] == [("REQ-1", "change"), ("REQ-3", "add"),
+                                                                ("ROL-2", "change")]
+    requirement = get_item(session, project, "requirement", "REQ-1")
+    update_item(session=session, project=project, kind="requirement", item=requirement,
+                fields={"statement": "The lead's text."}, actor="lead")
+    events_before = audit_count(session)
+    with pytest.raises(PlanOutdated) as refused:
+        apply_plan(session, project, plan, actor="importer")
+    assert str(refused.value) == ("REQ-1 was changed by someone else while this import was being saved: nothing was "
+                                  "imported; try again")
+    assert refused.value.hids == ["REQ-1"]
+    session.expire_all()
+    assert get_item(session, project, "requirement", "REQ-1").statement == "The lead's text."
+    assert get_item(session, project, "role", "ROL-2").department == ""  # refused before anything was written
+    assert session.exec(select(func.count()).select_from(Requirement)).one() == 2
+    assert audit_count(session) == events_before
+
+
+def test_an_item_retired_by_the_plan_and_saved_since_is_named_too(session, project):
+    sync(session, project, chains(2))
+    plan = plan_sync(session, project, [item for item in chains(2) if item.hid != "REQ-2"],
+                     retire_missing_kinds={"requirement"})
+    requirement = get_item(session, project, "requirement", "REQ-2")
+    update_item(session=session, project=project, kind="requirement", item=requirement,
+                fields={"title": "Still wanted"}, actor="lead")
+    with pytest.raises(PlanOutdated, match="^REQ-2 was changed by someone else"):
+        apply_plan(session, project, plan, actor="importer")
+    session.expire_all()
+    assert get_item(session, project, "requirement", "REQ-2").status == "draft"
 
 
 # --- constant number of queries -------------------------------------------------------------

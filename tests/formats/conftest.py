@@ -129,10 +129,20 @@ def sample_export_file(sample_sqlite_file, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def sample_export(sample_export_file, tmp_path) -> Path:
-    """A private copy of the sample's export, to edit."""
+def sample_export(sample_export_file, tmp_path, request) -> Path:
+    """A private copy of the sample's export, to edit.
+
+    A workbook goes back only into the database it was exported from (its origin): a test that imports into
+    the sample on PostgreSQL gets the export of that database, the others a copy of the SQLite one.
+    """
     target = tmp_path / "crm.xlsx"
-    shutil.copyfile(sample_export_file, target)
+    if "sample_url" in request.fixturenames and request.getfixturevalue("backend") == "postgres":
+        engine = make_engine(request.getfixturevalue("sample_url"))
+        with session_scope(engine) as session:
+            export_requirements(session, get_project(session, "crm"), target, actor="test")
+        engine.dispose()
+    else:
+        shutil.copyfile(sample_export_file, target)
     return target
 
 

@@ -216,8 +216,10 @@ def test_header_row_and_map_read_a_header_no_synonym_matches(crm, tmp_path):
     before = crm.snapshot()
     code, refused = crm.import_json(path)
     assert code == 1
-    assert refused["errors"][0]["message"] == "no sheet of this workbook has a recognisable header row"
-    assert any("--header-row" in warning["message"] for warning in refused["warnings"])
+    assert refused["errors"][0]["message"] == ("no sheet of this workbook has a recognisable header row, so there "
+                                               "is nothing to import (sheets skipped: 'Anforderungen')")
+    [skipped] = find(refused["errors"], sheet="Anforderungen")
+    assert "--header-row" in skipped["message"]
     assert crm.snapshot() == before
     summary = _imported(crm, path, "crm", "--header-row", "3", "--map", "Nummer=id", "--map",
                         "Anforderung=statement", "--map", "Wichtigkeit=priority")
