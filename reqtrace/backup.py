@@ -14,7 +14,8 @@ and nothing half-written. `restore` migrates an empty (or new) database to the
 backup's schema revision, loads every table in foreign-key order in one
 transaction, resets PostgreSQL's id sequences, then migrates to the newest
 schema — so an older backup restores into a newer reqtrace. It refuses a
-database that already holds data, and a file that is not a reqtrace backup.
+database that already holds data, and a file that is not a reqtrace backup;
+a ZIP backup is read through once first, so a damaged one changes nothing.
 
 A SQLite database can also be copied as it is (`write_sqlite_copy`, `reqtrace
 backup --format sqlite`): SQLite's online backup API copies every page in one
@@ -31,6 +32,7 @@ import json
 import os
 import sqlite3
 import zipfile
+import zlib
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -185,17 +187,41 @@ def read_manifest(source: str | Path) -> dict[str, Any]:
     if manifest.get("version") != VERSION:
         raise BackupError(f"{source} is a version {manifest.get('version')} backup; this reqtrace reads version "
                           f"{VERSION}")
+    if not isinstance(manifest.get("tables"), dict) or not isinstance(manifest.get("schema"), str):
+        raise BackupError(f"{source}: its manifest.json is damaged (no schema or table counts)")
     return manifest
 
 
 def _rows(archive: zipfile.ZipFile, name: str) -> Iterator[dict[str, Any]]:
-    with archive.open(f"tables/{name}.jsonl") as raw:
-        for number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), start=1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    raise BackupError(f"tables/{name}.jsonl line {number} is damaged") from None
+    member = f"tables/{name}.jsonl"
+    try:
+        with archive.open(member) as raw:
+            for number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), start=1):
+                if line.strip():
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError:
+                        row = None
+                    if not isinstance(row, dict):
+                        raise BackupError(f"{member} line {number} is damaged")
+                    yield row
+    except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError) as error:
+        raise BackupError(f"{member} is damaged ({error})") from None
+
+
+def check_archive(archive: zipfile.ZipFile, manifest: dict[str, Any], held: set[str]) -> None:
+    """Read every row of a ZIP backup once before the database is touched: a damaged backup changes nothing.
+
+    Each line must be a JSON object, and each table hold the rows its manifest counts.
+    """
+    for name, listed in sorted(manifest["tables"].items()):
+        if listed and name not in held:
+            raise BackupError(f"the backup lists {name} but does not hold it")
+    for name in sorted(held):
+        count = sum(1 for _row in _rows(archive, name))
+        listed = manifest["tables"].get(name, count)
+        if count != listed:
+            raise BackupError(f"tables/{name}.jsonl holds {count} rows, the manifest says {listed}")
 
 
 def _converter(column) -> Any:
@@ -237,6 +263,7 @@ def restore_backup(engine: Engine, source: str | Path) -> dict[str, Any]:
     with zipfile.ZipFile(source) as archive:
         held = {name[len("tables/"):-len(".jsonl")] for name in archive.namelist()
                 if name.startswith("tables/") and name.endswith(".jsonl")}
+        check_archive(archive, manifest, held)
         return _restore(engine, manifest, held, lambda name: _rows(archive, name), str(source))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 import click
@@ -48,9 +49,19 @@ def user_group() -> None:
 def _read_password(password_stdin: bool, password_prompt: bool = False, *, confirm: bool = True,
                    as_json: bool = False) -> str:
     """From standard input or a hidden prompt, and only when asked to: no command waits for input unasked."""
+    if password_stdin and password_prompt:
+        raise click.UsageError("--password-stdin and --password-prompt exclude each other: give one of them",
+                               ctx=click.get_current_context(silent=True))
     if password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    if password_prompt and sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("the password read from standard input is empty: pipe the password in, e.g. "
+                 "echo 's3cret-pass' | reqtrace user ... --password-stdin", as_json=as_json)
+        return password
+    if password_prompt:
+        if not sys.stdin.isatty():
+            fail("--password-prompt asks at a terminal, and standard input is not a terminal: pipe the password "
+                 "in with --password-stdin instead", as_json=as_json)
         return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
     fail("no password given: pipe it in with --password-stdin, or type it at a terminal with --password-prompt",
          as_json=as_json)
@@ -136,24 +147,35 @@ def user_list(as_json: bool) -> None:
         click.echo(f"{row['username']:<16} {USER_ROLE.label(row['role']):<20} {row['display_name']}")
 
 
+PORT = click.IntRange(1, 65535)
+THREADS = click.IntRange(1, 1000)
+
+
 @command(main, "demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
+@click.option("--port", default=8000, show_default=True, type=PORT, help="Port to serve on (1-65535).")
 @click.option("--no-serve", is_flag=True, help="Only prepare the sample data.")
 @json_option
 def demo_command(host: str, port: int, no_serve: bool, as_json: bool) -> None:
     """Fill an empty database with the sample project, then serve the web app.
 
     The users lead, owner, procurement and evaluator get a random password,
-    printed once (or $REQTRACE_DEMO_PASSWORD).
+    printed once (or $REQTRACE_DEMO_PASSWORD, at least 8 characters).
 
     Example: reqtrace demo --port 8080
     """
+    # Both checked before anything is created: a refused demo leaves no database behind.
+    chosen = os.environ.get("REQTRACE_DEMO_PASSWORD")
+    if chosen and len(chosen) < user_service.MIN_PASSWORD:
+        fail(f"REQTRACE_DEMO_PASSWORD has {len(chosen)} characters, and a password has at least "
+             f"{user_service.MIN_PASSWORD}: set a longer one, or unset it for a random password", as_json=as_json)
+    if not no_serve:
+        _check_listen(host, port, as_json=as_json)
     context = obj()
     engine = context.engine(create=True)
     created, password = False, None
     if is_empty(engine):
-        password = os.environ.get("REQTRACE_DEMO_PASSWORD") or sample.new_password()
+        password = chosen or sample.new_password()
         with session_scope(engine, write=True) as session:
             sample.build_sample(session, password=password)
         created = True
@@ -180,20 +202,21 @@ def demo_command(host: str, port: int, no_serve: bool, as_json: bool) -> None:
 
 @command(main, "serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--port", default=8000, show_default=True, type=PORT, help="Port to serve on (1-65535).")
+@click.option("--threads", default=8, show_default=True, type=THREADS, help="Worker threads (1-1000).")
 def serve_command(host: str, port: int, threads: int) -> None:
     """Serve the web app with waitress (a production server).
 
     Example: reqtrace serve --host 0.0.0.0 --port 8080
     """
+    _check_listen(host, port)
     _serve(host, port, threads=threads)
 
 
 def _serve(host: str, port: int, *, threads: int = 8, quiet: bool = False) -> None:
     import logging
 
-    import waitress
+    from waitress.server import create_server
 
     # Who did what, one line per request, on stderr (a service manager keeps it); see web/access_log.py.
     logging.basicConfig(level=os.environ.get("REQTRACE_LOG_LEVEL", "INFO").upper(),
@@ -204,9 +227,41 @@ def _serve(host: str, port: int, *, threads: int = 8, quiet: bool = False) -> No
     context = obj()
     context.engine(create=True)  # migrate before the first request
     app = create_app({"DATABASE_URL": context.url})
+    try:
+        # waitress drops X-Forwarded-* headers unless told otherwise; with trusted proxies the app reads them.
+        server = create_server(app, host=host, port=port, threads=threads, ident="reqtrace",
+                               clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXIES"])
+    except (OSError, ValueError) as error:  # taken since _check_listen looked, or refused by waitress itself
+        _cannot_listen(host, port, error, as_json=quiet)
+        return
     if not quiet:
-        click.echo(f"Serving reqtrace on http://{host}:{port}/ (database {describe_database(context.url)}). "
+        click.echo(f"Serving reqtrace on http://{_address(host, port)}/ (database {describe_database(context.url)}). "
                    "Press Ctrl+C to stop.")
-    # waitress drops X-Forwarded-* headers unless told otherwise; with trusted proxies the app reads them.
-    waitress.serve(app, host=host, port=port, threads=threads, ident="reqtrace", _quiet=True,
-                   clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXIES"])
+    server.run()
+
+
+def _check_listen(host: str, port: int, *, as_json: bool = False) -> None:
+    """Refuse an address the server could not listen on (a mistyped host, a port in use) before anything starts.
+
+    Binds and closes a socket on each address HOST resolves to, as waitress will (SO_REUSEADDR included).
+    """
+    try:
+        addresses = socket.getaddrinfo(None if host == "*" else host, port,
+                                       socket.AF_UNSPEC if socket.has_ipv6 else socket.AF_INET,
+                                       socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE)
+        for family, kind, protocol, _name, address in addresses:
+            with socket.socket(family, kind, protocol) as probe:
+                if os.name == "posix":
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+    except (OSError, UnicodeError) as error:  # socket.gaierror is an OSError; an over-long name a UnicodeError
+        _cannot_listen(host, port, error, as_json=as_json)
+
+
+def _cannot_listen(host: str, port: int, error: Exception, *, as_json: bool) -> None:
+    reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    fail(f"cannot listen on {_address(host, port)}: {reason}", as_json=as_json)
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reqtrace.backup import BackupError, restore_backup, write_backup, write_sqlite_copy
-from reqtrace.cli.base import command, emit_json, fail, json_option, main, obj
+from reqtrace.cli.base import command, emit_json, fail, json_option, main, obj, removed_if_refused
 from reqtrace.config import describe_database
 
 
@@ -36,7 +36,7 @@ def backup_command(output: str, kind: str, as_json: bool) -> None:
 
 
 @command(main, "restore")
-@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @json_option
 def restore_command(source: str, as_json: bool) -> None:
     """Load a backup into an empty or new database (refuses one that holds data).
@@ -44,11 +44,12 @@ def restore_command(source: str, as_json: bool) -> None:
     Example: reqtrace --db postgresql://reqtrace@db/reqtrace restore reqtrace-2026-12-01.zip
     """
     context = obj()
-    try:
-        result = restore_backup(context.engine(migrate=False, create=True), source)
-    except BackupError as error:
-        fail(error, as_json=as_json)
-        return
+    with removed_if_refused(context.url):  # a refused restore into a new SQLite file leaves no file behind
+        try:
+            result = restore_backup(context.engine(migrate=False, create=True), source)
+        except BackupError as error:
+            fail(error, as_json=as_json)
+            return
     if as_json:
         emit_json({"ok": True, "database": describe_database(context.url), **result})
         return

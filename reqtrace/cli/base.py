@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import io
 import json
 import atexit
 import os
@@ -11,9 +12,9 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 from sqlalchemy import Engine
@@ -21,9 +22,11 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, Interfa
 
 from reqtrace import __version__
 from reqtrace.config import describe_database, resolve_database_url, sqlite_path
-from reqtrace.db import ensure_schema, get_engine
+from reqtrace.db import dispose_all, ensure_schema, get_engine
 from reqtrace.formats import FormatError
 from reqtrace.services.errors import Invalid, NotFound, ServiceError
+
+SIGPIPE_EXIT = 141  # what a shell reports for a program ended by SIGPIPE (128 + 13)
 
 
 class Context:
@@ -137,6 +140,19 @@ class Group(click.Group):
         sys.exit(0)
 
 
+def _stdout_closed() -> None:
+    """The reader of stdout went away (`reqtrace trace matrix | head -1`): stop quietly, exit 141 like SIGPIPE.
+
+    Python's recipe: point stdout at /dev/null, so flushing it on the way out raises no second error.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # no real file behind stdout (a test's runner)
+        pass
+    sys.exit(SIGPIPE_EXIT)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="reqtrace")
 @db_option
@@ -160,6 +176,8 @@ def command(group: click.Group, name: str | None = None, **kwargs) -> Callable:
                 return function(*args, **options)
             except (ServiceError, FormatError) as error:  # refused, or a workbook that cannot be read or written
                 fail(error, as_json=as_json)
+            except BrokenPipeError:  # stdout's reader went away (`| head -1`): no file's fault, nothing to say
+                _stdout_closed()
             except OSError as error:  # a file that cannot be written or read: say which and why
                 where = getattr(error, "filename", None) or ""
                 fail(f"{where}: {error.strerror or error}" if where else str(error), as_json=as_json)
@@ -195,6 +213,37 @@ def _database_named() -> str:
         return describe_database(obj().url)
     except Exception:  # a URL too broken to describe
         return repr(obj().database or "")
+
+
+@contextmanager
+def removed_if_refused(url: str) -> Iterator[None]:
+    """A SQLite file this command starts (and the folders made for it) is removed again if the command fails.
+
+    So a refused `restore` into a new file leaves nothing behind. A file that was there already is never
+    touched here.
+    """
+    path = sqlite_path(url)
+    if path is None or path.exists():
+        yield
+        return
+    path = path.absolute()
+    new_folders, folder = [], path.parent
+    while not folder.exists():  # innermost first
+        new_folders.append(folder)
+        folder = folder.parent
+    try:
+        yield
+    except BaseException as error:
+        if not (isinstance(error, SystemExit) and error.code in (0, None)):
+            dispose_all()  # close the file before it goes (one command runs per process)
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            for made in new_folders:
+                try:
+                    made.rmdir()
+                except OSError:  # something else was put there meanwhile: leave it
+                    break
+        raise
 
 
 def check_output(path, *, as_json: bool) -> None:

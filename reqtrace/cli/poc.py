@@ -7,11 +7,14 @@ from pathlib import Path
 import click
 
 from reqtrace.cli.base import check_output, command, emit_json, fail, json_option, main, obj
-from reqtrace.cli.workbooks import _refuse_file, _where, export_group, import_group
+from reqtrace.cli.workbooks import _print_problems, _refuse_file, export_group, import_group
 from reqtrace.db import session_scope
 from reqtrace.formats import FormatError
 from reqtrace.services.projects import get_project
 from reqtrace.services.vendors import get_vendor
+
+
+VERSION = click.IntRange(min=1)  # script versions count from 1
 
 
 @main.group("script")
@@ -27,7 +30,7 @@ def _write_script(session, project, script, output: Path, vendor=None) -> list[s
     from reqtrace.poc.scripts import read_version
 
     content = read_version(session, script)
-    output.mkdir(parents=True, exist_ok=True)
+    output.mkdir(exist_ok=True)  # DIR itself may be new; its folder must exist (checked before any work)
     stem = f"poc-script-v{script.version}"
     markdown, html = output / f"{stem}.md", output / f"{stem}.html"
     name = vendor.name if vendor else None
@@ -41,7 +44,8 @@ def _write_script(session, project, script, output: Path, vendor=None) -> list[s
 @click.option("--baseline", default=None, help="Baseline to script (default: the latest, else the approved set).")
 @click.option("--vendor", "vendor_slug", default=None, help="Also issue the new version to this vendor.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the script (Markdown and print-friendly HTML); vendor_scripts/<vendor>/ by custom.")
+              help="Folder for the script (Markdown and print-friendly HTML), created when missing in a folder "
+                   "that exists; vendor_scripts/<vendor>/ by custom.")
 @json_option
 def script_build(project_key: str, baseline: str | None, vendor_slug: str | None, output: Path,
                  as_json: bool) -> None:
@@ -54,6 +58,7 @@ def script_build(project_key: str, baseline: str | None, vendor_slug: str | None
     """
     from reqtrace.poc.scripts import build_version, issue_to_vendor, read_version, script_coverage
 
+    check_output(output, as_json=as_json)
     context = obj()
     with session_scope(context.engine(), write=True) as session:
         project = get_project(session, project_key)
@@ -82,9 +87,9 @@ def script_build(project_key: str, baseline: str | None, vendor_slug: str | None
 @command(script_group, "issue")
 @click.option("--project", "project_key", required=True, help="Project key.")
 @click.option("--vendor", "vendor_slug", required=True, help="The vendor to hand it to.")
-@click.option("--version", "version", type=int, default=None, help="Script version (default: the latest).")
+@click.option("--version", "version", type=VERSION, default=None, help="Script version (default: the latest).")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the issued script.")
+              help="Folder for the issued script (created when missing; the folder it is in must exist).")
 @json_option
 def script_issue(project_key: str, vendor_slug: str, version: int | None, output: Path, as_json: bool) -> None:
     """Issue an existing (perhaps edited) script version to a vendor.
@@ -93,6 +98,7 @@ def script_issue(project_key: str, vendor_slug: str, version: int | None, output
     """
     from reqtrace.poc.scripts import get_version, issue_to_vendor
 
+    check_output(output, as_json=as_json)
     context = obj()
     with session_scope(context.engine(), write=True) as session:
         project = get_project(session, project_key)
@@ -107,7 +113,7 @@ def script_issue(project_key: str, vendor_slug: str, version: int | None, output
 
 @command(script_group, "show")
 @click.option("--project", "project_key", required=True, help="Project key.")
-@click.option("--version", "version", type=int, default=None, help="Script version (default: the latest).")
+@click.option("--version", "version", type=VERSION, default=None, help="Script version (default: the latest).")
 @json_option
 def script_show(project_key: str, version: int | None, as_json: bool) -> None:
     """Show a script version: scenarios, steps, timeboxes, coverage and steps needing a re-score.
@@ -189,8 +195,7 @@ def import_checklist_command(file: Path, project_key: str, vendor_slug: str, eva
         if summary["applied"]:
             click.echo(f"Recorded {summary['added']} entries of {evaluator} for {vendor_slug} "
                        f"(session {summary['session']}).")
-        for error in summary["errors"][:15]:
-            click.echo(f"  {_where(error)}{error['message']}", err=True)
+        _print_problems(summary, unwritten="nothing was recorded")
     raise SystemExit(1 if summary["errors"] else 0)
 
 
@@ -210,8 +215,8 @@ def probe_group() -> None:
 @click.option("--action", "action_name", default=None, help="For the action probe: the adapter action to run.")
 @click.option("--vendor", "vendor_slug", default=None, help="Record the result for this vendor (with --project).")
 @click.option("--project", "project_key", default=None, help="The project to record the result in.")
-@click.option("--threshold", type=float, default=5.0, show_default=True,
-              help="slow-network: seconds until the page must be usable.")
+@click.option("--threshold", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
+              help="slow-network: seconds until the page must be usable (more than 0).")
 @click.option("--evidence-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("evidence"),
               show_default=True, help="Where screenshots and the JSON log go.")
 @json_option
@@ -234,6 +239,11 @@ def probe_run(probe: str, url: str, adapter: Path | None, action_name: str | Non
     context = obj()
     try:
         loaded = load_adapter(adapter) if adapter else None
+        if not url and loaded is not None and not loaded.base_url:
+            fail(f"no web address to probe: give --url, or a base_url in the adapter {adapter}", as_json=as_json)
+        if not url and loaded is None and probe not in ("offline-edit", "action"):  # those say they need one
+            fail("no web address to probe: give --url, or an adapter with a base_url (--adapter FILE)",
+                 as_json=as_json)
         if vendor_slug:  # refuse an unknown vendor before spending time in a browser
             with session_scope(context.engine()) as session:
                 get_vendor(session, get_project(session, project_key), vendor_slug)

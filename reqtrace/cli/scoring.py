@@ -45,11 +45,22 @@ def score_command(project_key: str, details: bool, samples: int, seed: int, as_j
             click.echo(f"      - {reason}")
         if len(result.knockout_reasons) > 5:
             click.echo(f"      … and {len(result.knockout_reasons) - 5} more reasons")
-    shares = checks["rank_stability"]["first_place_share"]
     click.echo(f"Rank stability ({samples} samples, weights ×U(0.8, 1.2), seed {seed}): "
-               + ", ".join(f"{vendor} first in {share:.0%}" for vendor, share in shares.items() if share))
+               + _first_places(results, checks["rank_stability"]["first_place_share"]))
     click.echo(f"Evaluator spread of 2 or more: {len(checks['evaluator_spread'])} requirement scores; "
                f"claims the demo did not back: {len(checks['claims_not_backed'])}.")
+
+
+def _first_places(results: list, shares: dict[str, float]) -> str:
+    """Who ranks first how often; said in words when nobody can."""
+    if not results:
+        return "no vendors to rank"
+    firsts = ", ".join(f"{vendor} first in {share:.0%}" for vendor, share in shares.items() if share)
+    if firsts:
+        return firsts
+    if all(result.knocked_out for result in results):
+        return "no vendor ranks first: every vendor is knocked out"
+    return "no vendor ranks first: no requirement counts"
 
 
 @command(main, "report")

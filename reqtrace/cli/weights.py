@@ -25,7 +25,7 @@ def weights_group() -> None:
 
 
 @command(weights_group, "pairwise")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--project", "project_key", required=True, help="Project key.")
 @click.option("--dry-run", is_flag=True, help="Compute and show the weights; store nothing.")
 @json_option

@@ -11,8 +11,10 @@ import click
 from reqtrace.cli.base import check_output, command, emit_json, fail, json_option, main, obj
 from reqtrace.db import session_scope
 from reqtrace.formats import FormatError
+from reqtrace.formats.layout import is_reqtrace_workbook
 from reqtrace.formats.requirements_export import export_requirements
 from reqtrace.formats.requirements_import import ImportOptions, import_requirements
+from reqtrace.formats.xlsx_reader import check_workbook
 from reqtrace.services.projects import get_project
 
 
@@ -55,6 +57,8 @@ class TerminalProgress:
             self.showing = False
 
 
+SHOWN_ITEMS = 10  # per action in a summary; --json lists them all
+
 progress_option = click.option("--progress/--no-progress", default=None,
                                help="Progress on stderr (default: on a terminal).")
 
@@ -72,8 +76,10 @@ def _reporter(progress: bool | None) -> TerminalProgress:
               help="Map a column to a field (id, title, statement, acceptance, priority, kind, capability, "
                    "weight, tags, excluded_deployments, timebox_minutes, owner, status, links), or to "
                    "'custom' or 'ignore'. Repeatable.")
-@click.option("--sheet", "sheets", multiple=True, help="Foreign workbooks: read only this sheet. Repeatable.")
-@click.option("--header-row", type=int, default=None, help="Foreign workbooks: the header's row number.")
+@click.option("--sheet", "sheets", multiple=True,
+              help="Workbooks from other tools: read only this sheet. Repeatable.")
+@click.option("--header-row", type=click.IntRange(1, 1_048_576), default=None,
+              help="Workbooks from other tools: the header's row number (from 1).")
 @progress_option
 @json_option
 def import_requirements_command(file: Path, project_key: str, dry_run: bool, mapping: tuple[str, ...],
@@ -88,6 +94,8 @@ def import_requirements_command(file: Path, project_key: str, dry_run: bool, map
 
     Example: reqtrace import requirements vendor-list.xlsx --project crm --map "Req text=statement" --dry-run
     """
+    if sheets or header_row is not None:
+        _refuse_options_for_reqtrace_workbook(file, sheets, header_row, as_json=as_json)
     context = obj()
     reporter = _reporter(progress)
     options = ImportOptions(mapping=list(mapping), sheets=list(sheets), header_row=header_row)
@@ -120,6 +128,37 @@ def _refuse_file(error: FormatError, *, as_json: bool) -> None:
     fail(error)
 
 
+def _refuse_options_for_reqtrace_workbook(file: Path, sheets: tuple[str, ...], header_row: int | None, *,
+                                          as_json: bool) -> None:
+    """--sheet and --header-row choose what to read of another tool's workbook; a reqtrace workbook is read whole.
+
+    Refused rather than ignored, naming the workbook's sheets, so `--sheet Nope` never passes unnoticed.
+    """
+    names = _sheet_names(file)
+    if names is None or not is_reqtrace_workbook(names):
+        return  # another tool's workbook (or no workbook at all, which the import itself refuses)
+    given = [option for option, used in (("--sheet", sheets), ("--header-row", header_row is not None)) if used]
+    options, verb = " and ".join(given), "apply" if len(given) > 1 else "applies"
+    _refuse_file(FormatError(f"{options} {verb} to workbooks from other tools; {file.name} is a reqtrace workbook "
+                             f"(sheets {', '.join(names)}), whose level sheets are all read: leave out {options}"),
+                 as_json=as_json)
+
+
+def _sheet_names(file: Path) -> list[str] | None:
+    """The names of a workbook's sheets, without reading them; None when the file is no workbook to open."""
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    try:
+        check_workbook(file)  # the same safety checks as any workbook opened
+        workbook = CalamineWorkbook.from_path(str(file))
+        try:
+            return list(workbook.sheet_names)
+        finally:
+            workbook.close()
+    except (FormatError, OSError, CalamineError, PasswordError):  # the import says what is wrong with it
+        return None
+
+
 def _print_summary(summary: dict, *, dry_run: bool) -> None:
     """One screen: the counts, the first problems, the first changes."""
     verb = "Would import" if dry_run or not summary["applied"] else "Imported"
@@ -128,12 +167,20 @@ def _print_summary(summary: dict, *, dry_run: bool) -> None:
                f"{summary['added']} added, {summary['changed']} changed, {summary['unchanged']} unchanged, "
                f"{summary['removed']} retired.")
     _print_problems(summary, unwritten="nothing was written")
-    changes = [item for item in summary["items"] if item["action"] == "change"]
-    for item in changes[:10]:
-        fields = ", ".join(change["field"] for change in item["changes"])
-        click.echo(f"  changed {item['id']}: {fields}")
-    if len(changes) > 10:
-        click.echo(f"  … and {len(changes) - 10} more changed items")
+    for action, verb in (("add", "added"), ("change", "changed"), ("remove", "retired")):
+        items = [item for item in summary["items"] if item["action"] == action]
+        for item in items[:SHOWN_ITEMS]:
+            click.echo(f"  {verb} {item['id']}{_what(item)}")
+        if len(items) > SHOWN_ITEMS:
+            click.echo(f"  … and {len(items) - SHOWN_ITEMS} more {verb} items (use --json for all)")
+
+
+def _what(item: dict) -> str:
+    """After an item's ID: a new item's title, a changed item's changed fields."""
+    if item["action"] == "change":
+        return ": " + ", ".join(change["field"] for change in item["changes"])
+    title = next((field["value"] for field in item.get("fields", []) if field["field"] == "title"), "")
+    return f": {title}" if title else ""
 
 
 def _print_problems(summary: dict, *, unwritten: str) -> None:
@@ -271,7 +318,7 @@ def import_responses_command(file: Path, project_key: str, vendor_slug: str, dry
 def _print_responses_summary(summary: dict) -> None:
     """One screen, like the requirements import's: the counts, the first problems."""
     verb = "Stored" if summary["applied"] else "Would store" if not summary["errors"] else "Refused"
-    rows = summary["answered"] + summary["unanswered"]
+    rows = summary.get("rows", 0)
     read = f" from {rows:,} rows" if rows else ""  # none when refused before the rows were read
     click.echo(f"{verb} {summary['answered']:,} answers of {summary['vendor']}{read} into '{summary['project']}': "
                f"{summary['added']} new, {summary['changed']} changed, {summary['unchanged']} unchanged, "

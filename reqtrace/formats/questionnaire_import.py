@@ -47,7 +47,7 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
     warnings: list[dict[str, Any]] = []
     workbook = open_workbook(path, max_bytes=max_bytes)
     summary = {"applied": False, "added": 0, "changed": 0, "unchanged": 0, "removed": 0, "answered": 0,
-               "unanswered": 0, "errors": errors, "warnings": warnings, "project": project.key,
+               "unanswered": 0, "rows": 0, "errors": errors, "warnings": warnings, "project": project.key,
                "vendor": vendor.slug}
     meta = workbook.sheets.get(META_SHEET)
     metadata = {str(row[0]): str(row[1]) for row in meta.rows if len(row) >= 2 and row[0]} if meta else {}
@@ -72,6 +72,7 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
     answers = {row["hid"]: row for row in rows if row["answer"]}
     # An answer outside the six is an error (reported above), not a blank: it is neither answered nor unanswered.
     summary["answered"], summary["unanswered"] = len(answers), sum(1 for row in rows if not row["answer_text"])
+    summary["rows"] = len(rows)
     if summary["unanswered"]:
         warnings.append(_error(SHEET, None, column_letter(4), f"{summary['unanswered']} requirement(s) have no "
                                                              "answer: they are scored as unanswered"))

@@ -498,7 +498,9 @@ JSON_CASES = [
     (("report",), ["--project", "nope", "-o", "{folder}/report.html"], None, 1),
     (("backup",), ["-o", "{folder}/backup.zip"], None, 0),
     (("restore",), ["{workbook}"], None, 1),  # not a backup
-    (("restore",), ["{folder}/none.zip"], None, 1),  # no such file
+    (("restore",), ["{folder}/none.zip"], None, 2),  # no such file: a usage error
+    (("weights", "pairwise"), ["{junk}", "--project", "nope"], None, 1),
+    (("weights", "pairwise"), ["{folder}/none.csv", "--project", "crm"], None, 2),  # no such file: a usage error
     (("script", "build"), ["--project", "crm", "-o", "{folder}/scripts"], None, 0),
     (("script", "build"), ["--project", "nope", "-o", "{folder}/scripts"], None, 1),
     (("script", "issue"), ["--project", "crm", "--vendor", "atlas", "-o", "{folder}/scripts"], None, 1),  # none yet
