@@ -135,10 +135,11 @@ def issue(key: str, version: int):
     project = project_or_404(key)
     db = session()
     vendor = get_vendor(db, project, request.form.get("vendor", ""))
-    issue_to_vendor(db, project, get_version(db, project, version), vendor, actor=current_user.username)
+    script = get_version(db, project, version)
+    issue_to_vendor(db, project, script, vendor, actor=current_user.username)
     db.commit()
-    flash(f"Version {version} issued to {vendor.name}.", "info")
-    return redirect(url_for("scripts.show", key=key, version=version))
+    flash(f"Version {script.version} issued to {vendor.name}.", "info")
+    return redirect(url_for("scripts.show", key=key, version=script.version))
 
 
 @action(blueprint, "/p/<key>/scripts/<int:version>/edit", permission="script")
@@ -171,11 +172,16 @@ def edit(key: str, version: int):
             note = f"added {new}"
         else:
             raise Invalid([], f"unknown edit {operation!r}")
+        edits.check_changed(content, changed, step or "the script")
         known = set(db.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).scalars())
         edits.check_citations(changed, known)
         saved = save_version(db, project, changed, actor=current_user.username, baseline=script.baseline, note=note,
                              based_on=version)
         db.commit()
+    except edits.Unchanged as unchanged:
+        db.rollback()
+        flash(f"{unchanged}: nothing was saved, this is still version {version}.", "info")
+        return redirect(url_for("scripts.show", key=key, version=version) + (f"#{step}" if step else ""))
     except (Invalid, Conflict) as error:
         db.rollback()
         return refuse(str(error), 409 if isinstance(error, Conflict) else 422, back=url_for("scripts.show", key=key, version=version),

@@ -21,7 +21,7 @@ from reqtrace.richtext import render_markdown
 from reqtrace.schemas import Problem
 from reqtrace.services import checklists
 from reqtrace.services.errors import Invalid, NotFound, PermissionDenied
-from reqtrace.services.sessions import add_attendee, create_session, get_session
+from reqtrace.services.sessions import add_attendee, consensus_recorded, create_session, get_session
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
 from web.auth import name_the_login
@@ -96,8 +96,7 @@ def schedule(key: str):
     form = request.form
     try:
         vendor = get_vendor(db, project, form.get("vendor", ""))
-        version = form.get("version", "")
-        script = get_version(db, project, int(version) if version.isdigit() else None)
+        script = _script_version(db, project, form.get("version", ""))
         when = _when(form.get("scheduled_for", ""))
         if not [name for name in form.getlist("attendees") if name]:
             raise Invalid([Problem("attendees", "choose at least one attendee: only those attending score the "
@@ -122,10 +121,14 @@ def show(key: str, session_id: int):
     demo = _session_or_404(project, session_id)
     data = _describe(db, demo)
     mine = checklists.attendee(db, demo, current_user.username)
+    present = {person["username"] for person in data["attendees"]}
     return {"project": _project(project), "session": data, "attending": mine is not None,
             "submitted": bool(mine and mine.submitted_at), "may_schedule": role_may(current_user.role, "schedule"),
             "may_consensus": role_may(current_user.role, "consensus"),
-            "users": [u for (u,) in db.exec(select(User.username).where(User.active.is_(True))).all()]}
+            "consensus_recorded": consensus_recorded(db, demo),
+            "users": [{"username": username, "name": name, "role": role} for username, name, role in db.exec(
+                select(User.username, User.display_name, User.role).where(User.active.is_(True))
+                .order_by(User.username)).all() if username not in present]}
 
 
 @action(blueprint, "/p/<key>/sessions/<int:session_id>/attendees", permission="schedule")
@@ -134,15 +137,19 @@ def add_attendees(key: str, session_id: int):
     project = project_or_404(key)
     db = session()
     demo = _session_or_404(project, session_id)
-    username = request.form.get("username", "")
+    username = request.form.get("username", "").strip()
+    was_open = checklists.all_submitted(db, demo)
     try:
         added = add_attendee(db, project, demo, username, actor=current_user.username)
         db.commit()
     except Invalid as error:
         db.rollback()
         return refuse(str(error), 422, back=url_for("sessions.show", key=key, session_id=session_id),
-                      project=_project(project))
+                      back_label="Back to the session", project=_project(project))
     flash(f"{username} now attends {demo.title}." if added else f"{username} already attends {demo.title}.", "info")
+    if added and was_open:
+        flash(f"Everyone else had submitted: the scores of {demo.title} are sealed again, and the consensus view "
+              f"closed, until {username} submits.", "warning")
     return redirect(url_for("sessions.show", key=key, session_id=session_id))
 
 
@@ -412,6 +419,17 @@ def _not_yours(error: checklists.NotYours, back: str, project):
     return refuse(f"This checklist is {error.evaluator}'s, but you are logged in as {error.user}, so nothing was "
                   f"saved. Log in as {error.evaluator} to save it.", 409, back=back,
                   back_label="Back to the checklist", project=_project(project))
+
+
+def _script_version(db, project, text: str) -> PocScript:
+    """The script version the schedule form names: a version number that exists, or Invalid naming the field."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise Invalid([Problem("version", f"{text!r} is not a version number" if text else "choose a script version")])
+    try:
+        return get_version(db, project, int(text))
+    except NotFound as error:
+        raise Invalid([Problem("version", str(error))]) from None
 
 
 def _when(text: str) -> datetime | None:

@@ -9,8 +9,14 @@ from reqtrace.schemas import Problem, split_list
 from reqtrace.services.errors import Invalid
 
 
+class Unchanged(Exception):
+    """The edit leaves the script as it was: there is nothing to save as a new version."""
+
+
 def move_step(content: dict[str, Any], hid: str, offset: int) -> dict[str, Any]:
-    """Move a step up (-1) or down (+1) within its scenario, or into the neighbouring scenario at the edge."""
+    """Move a step up (-1) or down (+1) within its scenario, or into the neighbouring scenario at the edge.
+
+    Raises Unchanged for the script's first step moved up, or its last moved down."""
     result = copy.deepcopy(content)
     scenarios = result["scenarios"]
     index, position = _locate(scenarios, hid)
@@ -24,7 +30,7 @@ def move_step(content: dict[str, Any], hid: str, offset: int) -> dict[str, Any]:
     elif target > len(steps) and index < len(scenarios) - 1:
         scenarios[index + 1]["steps"].insert(0, step)
     else:
-        steps.insert(position, step)  # already first (or last) of the script
+        raise Unchanged(f"{hid} is already {'first' if offset < 0 else 'last'} in the script")
     return result
 
 
@@ -40,7 +46,7 @@ def edit_step(content: dict[str, Any], hid: str, **fields: Any) -> dict[str, Any
             value = _minutes(hid, value)
         elif name not in ("instruction", "expected", "action"):
             raise Invalid([Problem(name, "is not a field of a step")])
-        step[name] = value.strip() if isinstance(value, str) else value
+        step[name] = _text(value) if isinstance(value, str) else value
     return result
 
 
@@ -66,9 +72,9 @@ def add_step(content: dict[str, Any], scenario_key: str, hid: str, *, instructio
     scenario = next((s for s in result["scenarios"] if s["key"] == scenario_key), None)
     if scenario is None:
         raise Invalid([Problem("scenario", f"there is no scenario {scenario_key}")])
-    scenario["steps"].append({"hid": hid, "instruction": instruction.strip(), "expected": expected.strip(),
+    scenario["steps"].append({"hid": hid, "instruction": _text(instruction), "expected": _text(expected),
                               "timebox_minutes": _minutes(hid, timebox_minutes),
-                              "requirements": split_list(requirements), "action": action.strip()})
+                              "requirements": split_list(requirements), "action": _text(action)})
     return result
 
 
@@ -77,6 +83,12 @@ def remove_step(content: dict[str, Any], hid: str) -> dict[str, Any]:
     index, position = _locate(result["scenarios"], hid)
     result["scenarios"][index]["steps"].pop(position)
     return result
+
+
+def check_changed(before: dict[str, Any], after: dict[str, Any], what: str) -> None:
+    """Raise Unchanged when `after` says all `before` says (a version saved again would differ in nothing)."""
+    if _substance(before) == _substance(after):
+        raise Unchanged(f"{what} is unchanged")
 
 
 def check_citations(content: dict[str, Any], known: set[str]) -> None:
@@ -88,12 +100,25 @@ def check_citations(content: dict[str, Any], known: set[str]) -> None:
         raise Invalid(problems)
 
 
+def _substance(content: dict[str, Any]) -> dict[str, Any]:
+    """What a version says, without what `read_version` adds about it (its number, author, minutes)."""
+    return {"title": content.get("title"), "introduction": content.get("introduction"),
+            "sample_data": content.get("sample_data"),
+            "scenarios": [{**{key: value for key, value in scenario.items() if key != "minutes"},
+                           "steps": [dict(step) for step in scenario["steps"]]} for scenario in content["scenarios"]]}
+
+
 def _locate(scenarios: list[dict[str, Any]], hid: str) -> tuple[int, int]:
     for index, scenario in enumerate(scenarios):
         for position, step in enumerate(scenario["steps"]):
             if step["hid"] == hid:
                 return index, position
     raise Invalid([Problem("step", f"there is no step {hid} in this script")])
+
+
+def _text(value: str) -> str:
+    """Stripped, with a browser's CRLF line breaks as the script stores them (a form sent as it stands is no change)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _minutes(hid: str, value: Any) -> int:

@@ -17,7 +17,7 @@ from reqtrace import audit
 from reqtrace.bulk import bulk_insert
 from reqtrace.model import PocScript, Project, Scenario, ScriptIssue, Step, Vendor, utcnow
 from reqtrace.poc.generate import DEFAULT_TIMEBOX, ScriptDraft, build_script, coverage
-from reqtrace.schemas import Problem
+from reqtrace.schemas import MAX_TEXT, MAX_TITLE, Problem
 from reqtrace.services.baselines import baseline_state, get_baseline
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.services.scope import current_scope, effective_weight
@@ -25,6 +25,7 @@ from reqtrace.trace.graph import hid_key
 from reqtrace.trace.load import load_graph
 
 MAX_TIMEBOX = 240
+MAX_ACTION = 80  # an adapter action's name: the width of its column (poc_step.action)
 
 GENERIC_SAMPLE_DATA = (
     "Before the demonstration, load the sample records the customer sends with this script — accounts with "
@@ -94,13 +95,15 @@ def save_version(session: Session, project: Project, content: dict[str, Any], *,
 
 
 def get_version(session: Session, project: Project, version: int | None = None) -> PocScript:
+    """The given version, or the latest when `version` is None (0 is a version number, and there is none)."""
     statement = select(PocScript).where(PocScript.project_id == project.id)
-    statement = statement.where(PocScript.version == version) if version else \
+    statement = statement.where(PocScript.version == version) if version is not None else \
         statement.order_by(PocScript.version.desc())
     script = session.exec(statement).scalars().first()
     if script is None:
-        raise NotFound(f"project {project.key} has no POC script" + (f" version {version}" if version else "")
-                       + ": build one with `reqtrace script build`")
+        if version is not None and list_versions(session, project):
+            raise NotFound(f"project {project.key} has no version {version} of the POC script")
+        raise NotFound(f"project {project.key} has no POC script: build one with `reqtrace script build`")
     return script
 
 
@@ -218,10 +221,12 @@ def _validate(content: dict[str, Any]) -> None:
     problems = []
     if not (content.get("title") or "").strip():
         problems.append(Problem("title", "a script needs a title"))
+    problems += _too_long("script", content, {"title": MAX_TITLE, "introduction": MAX_TEXT, "sample_data": MAX_TEXT})
     seen: set[str] = set()
     for scenario in content.get("scenarios", []):
         if not (scenario.get("title") or "").strip():
             problems.append(Problem(scenario.get("key", "scenario"), "a scenario needs a title"))
+        problems += _too_long(scenario.get("key", "scenario"), scenario, {"title": MAX_TITLE, "narrative": MAX_TEXT})
         for step in scenario.get("steps", []):
             where = step.get("hid", "step")
             if where in seen:
@@ -229,8 +234,21 @@ def _validate(content: dict[str, Any]) -> None:
             seen.add(where)
             if not (step.get("instruction") or "").strip():
                 problems.append(Problem(where, "a step needs an instruction to the vendor"))
+            problems += _too_long(where, step, {"instruction": MAX_TEXT, "expected": MAX_TEXT, "action": MAX_ACTION})
             minutes = step.get("timebox_minutes")
             if not isinstance(minutes, int) or not 1 <= minutes <= MAX_TIMEBOX:
                 problems.append(Problem(where, f"a timebox is a whole number of minutes from 1 to {MAX_TIMEBOX}"))
     if problems:
         raise Invalid(problems)
+
+
+def _too_long(where: str, part: dict[str, Any], limits: dict[str, int]) -> list[Problem]:
+    """The texts of `part` over their limit (the shared ones: a script travels in workbooks, a cell a text)."""
+    problems = []
+    for name, limit in limits.items():
+        text = part.get(name) or ""
+        if len(text) > limit:
+            label = name.replace("_", " ")
+            problems.append(Problem(where, f"the {label} has at most {limit:,} characters "
+                                           f"(this one has {len(text):,})"))
+    return problems

@@ -40,7 +40,7 @@ from reqtrace.model import (
     as_utc,
     utcnow,
 )
-from reqtrace.schemas import Problem
+from reqtrace.schemas import Problem, clean_text
 from reqtrace.services.errors import Invalid, PermissionDenied
 from reqtrace.vocab import VERDICT, UnknownValue
 
@@ -337,6 +337,11 @@ def record_consensus(session: Session, project: Project, demo: DemoSession, *, r
         problems.append(Problem("score", f"a consensus score is a number from 0 to {MAX_SCORE}"))
     if not (reason or "").strip():
         problems.append(Problem("reason", "say why the evaluators agreed on this score"))
+    else:
+        try:
+            clean_text(reason)  # at most what one workbook cell holds: the reason is exported
+        except ValueError as error:
+            problems.append(Problem("reason", str(error)))
     if problems:
         raise Invalid(problems)
     row = ConsensusScore(project_id=project.id, vendor_id=demo.vendor_id, requirement=requirement, step=step,

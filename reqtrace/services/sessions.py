@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from reqtrace import audit
-from reqtrace.model import DemoSession, PocScript, Project, SessionAttendee, User, Vendor, utcnow
-from reqtrace.schemas import Problem
+from reqtrace.model import ConsensusScore, DemoSession, PocScript, Project, SessionAttendee, Step, User, Vendor, utcnow
+from reqtrace.schemas import Problem, clean_title
 from reqtrace.services.errors import Invalid, NotFound
 
 
@@ -24,6 +24,12 @@ def current_session(session: Session, vendor: Vendor, *, script: PocScript | Non
 def create_session(session: Session, project: Project, vendor: Vendor, script: PocScript, *, actor: str,
                    title: str = "", scheduled_for: datetime | None = None,
                    attendees: list[str] = ()) -> DemoSession:
+    """Schedule `vendor` performing `script`; `title` is one line (default: "<vendor> demonstration")."""
+    if (title or "").strip():
+        try:
+            title = clean_title(title)
+        except ValueError as error:
+            raise Invalid([Problem("title", str(error))]) from None
     demo = DemoSession(project_id=project.id, vendor_id=vendor.id, script_id=script.id,
                        title=title or f"{vendor.name} demonstration", scheduled_for=scheduled_for,
                        created_by=actor, created_at=utcnow())
@@ -41,7 +47,10 @@ def create_session(session: Session, project: Project, vendor: Vendor, script: P
 
 
 def add_attendee(session: Session, project: Project, demo: DemoSession, username: str, *, actor: str) -> bool:
-    """Add an evaluator to a session; returns whether they were not attending yet."""
+    """Add an evaluator to a session; returns whether they were not attending yet.
+
+    Refused once the session's consensus is recorded: a new attendee would seal again the scores the
+    consensus rests on (and that count in the ranking), and count as still scoring a finished session."""
     user = session.exec(select(User).where(User.username == username)).scalars().first()
     if user is None or not user.active:
         raise Invalid([Problem("evaluator", f"there is no user named {username!r}; add them with "
@@ -50,11 +59,29 @@ def add_attendee(session: Session, project: Project, demo: DemoSession, username
                                                          SessionAttendee.username == username)).scalars().first()
     if present is not None:
         return False
+    if consensus_recorded(session, demo):
+        raise Invalid([Problem("evaluator", f"the consensus of {demo.title} is recorded, so nobody joins it now "
+                                            f"(its scores would be sealed again); to have {username} score "
+                                            "this vendor, schedule a new session")])
     session.add(SessionAttendee(session_id=demo.id, username=username))
     session.flush()
     audit.record(session, actor=actor, project_id=project.id, entity_type="session", entity_id=str(demo.id),
                  action="attend", after={"username": username})
     return True
+
+
+def consensus_recorded(session: Session, demo: DemoSession) -> bool:
+    """Whether the lead has recorded a consensus on this session: on one of its steps, after all submitted."""
+    people, handed_in, last = session.exec(select(func.count(SessionAttendee.username),
+                                                  func.count(SessionAttendee.submitted_at),
+                                                  func.max(SessionAttendee.submitted_at))
+                                           .where(SessionAttendee.session_id == demo.id)).one()
+    if not people or handed_in < people:
+        return False
+    steps = select(Step.hid).where(Step.script_id == demo.script_id)
+    return session.exec(select(ConsensusScore.id).where(
+        ConsensusScore.vendor_id == demo.vendor_id, ConsensusScore.step.in_(steps),
+        ConsensusScore.recorded_at >= last).limit(1)).first() is not None
 
 
 def get_session(session: Session, project: Project, session_id: int) -> DemoSession:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from reqtrace.model import PocScript, ScriptIssue, Vendor
 from reqtrace.poc import edits
 from reqtrace.poc.render import minutes_text
 from reqtrace.poc.scripts import get_version, next_step_id, read_version, save_version, script_coverage
-from reqtrace.services.errors import Invalid
+from reqtrace.schemas import MAX_TEXT, MAX_TITLE
+from reqtrace.services.errors import Invalid, NotFound
 from reqtrace.services.items import get_item, list_items, update_item
 from reqtrace.services.scope import effective_weight
 from tests.poc.conftest import reqtrace, reqtrace_json
@@ -121,6 +123,7 @@ def test_build_writes_markdown_and_a_print_friendly_page(url, built, tmp_path):
 
 def test_build_for_a_vendor_issues_it_into_the_vendors_folder(url, db, tmp_path):
     folder = tmp_path / "vendor_scripts" / "atlas"
+    folder.parent.mkdir()  # -o creates the vendor's folder, in a folder that exists
     result = reqtrace_json(url, "script", "build", "--project", "crm", "--vendor", "atlas", "-o", folder)
     assert result["vendor"] == "atlas"
     assert (folder / "poc-script-v1.md").is_file() and (folder / "poc-script-v1.html").is_file()
@@ -135,6 +138,7 @@ def test_build_for_a_vendor_issues_it_into_the_vendors_folder(url, db, tmp_path)
 
 def test_script_issue_hands_an_existing_version_to_another_vendor(url, db, built, tmp_path):
     folder = tmp_path / "vendor_scripts" / "keystone"
+    folder.parent.mkdir()  # -o creates the vendor's folder, in a folder that exists
     result = reqtrace_json(url, "script", "issue", "--project", "crm", "--vendor", "keystone", "-o", folder)
     assert result["version"] == 1
     assert "issued to **Keystone Business Software**" in (folder / "poc-script-v1.md").read_text(encoding="utf-8")
@@ -212,8 +216,49 @@ def test_moving_the_first_step_of_a_scenario_up_takes_it_into_the_one_before(db,
     changed = edits.move_step(v1, moved, -1)
     assert changed["scenarios"][0]["steps"][-1]["hid"] == moved
     assert moved not in [s["hid"] for s in changed["scenarios"][1]["steps"]]
-    very_first = v1["scenarios"][0]["steps"][0]["hid"]
-    assert edits.move_step(v1, very_first, -1) == v1  # already first: nothing moves
+
+
+def test_moving_the_scripts_first_step_up_or_its_last_down_is_no_edit(db, built):
+    v1, _ = load(db)
+    very_first, very_last = steps_of(v1)[0]["hid"], steps_of(v1)[-1]["hid"]
+    with pytest.raises(edits.Unchanged, match=f"{very_first} is already first"):
+        edits.move_step(v1, very_first, -1)
+    with pytest.raises(edits.Unchanged, match=f"{very_last} is already last"):
+        edits.move_step(v1, very_last, 1)
+    with pytest.raises(edits.Unchanged, match=f"{very_first} is unchanged"):
+        edits.check_changed(v1, edits.edit_step(v1, very_first, instruction=steps_of(v1)[0]["instruction"]),
+                            very_first)
+    edits.check_changed(v1, edits.edit_step(v1, very_first, instruction="Show it differently."), very_first)
+
+
+def test_version_0_is_no_version_rather_than_the_latest(db, built):
+    save(db, load(db)[0] | {"title": "A second version"}, "retitled")
+    with db() as session:
+        project = db.project(session)
+        assert get_version(session, project).version == 2  # no version given: the latest
+        with pytest.raises(NotFound, match="no version 0 of the POC script"):
+            get_version(session, project, 0)
+        with pytest.raises(NotFound, match="no version 3 of the POC script"):
+            get_version(session, project, 3)
+
+
+@pytest.mark.parametrize("where, field, length", [
+    ("step", "instruction", MAX_TEXT + 1), ("step", "expected", MAX_TEXT + 1), ("step", "action", 81),
+    ("scenario", "narrative", MAX_TEXT + 1), ("scenario", "title", MAX_TITLE + 1),
+    ("script", "introduction", MAX_TEXT + 1), ("script", "sample_data", MAX_TEXT + 1),
+    ("script", "title", MAX_TITLE + 1),
+])
+def test_a_text_over_the_shared_limits_is_refused_naming_it_and_nothing_is_saved(db, built, where, field, length):
+    v1, _ = load(db)
+    content = copy.deepcopy(v1)
+    part = {"script": content, "scenario": content["scenarios"][0],
+            "step": content["scenarios"][0]["steps"][0]}[where]
+    part[field] = "x" * length
+    with pytest.raises(Invalid, match=f"the {field.replace('_', ' ')} has at most {length - 1:,} characters "
+                                      f"\\(this one has {length:,}\\)"):
+        save(db, content, "too long")
+    part[field] = "x" * (length - 1)  # at the limit is fine
+    assert save(db, content, "at the limit") == 2
 
 
 def test_editing_a_step_changes_only_that_step(db, built):

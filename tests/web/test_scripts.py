@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from reqtrace.model import PocScript, Requirement, ScriptIssue
 from reqtrace.poc.render import minutes_text
+from reqtrace.schemas import MAX_TEXT
 from reqtrace.services.items import get_item, update_item
 from reqtrace.services.projects import get_project
 from tests.web.support import form_values, parse_html
@@ -117,6 +118,24 @@ def test_a_version_that_does_not_exist_is_not_found(lead, built):
     assert lead.get("/p/crm/scripts/9.json").status_code == 404
 
 
+def test_version_0_is_not_found_rather_than_the_latest(lead, db, built):
+    """Version 0 is no version: never the latest shown, printed or issued in its place."""
+    step = steps_of(built["script"])[-1]
+    assert location(edit(lead, 1, op="remove", step=step["hid"])) == f"/p/crm/scripts/2#{step['hid']}"
+    for url in ("/p/crm/scripts/0", "/p/crm/scripts/0.json", "/p/crm/scripts/0/print", "/p/crm/scripts/0/script.md"):
+        response = lead.get(url)
+        assert response.status_code == 404, url
+        assert "no version 0 of the POC script" in response.get_data(as_text=True), url
+    assert lead.post("/p/crm/scripts/0/issue", {"vendor": "atlas"}).status_code == 404
+    assert lead.post("/p/crm/scripts/0/edit", {"op": "remove", "step": "STEP-1"}).status_code == 404
+    assert db().exec(select(func.count()).select_from(ScriptIssue)).scalar_one() == 0
+    assert versions(db) == [1, 2]
+    assert location(lead.post("/p/crm/scripts/1/issue", {"vendor": "atlas"})) == "/p/crm/scripts/1"
+    assert lead.page("/p/crm/scripts/1").one("p", role="status").text == "Version 1 issued to Atlas Field Systems."
+    vendors = {v["slug"]: v["issued"] for v in lead.json("/p/crm/scripts.json")["vendors"]}
+    assert vendors["atlas"]["version"] == 1
+
+
 def test_anonymous_visitors_are_sent_to_log_in(client, lead, built):
     anonymous = client()
     response = anonymous.get("/p/crm/scripts/1")
@@ -169,14 +188,39 @@ def test_editing_a_step_through_its_form(lead, built):
     assert "adapter action" in item.text and "9 min" in item.text
 
 
-def test_the_step_edit_form_submits_as_it_stands(lead, built):
-    """The form the page offers, submitted unchanged with op=edit, saves an identical next version."""
+def test_the_step_edit_form_sent_as_it_stands_changes_nothing(lead, db, built):
+    """The form the page offers, submitted unchanged with op=edit (a browser's CRLF line breaks and all), says
+    the step is unchanged and saves no version identical to the last."""
     step = steps_of(built["script"])[0]
     form = lead.page("/p/crm/scripts/1").one("li", id=step["hid"]).one("form")
-    pairs = [pair for pair in form_values(form) if pair[0] != "other"] + [("op", "edit")]
-    assert location(lead.post(form.attrs["action"], pairs)) == f"/p/crm/scripts/2#{step['hid']}"
-    assert steps_of(lead.json("/p/crm/scripts/2.json")["script"])[0]["requirements"] == step["requirements"]
-    assert steps_of(lead.json("/p/crm/scripts/2.json")["script"])[0]["timebox_minutes"] == step["timebox_minutes"]
+    pairs = [(name, value.replace("\n", "\r\n")) for name, value in form_values(form) if name != "other"]
+    assert location(lead.post(form.attrs["action"], pairs + [("op", "edit")])) == f"/p/crm/scripts/1#{step['hid']}"
+    assert f"{step['hid']} is unchanged: nothing was saved, this is still version 1." in \
+        lead.page("/p/crm/scripts/1").one("p", role="status").text
+    assert versions(db) == [1]
+
+
+@pytest.mark.parametrize("op, which, says", [("up", 0, "already first"), ("down", -1, "already last")])
+def test_moving_the_first_step_up_or_the_last_down_saves_no_version(lead, db, built, op, which, says):
+    step = steps_of(built["script"])[which]
+    assert location(edit(lead, 1, op=op, step=step["hid"])) == f"/p/crm/scripts/1#{step['hid']}"
+    assert f"{step['hid']} is {says} in the script: nothing was saved, this is still version 1." in \
+        [flash.text for flash in lead.page("/p/crm/scripts/1").find_all("p", role="status")]
+    assert versions(db) == [1]
+    assert [v["version"] for v in lead.json("/p/crm/scripts.json")["versions"]] == [1]
+
+
+@pytest.mark.parametrize("field, length", [("instruction", 40_000), ("expected", MAX_TEXT + 1), ("action", 81)])
+def test_a_step_text_over_its_limit_is_refused_naming_the_field(lead, db, built, field, length):
+    step = steps_of(built["script"])[0]
+    response = edit(lead, 1, op="edit", **step_form(step, **{field: "x" * length}))
+    assert response.status_code == 422
+    alert = parse_html(response.get_data(as_text=True)).one("p", role="alert").text
+    assert f"{step['hid']}: the {field} has at most" in alert and f"this one has {length:,}" in alert
+    added = edit(lead, 1, op="add", scenario=built["script"]["scenarios"][0]["key"],
+                 **{"instruction": "Show it.", "timebox_minutes": "5", field: "x" * length})
+    assert added.status_code == 422 and f"the {field} has at most" in added.get_data(as_text=True)
+    assert versions(db) == [1]
 
 
 def test_merging_a_step_with_the_next(lead, built):

@@ -22,7 +22,7 @@ from reqtrace.model import Attachment, AuditEvent, ChecklistResult, ConsensusSco
 from reqtrace.services.projects import describe
 from reqtrace.services.users import add_user
 from tests.conftest import DEMO_PASSWORD
-from tests.web.support import Visitor, parse_html
+from tests.web.support import Visitor, form_values, parse_html
 from web import create_app
 
 ATTENDING = ("evaluator", "evaluator2")
@@ -253,6 +253,44 @@ def test_the_lead_adds_an_attendee(lead, auth, demo):
     lead.post(f"/p/crm/sessions/{demo}/attendees", {"username": "outsider"})
     assert "outsider already attends Atlas, day 1" in lead.page(f"/p/crm/sessions/{demo}").text
     assert lead.post(f"/p/crm/sessions/{demo}/attendees", {"username": "ghost"}).status_code == 422
+
+
+@pytest.mark.parametrize("version", ["0", "abc", "", "9", "-1", "1.0"])
+def test_scheduling_names_a_version_that_exists_never_the_latest_instead(lead, db, people, script, version):
+    response = lead.post("/p/crm/sessions", {"vendor": "atlas", "version": version, "title": "Atlas, day 1",
+                                             "attendees": ["evaluator"]})
+    assert response.status_code == 422
+    assert parse_html(response.get_data(as_text=True)).one("p", role="alert").text.startswith("version: ")
+    assert count(db, DemoSession) == 0 and count(db, SessionAttendee) == 0
+
+
+@pytest.mark.parametrize("title, says", [
+    ("x" * 100_000, "title: a text has at most 32,767 characters"),  # the shared check, before the title's
+    ("x" * 1_000, "title: a title has at most 300 characters (this one has 1000)"),
+    ("Atlas,\nday 1", "title: a title is one line"),
+])
+def test_a_session_title_over_the_title_limit_or_on_two_lines_is_refused(lead, db, people, script, title, says):
+    response = lead.post("/p/crm/sessions", {"vendor": "atlas", "version": "1", "title": title,
+                                             "attendees": ["evaluator"]})
+    assert response.status_code == 422
+    assert parse_html(response.get_data(as_text=True)).one("p", role="alert").text.startswith(says)
+    assert count(db, DemoSession) == 0
+    at_limit = lead.post("/p/crm/sessions", {"vendor": "atlas", "version": "1", "title": "y" * 300,
+                                             "attendees": ["evaluator"]})
+    assert at_limit.status_code == 302 and lead.json("/p/crm/sessions.json")["sessions"][0]["title"] == "y" * 300
+
+
+def test_the_add_attendee_form_sends_the_username_of_the_user_chosen(lead, db, demo):
+    """Each option carries its username as value= (its text shows the name and role), and lists only
+    people not attending yet."""
+    form = lead.page(f"/p/crm/sessions/{demo}").one("form", action=f"/p/crm/sessions/{demo}/attendees")
+    options = form.one("select", name="username").find_all("option")
+    assert [o.attrs.get("value") for o in options] == ["lead", "outsider", "owner", "procurement"]
+    assert next(o for o in options if o.attrs["value"] == "outsider").text == "outsider (Outsider) · evaluator"
+    chosen = [(name, "outsider" if name == "username" else value) for name, value in form_values(form)]
+    assert location(lead.post(form.attrs["action"], chosen)) == f"/p/crm/sessions/{demo}"
+    assert [a.username for a in db().exec(select(SessionAttendee).order_by(SessionAttendee.username)).scalars()] == \
+        ["evaluator", "evaluator2", "outsider"]
 
 
 # --- ticks: applied once, validated, for attendees only -------------------------------------------
@@ -807,6 +845,60 @@ def test_the_lead_records_a_consensus_beside_the_evaluators_scores(lead, evaluat
     event = db().exec(select(AuditEvent).where(AuditEvent.entity_type == "consensus")).scalars().one()
     assert event.entity_id == requirement and event.after["reason"] == saved.reason
     assert "Shown, but only with the vendor" in lead.page(url).one("tr", id=far["hid"]).text
+
+
+def test_a_consensus_reason_over_the_text_limit_is_refused(lead, evaluators, db, demo, script):
+    evaluator, evaluator2 = evaluators
+    _, far, _ = _score_both(evaluators, demo, script)
+    submit(evaluator, demo)
+    submit(evaluator2, demo)
+    form = {"step": far["hid"], "requirement": far["requirements"][0], "score": "3", "reason": "x" * 200_000}
+    response = lead.post(f"/p/crm/sessions/{demo}/consensus", form)
+    assert response.status_code == 422
+    alert = parse_html(response.get_data(as_text=True)).one("p", role="alert").text
+    assert alert.startswith("reason: a text has at most 32,767 characters") and "200,000" in alert
+    assert count(db, ConsensusScore) == 0
+
+
+def test_nobody_joins_a_session_whose_consensus_is_recorded(lead, auth, evaluators, db, demo, script):
+    """Adding someone would seal again the scores a recorded consensus rests on (and that count in the ranking),
+    and make them count as still scoring a finished session: refused, with the way to go instead."""
+    evaluator, evaluator2 = evaluators
+    _, far, _ = _score_both(evaluators, demo, script)
+    submit(evaluator, demo)
+    submit(evaluator2, demo)
+    url = f"/p/crm/sessions/{demo}/consensus"
+    location(lead.post(url, {"step": far["hid"], "requirement": far["requirements"][0], "score": "3",
+                             "reason": "Agreed."}))
+    response = lead.post(f"/p/crm/sessions/{demo}/attendees", {"username": "procurement"})
+    assert response.status_code == 422
+    alert = parse_html(response.get_data(as_text=True)).one("p", role="alert").text
+    assert "the consensus of Atlas, day 1 is recorded" in alert and "schedule a new session" in alert
+    assert [a.username for a in db().exec(select(SessionAttendee)).scalars()] == sorted(ATTENDING)
+    assert lead.get(url).status_code == 200  # the consensus stays in view
+    page = lead.page(f"/p/crm/sessions/{demo}")
+    assert page.find("form", action=f"/p/crm/sessions/{demo}/attendees") is None
+    assert "The consensus of this session is recorded, so nobody joins it now" in page.text
+    assert auth("procurement").get("/p/crm/ranking").status_code == 200  # not "still scoring" anything
+    # A second session of the same vendor is not finished by the first one's consensus.
+    second = int(location(lead.post("/p/crm/sessions", {"vendor": "atlas", "version": "1", "title": "Atlas, day 2",
+                                                        "attendees": ["evaluator"]})).rsplit("/", 1)[1])
+    assert location(lead.post(f"/p/crm/sessions/{second}/attendees", {"username": "outsider"})) == \
+        f"/p/crm/sessions/{second}"
+
+
+def test_adding_someone_once_everyone_has_submitted_warns_that_the_scores_seal_again(lead, evaluators, demo, script):
+    evaluator, evaluator2 = evaluators
+    submit(evaluator, demo)
+    submit(evaluator2, demo)
+    button = lead.page(f"/p/crm/sessions/{demo}").one("form", action=f"/p/crm/sessions/{demo}/attendees").one("button")
+    assert "seals the scores again" in button.attrs["data-confirm"]
+    assert location(lead.post(f"/p/crm/sessions/{demo}/attendees", {"username": "outsider"})) == \
+        f"/p/crm/sessions/{demo}"
+    flashes = [p.text for p in lead.page(f"/p/crm/sessions/{demo}").find_all("p", role="status")]
+    assert "Everyone else had submitted: the scores of Atlas, day 1 are sealed again, and the consensus view " \
+           "closed, until outsider submits." in flashes
+    assert lead.get(f"/p/crm/sessions/{demo}/consensus").status_code == 403
 
 
 # --- photo evidence --------------------------------------------------------------------------------
