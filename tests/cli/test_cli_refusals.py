@@ -10,6 +10,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import openpyxl
 import pytest
@@ -144,20 +145,27 @@ def test_a_missing_input_file_is_a_usage_error(tmp_path, args):
     assert not database.exists()
 
 
-def damaged_backup(demo: str, tmp_path: Path) -> Path:
-    """A backup of the demo whose requirement table has one line cut in half."""
+def edited_backup(demo: str, tmp_path: Path, table: str, edit: Callable[[list[bytes]], list[bytes]]) -> Path:
+    """A backup of the demo with the lines of tables/TABLE.jsonl passed through `edit`."""
     backup = tmp_path / "crm.zip"
     assert cli(demo, "backup", "-o", str(backup)).exit_code == 0
-    damaged = tmp_path / "damaged.zip"
-    with zipfile.ZipFile(backup) as source, zipfile.ZipFile(damaged, "w") as out:
+    edited = tmp_path / f"edited-{table}.zip"
+    with zipfile.ZipFile(backup) as source, zipfile.ZipFile(edited, "w") as out:
         for name in source.namelist():
             data = source.read(name)
-            if name == "tables/requirement.jsonl":
-                lines = data.split(b"\n")
-                lines[83] = lines[83][: len(lines[83]) // 2]
-                data = b"\n".join(lines)
+            if name == f"tables/{table}.jsonl":
+                data = b"\n".join(edit(data.split(b"\n")))
             out.writestr(name, data)
-    return damaged
+    return edited
+
+
+def damaged_backup(demo: str, tmp_path: Path) -> Path:
+    """A backup of the demo whose requirement table has one line cut in half."""
+    def cut(lines: list[bytes]) -> list[bytes]:
+        lines[83] = lines[83][: len(lines[83]) // 2]
+        return lines
+
+    return edited_backup(demo, tmp_path, "requirement", cut)
 
 
 def test_a_refused_restore_into_a_new_file_leaves_no_file_behind(demo, tmp_path):
@@ -183,15 +191,7 @@ def test_a_refused_restore_leaves_an_empty_database_as_it_was(demo, tmp_path):
 
 
 def test_a_backup_with_a_row_missing_is_refused_before_the_database_is_touched(demo, tmp_path):
-    backup = tmp_path / "crm.zip"
-    assert cli(demo, "backup", "-o", str(backup)).exit_code == 0
-    short = tmp_path / "short.zip"
-    with zipfile.ZipFile(backup) as source, zipfile.ZipFile(short, "w") as out:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "tables/vendor.jsonl":
-                data = b"\n".join(data.split(b"\n")[1:])
-            out.writestr(name, data)
+    short = edited_backup(demo, tmp_path, "vendor", lambda lines: lines[1:])
     new = tmp_path / "new.db"
     result = cli(new, "restore", str(short))
     assert result.exit_code == 1 and "tables/vendor.jsonl holds 2 rows, the manifest says 3" in result.stderr

@@ -148,6 +148,18 @@ def sample_export(sample_export_file, tmp_path, request) -> Path:
 
 # --- editing workbooks like a person in Excel -------------------------------------------------
 
+def with_chains(reqtrace: Reqtrace, chains: int) -> Reqtrace:
+    """Project crm with `chains` approved chains (STR/ROL/PRC/REQ-1 to -n) in `reqtrace`'s database."""
+    from tests.builders import ProjectBuilder
+
+    engine = make_engine(reqtrace.url)
+    with Session(engine) as session:
+        ProjectBuilder("crm", "CRM").chain(chains).build(session)
+        session.commit()
+    engine.dispose()
+    return reqtrace
+
+
 def column_of(sheet, header: str) -> int:
     """The 1-based column whose header (row 1) is `header`."""
     for cell in sheet[1]:

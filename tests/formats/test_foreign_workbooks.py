@@ -18,20 +18,14 @@ from sqlmodel import Session
 from reqtrace.db import make_engine
 from reqtrace.formats.columns import SYNONYMS
 from reqtrace.services.users import add_user
-from tests.builders import ProjectBuilder
 from tests.formats import workbooks
-from tests.formats.conftest import Reqtrace, find, item_changes
+from tests.formats.conftest import Reqtrace, find, item_changes, with_chains
 
 
 @pytest.fixture
 def crm(sqlite: Reqtrace) -> Reqtrace:
     """Project crm with STR-1/2, ROL-1/2, PRC-1/2, REQ-1/2, all approved."""
-    engine = make_engine(sqlite.url)
-    with Session(engine) as session:
-        ProjectBuilder("crm", "CRM").chain(2).build(session)
-        session.commit()
-    engine.dispose()
-    return sqlite
+    return with_chains(sqlite, 2)
 
 
 def _accounts(reqtrace: Reqtrace, *usernames: str, role: str = "owner") -> None:

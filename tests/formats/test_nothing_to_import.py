@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
-from sqlmodel import Session
 
-from reqtrace.db import make_engine
-from tests.builders import ProjectBuilder
 from tests.formats import workbooks
-from tests.formats.conftest import Reqtrace, find
+from tests.formats.conftest import Reqtrace, find, with_chains
 
 
 @pytest.fixture
 def crm(sqlite: Reqtrace) -> Reqtrace:
     """Project crm with two approved chains (REQ-1, REQ-2)."""
-    engine = make_engine(sqlite.url)
-    with Session(engine) as session:
-        ProjectBuilder("crm", "CRM").chain(2).build(session)
-        session.commit()
-    engine.dispose()
-    return sqlite
+    return with_chains(sqlite, 2)
 
 
 def test_a_header_row_without_requirement_text_imports_nothing_and_fails(crm, tmp_path):

@@ -17,9 +17,8 @@ from reqtrace.db import make_engine, session_scope
 from reqtrace.formats.requirements_import import ImportOptions, import_requirements
 from reqtrace.services.items import get_item, update_item
 from reqtrace.services.projects import get_project
-from tests.builders import ProjectBuilder
 from tests.formats import workbooks
-from tests.formats.conftest import REQUIREMENT_COLUMN, Reqtrace, cell, edit_workbook, item_changes, row_of
+from tests.formats.conftest import REQUIREMENT_COLUMN, Reqtrace, cell, edit_workbook, item_changes, row_of, with_chains
 
 COLUMN_NUMBER = {header: ord(letter) - ord("A") + 1 for header, letter in REQUIREMENT_COLUMN.items()}
 
@@ -27,12 +26,7 @@ COLUMN_NUMBER = {header: ord(letter) - ord("A") + 1 for header, letter in REQUIR
 @pytest.fixture
 def crm(sqlite: Reqtrace) -> Reqtrace:
     """Project crm: three approved chains, STR/ROL/PRC/REQ-1 to -3."""
-    engine = make_engine(sqlite.url)
-    with Session(engine) as session:
-        ProjectBuilder("crm", "CRM").chain(3).build(session)
-        session.commit()
-    engine.dispose()
-    return sqlite
+    return with_chains(sqlite, 3)
 
 
 def _import(reqtrace: Reqtrace, path: Path, *, dry_run: bool, role: str | None = "procurement",

@@ -11,13 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
 from reqtrace.db import dispose_all, make_engine, upgrade
 from reqtrace.formats.layout import META_SHEET
-from tests.builders import ProjectBuilder
 from tests.conftest import _new_database
-from tests.formats.conftest import Reqtrace, edit_workbook
+from tests.formats.conftest import Reqtrace, edit_workbook, with_chains
 
 
 @pytest.fixture
@@ -41,23 +39,13 @@ def new_database(backend, tmp_path, postgres, cli_env):
             postgres.drop(url)
 
 
-def _crm(reqtrace: Reqtrace, chains: int) -> Reqtrace:
-    """Project crm with `chains` approved chains (STR/ROL/PRC/REQ-1 to -n)."""
-    engine = make_engine(reqtrace.url)
-    with Session(engine) as session:
-        ProjectBuilder("crm", "CRM").chain(chains).build(session)
-        session.commit()
-    engine.dispose()
-    return reqtrace
-
-
 def _metadata(path: Path) -> dict:
     return edit_workbook(path, lambda workbook: {row[0].value: row[1].value for row in workbook[META_SHEET].rows})
 
 
 def test_a_workbook_from_another_database_is_refused_and_changes_nothing(new_database, tmp_path):
     """Database A's crm has two chains, B's three: A's workbook would retire B's REQ-3 and its chain."""
-    first, second = _crm(new_database(), 2), _crm(new_database(), 3)
+    first, second = with_chains(new_database(), 2), with_chains(new_database(), 3)
     path = first.export(tmp_path / "crm.xlsx")
     before = second.snapshot()
     code, summary = second.import_json(path)
@@ -78,7 +66,7 @@ def test_a_workbook_from_another_database_is_refused_and_changes_nothing(new_dat
 
 
 def test_a_workbook_from_another_database_imports_into_a_new_project(new_database, tmp_path):
-    first, second = _crm(new_database(), 2), _crm(new_database(), 3)
+    first, second = with_chains(new_database(), 2), with_chains(new_database(), 3)
     path = first.export(tmp_path / "crm.xlsx")
     code, summary = second.import_json(path, "crm2")
     assert code == 0, summary["errors"]
@@ -87,7 +75,7 @@ def test_a_workbook_from_another_database_imports_into_a_new_project(new_databas
 
 
 def test_a_workbook_goes_back_into_its_own_database(new_database, tmp_path):
-    crm = _crm(new_database(), 2)
+    crm = with_chains(new_database(), 2)
     path = crm.export(tmp_path / "crm.xlsx")
     assert len(_metadata(path)["origin"]) == 16
     code, summary = crm.import_json(path)
@@ -97,7 +85,7 @@ def test_a_workbook_goes_back_into_its_own_database(new_database, tmp_path):
 
 def test_a_restored_backup_takes_the_workbooks_of_the_database_it_was_taken_from(new_database, tmp_path):
     """As its questionnaires: a restore keeps the project's row and creation time, so the workbook's origin."""
-    original = _crm(new_database(), 2)
+    original = with_chains(new_database(), 2)
     path = original.export(tmp_path / "crm.xlsx")
 
     def delete_requirement_2(workbook):
@@ -117,7 +105,7 @@ def test_a_restored_backup_takes_the_workbooks_of_the_database_it_was_taken_from
 
 def test_a_workbook_without_an_origin_is_read_by_its_project_key_as_before(new_database, tmp_path):
     """A workbook exported before reqtrace wrote its origin cannot say which database it came from."""
-    first, second = _crm(new_database(), 2), _crm(new_database(), 3)
+    first, second = with_chains(new_database(), 2), with_chains(new_database(), 3)
     path = first.export(tmp_path / "crm.xlsx")
 
     def drop_origin(workbook):
