@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from reqtrace.config import resolve_database_url, secret_key_for
+from reqtrace.schemas import MAX_ID
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -25,7 +26,7 @@ class DatabaseIdConverter(IntegerConverter):
     database driver (SQLite and PostgreSQL ids are signed 64-bit)."""
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

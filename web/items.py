@@ -276,7 +276,7 @@ def _status_since(project, kind: str, error: VersionConflict) -> dict:
     """The status the form was opened on, the status now, and who moved it in between, in words."""
     moves = [event for event in audit.history(session(), project_id=project.id, entity_type=kind,
                                                 entity_id=error.hid)
-             if event.action == "status" and (event.before or {}).get("version", 0) >= error.expected]
+             if _moved(event) and (event.before or {}).get("version", 0) >= error.expected]
     now = error.current.get("status")
     if not moves:
         return {"status_was": now, "status_now": now, "status_notice": ""}
@@ -286,6 +286,13 @@ def _status_since(project, kind: str, error: VersionConflict) -> dict:
     done = ", then ".join(f"{event.actor} {describe(event, actor_role=roles.get(event.actor))}" for event in moves)
     notice = f"Since you opened the form, {done}: {error.hid} is now {now}" + (f", not {was}." if was != now else ".")
     return {"status_was": was, "status_now": now, "status_notice": notice}
+
+
+def _moved(event) -> bool:
+    """A change of status, whichever way it came: the status buttons, or a workbook or catalogue that retired or
+    reopened the item along with other changes (their events carry the status before and after)."""
+    before, after = (event.before or {}).get("status"), (event.after or {}).get("status")
+    return bool(before and after and before != after)
 
 
 def _show(value) -> str:

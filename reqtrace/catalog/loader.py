@@ -14,7 +14,8 @@ from reqtrace.catalog.reader import Catalog
 from reqtrace.model import Project, User
 from reqtrace.services.errors import Invalid
 from reqtrace.services.users import owner_problem
-from reqtrace.services.sync import Desired, apply_plan, load_state, new_links_to_retired_items, plan_sync
+from reqtrace.services.sync import (Desired, PlanOutdated, apply_plan, load_state, new_links_to_retired_items,
+                                   plan_sync)
 
 
 def plan_catalog(session: Session, project: Project | None, catalog: Catalog, *, status: str | None = None):
@@ -52,6 +53,13 @@ def load_catalog(session: Session, project: Project, catalog: Catalog, *, actor:
                  status: str | None = None) -> dict[str, Any]:
     """Apply the catalogue. Changed items keep their links, which turn suspect until reviewed."""
     plan = plan_catalog(session, project, catalog, status=status)
-    summary = apply_plan(session, project, plan, actor=actor)
+    try:
+        summary = apply_plan(session, project, plan, actor=actor)
+    except PlanOutdated as error:  # saved by someone else since planning: a refusal like any plan problem
+        named = ", ".join(error.hids[:10]) + (f" and {len(error.hids) - 10} more" if len(error.hids) > 10 else "")
+        plan.errors.append({"file": None, "line": None, "item": error.hids[0],
+                            "message": f"{named} changed while the catalogue was being loaded (someone saved it "
+                                       f"meanwhile): nothing was loaded; load the catalogue again"})
+        summary = plan.summary(applied=False)
     summary["warnings"] = [warning.as_dict() for warning in catalog.warnings] + summary["warnings"]
     return summary

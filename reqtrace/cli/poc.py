@@ -10,11 +10,12 @@ from reqtrace.cli.base import check_output, command, emit_json, fail, json_optio
 from reqtrace.cli.workbooks import _print_problems, _refuse_file, export_group, import_group
 from reqtrace.db import session_scope
 from reqtrace.formats import FormatError
+from reqtrace.schemas import MAX_ID
 from reqtrace.services.projects import get_project
 from reqtrace.services.vendors import get_vendor
 
 
-VERSION = click.IntRange(min=1)  # script versions count from 1
+VERSION = click.IntRange(1, MAX_ID)  # script versions count from 1; past MAX_ID no database holds one
 
 
 @main.group("script")

@@ -94,3 +94,30 @@ def test_a_catalogue_naming_an_owner_who_may_not_own_items_loads_nothing(session
     folder = write(tmp_path / "sam", {"sales.toml": chain(1) + chain(2) + item(
         "requirement", id="REQ-3", title="Quote offline", processes=["PRC-1"], owner="sam")})
     assert load_catalog(session, project, read_catalog(folder), actor="test")["applied"] is True
+
+
+def test_an_item_saved_while_the_catalogue_loads_refuses_the_load_in_its_summary(session, project, tmp_path,
+                                                                                 monkeypatch):
+    """Someone saves PRC-1 between the plan and its writing: the summary says so, and nothing is written."""
+    import reqtrace.catalog.loader as loader
+    from reqtrace.services.items import update_item
+
+    def plan_then_someone_saves(*args, **kwargs):
+        plan = plan_catalog(*args, **kwargs)
+        update_item(session=session, project=project, kind="process", actor="owner",
+                    item=get_item(session, project, "process", "PRC-1"), fields={"title": "Saved meanwhile"})
+        return plan
+
+    monkeypatch.setattr(loader, "plan_catalog", plan_then_someone_saves)
+    folder = write(tmp_path / "v2", {"sales.toml": item("strategy", id="STR-1") + item(
+        "role", id="ROL-1", strategies=["STR-1"]) + item("process", id="PRC-1", title="Renamed by the catalogue",
+                                                       roles=["ROL-1"]) + item(
+        "requirement", id="REQ-1", processes=["PRC-1"]) + chain(2) + item("process", id="PRC-3", roles=["ROL-1"])})
+    catalog = read_catalog(folder)
+    summary = loader.load_catalog(session, project, catalog, actor="test")
+    assert summary["applied"] is False
+    assert [error["message"] for error in summary["errors"]] == [
+        "PRC-1 changed while the catalogue was being loaded (someone saved it meanwhile): nothing was loaded; "
+        "load the catalogue again"]
+    assert get_item(session, project, "process", "PRC-1").title == "Saved meanwhile"
+    assert "PRC-3" not in load_state(session, project).items["process"]

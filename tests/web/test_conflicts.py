@@ -132,3 +132,29 @@ def test_approving_an_item_that_changed_meanwhile_says_to_look_again(auth):
             "and then approve.") in text
     assert "compare both versions" not in text and "not saved" not in text
     assert lead.item("REQ-47")["status"] == "draft"
+
+
+def test_a_conflict_says_so_when_a_workbook_import_retired_the_item_meanwhile(auth, db, tmp_path):
+    import openpyxl
+
+    from reqtrace.formats.requirements_import import ImportOptions, import_requirements
+
+    owner = auth("owner")
+    owner_form = owner.edit_form("REQ-47")
+    statement = owner.item("REQ-47")["statement"]
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["ID", "Requirement", "Status"])
+    workbook.active.append(["REQ-47", statement, "retired"])
+    workbook.save(tmp_path / "retire.xlsx")
+    session = db()
+    summary = import_requirements(session, "crm", tmp_path / "retire.xlsx", actor="lead",
+                                  options=ImportOptions(role="admin"))
+    assert summary["applied"] and summary["changed"] == 1, summary
+    session.commit()
+
+    response = owner.save("REQ-47", {"title": SECOND_TITLE}, form=owner_form)
+    assert response.status_code == 409
+    page = parse_html(response.get_data(as_text=True))
+    notice = page.one("p", cls="status-changed").text
+    assert "Since you opened the form, lead" in notice and "REQ-47 is now retired, not approved." in notice
+    assert _conflict_rows(page)["Status"] == ("approved", "retired")
