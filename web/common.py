@@ -13,6 +13,7 @@ from reqtrace.richtext import plain_summary, render_markdown
 from reqtrace.services.errors import NotFound
 from reqtrace.services.evidence import sealed_evaluators
 from reqtrace.services.projects import get_project
+from reqtrace.services.sync import ACTION_DONE
 from reqtrace.vocab import (
     CAPABILITY,
     DEPLOYMENT,
@@ -74,7 +75,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = lambda value, vocabulary: VOCABULARIES[vocabulary].label(value) if value else ""
     app.jinja_env.filters["when"] = _when
     app.jinja_env.globals.update(PLURALS=PLURALS, LEVEL_TITLES=LEVEL_TITLES, VOCABULARIES=VOCABULARIES,
-                                 may=_may, may_review_into=_may_review_into)
+                                 ACTION_DONE=ACTION_DONE, may=_may, may_review_into=_may_review_into)
 
 
 def _may(action: str) -> bool:

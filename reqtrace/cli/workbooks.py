@@ -16,6 +16,7 @@ from reqtrace.formats.requirements_export import export_requirements
 from reqtrace.formats.requirements_import import ImportOptions, import_requirements
 from reqtrace.formats.xlsx_reader import check_workbook
 from reqtrace.services.projects import get_project
+from reqtrace.services.sync import ACTION_DONE
 
 
 @main.group("import")
@@ -167,7 +168,7 @@ def _print_summary(summary: dict, *, dry_run: bool) -> None:
                f"{summary['added']} added, {summary['changed']} changed, {summary['unchanged']} unchanged, "
                f"{summary['removed']} retired.")
     _print_problems(summary, unwritten="nothing was written")
-    for action, verb in (("add", "added"), ("change", "changed"), ("remove", "retired")):
+    for action, verb in ACTION_DONE.items():
         items = [item for item in summary["items"] if item["action"] == action]
         for item in items[:SHOWN_ITEMS]:
             click.echo(f"  {verb} {item['id']}{_what(item)}")

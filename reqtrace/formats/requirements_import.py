@@ -62,6 +62,7 @@ from reqtrace.services.errors import Invalid, ServiceError
 from reqtrace.services.items import check_hid, kind_of_hid
 from reqtrace.services.projects import ensure_project
 from reqtrace.services.sync import (
+    ACTION_DONE,
     Change,
     Desired,
     ItemPlan,
@@ -80,7 +81,6 @@ from reqtrace.workflow import ADMIN
 
 TITLE_FROM_STATEMENT = 90  # characters of a statement used as title when a workbook has no title column
 FIELD_LABELS = {"statement": "statement", "acceptance": "acceptance criteria", "title": "title"}
-DONE = {"add": "added", "change": "changed", "remove": "retired"}
 
 
 @dataclass
@@ -235,7 +235,7 @@ def _plan_changed(previewed: dict[str, str], planned: dict[str, str]) -> str:
         if before == now:
             continue
         hid = key.split(" ", 1)[1]
-        shown, doing = (DONE.get(value.split(" ")[0], "changed") if value else None for value in (before, now))
+        shown, doing = (ACTION_DONE.get(value.split(" ")[0], "changed") if value else None for value in (before, now))
         if before is None:
             differences.append(f"{hid} would now be {doing} too")
         elif now is None:

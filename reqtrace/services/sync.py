@@ -63,6 +63,10 @@ class Change:
     after: Any
 
 
+# What each plan action did, as summaries say it: a plan never deletes, so "remove" retires.
+ACTION_DONE = {"add": "added", "change": "changed", "remove": "retired"}
+
+
 @dataclass(slots=True)
 class ItemPlan:
     kind: str
