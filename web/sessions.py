@@ -18,7 +18,7 @@ from reqtrace.model import (Attachment, DemoSession, PocScript, ProbeResult, Req
                             utcnow)
 from reqtrace.poc.scripts import get_version, read_version
 from reqtrace.richtext import render_markdown
-from reqtrace.schemas import Problem
+from reqtrace.schemas import MAX_ID, Problem
 from reqtrace.services import checklists
 from reqtrace.services.errors import Invalid, NotFound, PermissionDenied
 from reqtrace.services.sessions import add_attendee, consensus_recorded, create_session, get_session
@@ -122,13 +122,16 @@ def show(key: str, session_id: int):
     data = _describe(db, demo)
     mine = checklists.attendee(db, demo, current_user.username)
     present = {person["username"] for person in data["attendees"]}
+    active = db.exec(select(User.username, User.display_name, User.role).where(User.active.is_(True))
+                     .order_by(User.username)).all()
+    # "users" (every active username) is what scripts read; "candidates" are those the lead may still add.
     return {"project": _project(project), "session": data, "attending": mine is not None,
             "submitted": bool(mine and mine.submitted_at), "may_schedule": role_may(current_user.role, "schedule"),
             "may_consensus": role_may(current_user.role, "consensus"),
             "consensus_recorded": consensus_recorded(db, demo),
-            "users": [{"username": username, "name": name, "role": role} for username, name, role in db.exec(
-                select(User.username, User.display_name, User.role).where(User.active.is_(True))
-                .order_by(User.username)).all() if username not in present]}
+            "users": [username for username, _name, _role in active],
+            "candidates": [{"username": username, "name": name, "role": role} for username, name, role in active
+                           if username not in present]}
 
 
 @action(blueprint, "/p/<key>/sessions/<int:session_id>/attendees", permission="schedule")
@@ -181,13 +184,15 @@ def checklist(key: str, session_id: int):
                           "probes": [p for hid in step["requirements"] for p in probes.get(hid, [])],
                           "photos": photos.get(step["hid"], []),
                           "result": {"id": entry.id, "verdict": entry.verdict, "score": entry.score, "note": entry.note,
-                                     "recorded_at": entry.recorded_at, "recorded_iso": _iso(entry.recorded_at)}
+                                     "recorded_at": entry.recorded_at, "recorded_iso": _iso(entry.recorded_at),
+                                     "counts": checklists.counts(entry)}
                           if entry else None})
         scenarios.append({"key": scenario["key"], "title": scenario["title"], "minutes": scenario["minutes"],
                           "steps": steps})
     name_the_login()  # the page may be kept for offline use: it takes ticks only while its evaluator is logged in
     total = sum(len(s["steps"]) for s in scenarios)
-    done = sum(1 for s in scenarios for step in s["steps"] if step["result"])
+    # Scored: the latest entry counts (a verdict other than "not shown" with no score is "not assessed").
+    done = sum(1 for s in scenarios for step in s["steps"] if step["result"] and step["result"]["counts"])
     return {"project": _project(project), "session": _describe(db, demo), "scenarios": scenarios,
             "submitted": me.submitted_at is not None, "evaluator": current_user.username,
             "total_steps": total, "done_steps": done, "unscored_steps": total - done,
@@ -426,6 +431,8 @@ def _script_version(db, project, text: str) -> PocScript:
     text = text.strip()
     if not (text.isascii() and text.isdigit()):
         raise Invalid([Problem("version", f"{text!r} is not a version number" if text else "choose a script version")])
+    if int(text) > MAX_ID:  # no database holds it (and the query would overflow): a version that does not exist
+        raise Invalid([Problem("version", f"project {project.key} has no version {text} of the POC script")])
     try:
         return get_version(db, project, int(text))
     except NotFound as error:

@@ -64,7 +64,7 @@ def import_checklist(session: Session, project: Project, vendor: Vendor, path: s
         if demo is None:
             demo = create_session(session, project, vendor, script, actor=actor, title=f"{vendor.name} demonstration")
             summary["created_session"] = demo.id
-        add_attendee(session, project, demo, evaluator, actor=actor)
+        add_attendee(session, project, demo, evaluator, actor=actor, handing_in=True)  # submitted below
     except Invalid as error:
         errors.append(_error(None, None, None, str(error)))
         return summary

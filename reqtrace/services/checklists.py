@@ -6,7 +6,9 @@ tick on a step replaces their earlier one (the latest counts); after they
 submit, their scores are locked and only a correction — a new entry naming
 the one it corrects, with its reason — can change them. A step they never
 scored may still get a late score after submitting, with its reason in the
-note: like a correction, it is kept in the audit trail. Nobody, the CRM lead
+note: like a correction, it is kept in the audit trail. Only a tick recorded
+after they submitted is a late score: one queued before (another device or
+tab, offline) is refused, so what they submitted stands. Nobody, the CRM lead
 included, sees anyone's scores until every attendee has submitted.
 
 Ticks are an evaluator's own: a device may hold ticks queued for one
@@ -40,7 +42,7 @@ from reqtrace.model import (
     as_utc,
     utcnow,
 )
-from reqtrace.schemas import Problem, clean_text
+from reqtrace.schemas import MAX_ID, Problem, clean_text
 from reqtrace.services.errors import Invalid, PermissionDenied
 from reqtrace.vocab import VERDICT, UnknownValue
 
@@ -146,8 +148,12 @@ def parse_tick(raw: dict[str, Any], steps: dict[str, list[str]]) -> Tick:
     if corrects not in (None, ""):
         try:
             corrects = int(corrects)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             problems.append(Problem("corrects", "names the id of the entry it corrects"))
+        else:
+            if not 0 < corrects <= MAX_ID:  # no database holds such an id (and looking it up would overflow)
+                problems.append(Problem("corrects", f"there is no entry {corrects}: a correction names the id of "
+                                                    "the entry it corrects"))
     else:
         corrects = None
     if not problems and not verdict and score is None and not note.strip():
@@ -189,11 +195,13 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
             outcomes.append({"client_id": client_id, "status": "refused", "error": str(error)})
     known = set(session.exec(select(ChecklistResult.client_id).where(
         ChecklistResult.client_id.in_([tick.client_id for tick in parsed]))).scalars()) if parsed else set()
+    # After submitting, each tick is judged against the evaluator's scores: read once, kept current below.
+    mine = latest_entries(session, demo, evaluator) if person.submitted_at is not None and parsed else {}
     for tick in parsed:
         if tick.client_id in known:
             outcomes.append({"client_id": tick.client_id, "status": "duplicate"})
             continue
-        refusal = _refusal(session, demo, person, evaluator, tick)
+        refusal = _refusal(session, demo, person, evaluator, tick, mine)
         if refusal:
             outcomes.append({"client_id": tick.client_id, "status": "refused", "error": refusal})
             continue
@@ -209,6 +217,7 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
             continue
         known.add(tick.client_id)
         if person.submitted_at is not None:  # a correction, or a late score of a step left unscored
+            mine[(evaluator, tick.step)] = entry  # either is now the step's latest entry
             audit.record(session, actor=evaluator, project_id=project.id, entity_type="checklist",
                          entity_id=str(demo.id), action="correct" if tick.corrects is not None else LATE,
                          before={"entry": tick.corrects}, after={"entry": entry.id, "step": tick.step,
@@ -218,23 +227,33 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
     return outcomes
 
 
-def _refusal(session: Session, demo: DemoSession, person: SessionAttendee, evaluator: str, tick: Tick) -> str | None:
+def _refusal(session: Session, demo: DemoSession, person: SessionAttendee, evaluator: str, tick: Tick,
+             mine: dict[tuple[str, str], Any]) -> str | None:
+    """Why `evaluator` may not store `tick` (None: they may); `mine` is their latest entries, once submitted."""
     if person.submitted_at is None:
         if tick.corrects is not None:
             return "before you submit, simply score the step again: corrections are for submitted scores"
         return None
+    current = mine.get((evaluator, tick.step))
     if tick.corrects is None:
-        if latest_entries(session, demo, evaluator, step=tick.step):
+        if current is not None:
             return "you submitted this session: your scores are locked; record a correction with its reason"
+        if as_utc(tick.recorded_at) <= as_utc(person.submitted_at):
+            # Queued before submitting (another tab or device, offline): what was submitted stands.
+            return (f"you submitted this session: your scores are locked, and this tick was recorded before you "
+                    f"submitted; {tick.step}, which you left unscored, may still be scored late, with the reason "
+                    f"in the note")
         if not tick.note:
             return (f"you submitted this session: {tick.step}, which you left unscored, may still be scored "
                     f"late, with the reason in the note")
         return None  # a late score of a step left unscored, with its reason
-    corrected = session.get(ChecklistResult, tick.corrects)
+    if current is not None and current.id == tick.corrects:
+        corrected = current  # the usual case: it corrects the score that counts now
+    else:
+        corrected = session.get(ChecklistResult, tick.corrects)
     if corrected is None or corrected.session_id != demo.id or corrected.evaluator != evaluator \
             or corrected.step != tick.step:
         return "a correction must name one of your own entries on the same step"
-    current = latest_entries(session, demo, evaluator, step=tick.step).get((evaluator, tick.step))
     if current is None or current.id != corrected.id:
         return (f"entry {corrected.id} is no longer your score on {tick.step} (entry "
                 f"{current.id if current else '?'} is): a correction names the score that counts now")
@@ -260,11 +279,18 @@ def submit(session: Session, project: Project, demo: DemoSession, evaluator: str
 
 
 def unscored_steps(session: Session, demo: DemoSession, evaluator: str) -> tuple[int, int]:
-    """(the steps of the session's script, how many of them `evaluator` has not scored): what submitting leaves."""
+    """(the steps of the session's script, how many of them `evaluator` has not scored): what submitting leaves.
+
+    A step is scored when its latest entry counts (`counts`): one with only a verdict other than "not shown",
+    or only a note, is "not assessed", so still has no score."""
     steps = set(step_ids(session, demo))
-    scored = set(session.exec(select(ChecklistResult.step).distinct().where(
-        ChecklistResult.session_id == demo.id, ChecklistResult.evaluator == evaluator)).scalars())
+    scored = {step for (_, step), entry in latest_entries(session, demo, evaluator).items() if counts(entry)}
     return len(steps), len(steps - scored)
+
+
+def counts(entry) -> bool:
+    """Whether an entry counts in the scoring: it has a score, or its verdict is "not shown" (which counts 0)."""
+    return _value(entry) is not None
 
 
 def corrected_ids(entries) -> set[int]:
@@ -335,17 +361,17 @@ def record_consensus(session: Session, project: Project, demo: DemoSession, *, r
         value = math.nan
     if not 0 <= value <= MAX_SCORE:
         problems.append(Problem("score", f"a consensus score is a number from 0 to {MAX_SCORE}"))
-    if not (reason or "").strip():
-        problems.append(Problem("reason", "say why the evaluators agreed on this score"))
+    try:
+        cleaned = clean_text(reason or "")  # stored as exported: "\n" line breaks, legal characters, one cell
+    except ValueError as error:
+        problems.append(Problem("reason", str(error)))
     else:
-        try:
-            clean_text(reason)  # at most what one workbook cell holds: the reason is exported
-        except ValueError as error:
-            problems.append(Problem("reason", str(error)))
+        if not cleaned:
+            problems.append(Problem("reason", "say why the evaluators agreed on this score"))
     if problems:
         raise Invalid(problems)
     row = ConsensusScore(project_id=project.id, vendor_id=demo.vendor_id, requirement=requirement, step=step,
-                         score=value, reason=reason.strip(), recorded_by=actor, recorded_at=utcnow())
+                         score=value, reason=cleaned, recorded_by=actor, recorded_at=utcnow())
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, project_id=project.id, entity_type="consensus", entity_id=requirement,

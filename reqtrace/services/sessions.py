@@ -46,11 +46,14 @@ def create_session(session: Session, project: Project, vendor: Vendor, script: P
     return demo
 
 
-def add_attendee(session: Session, project: Project, demo: DemoSession, username: str, *, actor: str) -> bool:
+def add_attendee(session: Session, project: Project, demo: DemoSession, username: str, *, actor: str,
+                 handing_in: bool = False) -> bool:
     """Add an evaluator to a session; returns whether they were not attending yet.
 
     Refused once the session's consensus is recorded: a new attendee would seal again the scores the
-    consensus rests on (and that count in the ranking), and count as still scoring a finished session."""
+    consensus rests on (and that count in the ranking), and count as still scoring a finished session.
+    `handing_in` is the paper checklist's import, which submits the evaluator's scores in the same
+    transaction: nothing is sealed again and nobody is left scoring, so it may add them even then."""
     user = session.exec(select(User).where(User.username == username)).scalars().first()
     if user is None or not user.active:
         raise Invalid([Problem("evaluator", f"there is no user named {username!r}; add them with "
@@ -59,7 +62,7 @@ def add_attendee(session: Session, project: Project, demo: DemoSession, username
                                                          SessionAttendee.username == username)).scalars().first()
     if present is not None:
         return False
-    if consensus_recorded(session, demo):
+    if not handing_in and consensus_recorded(session, demo):
         raise Invalid([Problem("evaluator", f"the consensus of {demo.title} is recorded, so nobody joins it now "
                                             f"(its scores would be sealed again); to have {username} score "
                                             "this vendor, schedule a new session")])

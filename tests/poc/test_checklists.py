@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from reqtrace.model import ChecklistResult, DemoSession, SessionAttendee, Vendor
 from reqtrace.poc import edits
 from reqtrace.poc.scripts import get_version, next_step_id, read_version, save_version
+from reqtrace.services.checklists import record_consensus
+from reqtrace.services.sessions import consensus_recorded
 from reqtrace.services.vendors import add_vendor
 from tests.builders import ProjectBuilder
 from tests.poc.conftest import reqtrace, reqtrace_json
@@ -395,3 +397,31 @@ def test_a_checklist_of_a_newer_version_counts_for_what_its_steps_cite(url, db, 
         assert scores[second["requirements"][0]]["demo"] == 4, scores[second["requirements"][0]]
     else:
         assert "version" in result.stdout
+
+
+def test_a_paper_checklist_joins_a_session_whose_consensus_is_recorded(url, db, issued, blank, tmp_path):
+    """The lead's paper fallback adds the evaluator to the vendor's current session and submits their scores at
+    once: nothing is sealed again, so a recorded consensus does not turn the checklist away."""
+    step = steps_of(issued)[0]
+    first = import_checklist(url, fill(blank, tmp_path / "evaluator.xlsx", {step["hid"]: ("demonstrated", 4, "")}))
+    with db() as session:
+        demo = session.get(DemoSession, first["session"])
+        record_consensus(session, db.project(session), demo, requirement=step["requirements"][0], step=step["hid"],
+                         score=3, reason="Agreed after the demo.", actor="lead")
+        session.commit()
+        assert consensus_recorded(session, demo)
+    assert reqtrace(url, "user", "add", SECOND_EVALUATOR, "--role", "evaluator", "--password-stdin",
+                    input="a-long-enough-password\n").exit_code == 0
+
+    filled = fill(blank, tmp_path / "lee.xlsx", {step["hid"]: ("partly", 2, "")})
+    result = reqtrace(url, "import", "checklist", filled, "--project", "crm", "--vendor", "atlas",
+                      "--evaluator", SECOND_EVALUATOR)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert f"Recorded 1 entries of {SECOND_EVALUATOR} for atlas" in result.stdout
+    with db() as session:
+        people = {person.username: person.submitted_at for person in session.exec(
+            select(SessionAttendee).where(SessionAttendee.session_id == first["session"])).scalars()}
+        assert set(people) == {"evaluator", SECOND_EVALUATOR} and all(people.values())
+        assert session.exec(select(func.count()).select_from(DemoSession)).scalar_one() == 1
+    means = details(url, "atlas")[step["requirements"][0]]
+    assert means["evaluator_means"] == {"evaluator": 4.0, SECOND_EVALUATOR: 2.0}

@@ -119,7 +119,21 @@
       " to score here";
   }
   function loginEnded(who) { return "your login expired: log in again as " + who + " in another tab"; }
-  function enqueue(tick) { return transaction("readwrite", function (store) { store.put(tick); }); }
+  function enqueue(tick) {
+    return transaction("readwrite", function (store) {
+      if (!submitted) { store.put(tick); return; }
+      // After submitting, every change of a step is a correction (or a late score) of what the server holds:
+      // a change still waiting here is replaced, not sent before it — the server would store the first and
+      // refuse the second (it corrects an entry no longer the latest), losing the value the evaluator ended on.
+      var mine = store.index("session").getAll(tick.session);
+      mine.onsuccess = function () {
+        (mine.result || []).forEach(function (t) {
+          if (t.state === "waiting" && t.step === tick.step) { store.delete(t.client_id); }
+        });
+        store.put(tick);
+      };
+    });
+  }
   function settle(outcomes) {
     return ticks().then(function (items) {
       return transaction("readwrite", function (store) {
@@ -151,9 +165,12 @@
     step.classList.toggle("refused", kind === "refused");
     step.classList.toggle("scored", kind === "saved" || kind === "pending" || step.classList.contains("scored"));
   }
+  // Whether a tick scores its step: a score, or "not shown" (which counts 0); else the step is "not assessed".
+  function counts(tick) { return (tick.score !== null && tick.score !== undefined) || tick.verdict === "not shown"; }
   function showTick(tick) {
     var step = stepOf(tick.step);
     if (!step) { return; }
+    step.classList.toggle("counted", counts(tick));
     step.querySelectorAll('input[name="verdict"]').forEach(function (i) { i.checked = i.value === tick.verdict; });
     step.querySelectorAll('input[name="score"]').forEach(function (i) {
       i.checked = tick.score !== null && String(tick.score) === i.value;
@@ -167,7 +184,7 @@
     else { setStepState(tick.step, "saved " + new Date(tick.recorded_at).toLocaleTimeString(), "saved"); }
   }
   function countDone() {
-    var done = root.querySelectorAll(".cl-step.scored").length;
+    var done = root.querySelectorAll(".cl-step.counted").length;
     var box = root.querySelector("[data-done]");
     if (box) { box.textContent = done; }
     // What submitting would leave unscored, beside the Submit button and in its confirmation.
@@ -246,6 +263,7 @@
       corrects: corrects ? corrects.value : null
     };
     setStepState(tick.step, "waiting to be sent", "pending");
+    step.classList.toggle("counted", counts(tick));
     countDone();
     // Until the device has stored it, the tick is in no queue: the bar must not say "All saved" meanwhile.
     recording += 1;

@@ -1,0 +1,53 @@
+"""After submitting, a step changed twice while offline ends on the value last chosen, in a real browser.
+
+Both changes are late scores (or corrections) of what the server holds: sent one after the other, the server
+stored the first and refused the second, so the value the evaluator ended on was lost.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import log_in
+from tests.browser.test_checklist import atlas, open_checklist, server, stored  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_step_scored_late_twice_offline_keeps_the_second_score(browser, server, demo_url, atlas):  # noqa: F811
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit my scores").click()
+    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
+    open_checklist(page, server.url, atlas)
+    hid = page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+    step = page.locator(f"#{hid}")
+    before = stored(demo_url, atlas, "evaluator")
+
+    context.set_offline(True)
+    step.locator("fieldset.scores label").filter(has_text="4").click()
+    step.locator("textarea").fill("Shown after the break.")
+    step.get_by_role("button", name="Record a late score").click()
+    expect(page.locator("[data-sync-state]")).to_contain_text("Offline: 1 step waiting on this device")
+    step.locator("fieldset.scores label").filter(has_text="2").click()
+    step.locator("textarea").fill("Shown after the break, but only in part.")
+    step.get_by_role("button", name="Record a late score").click()
+    # The second change replaces the first: one change waiting, not two.
+    expect(page.locator("[data-sync-state]")).to_have_text(
+        "Offline: 1 step waiting on this device, sent when the network returns")
+
+    context.set_offline(False)
+    page.evaluate("window.reqtraceChecklist.flush()")
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
+    expect(page.locator("[data-sync-state]")).to_contain_text("every score is saved", timeout=20_000)
+    assert [(step_id, value) for _, value, step_id in stored(demo_url, atlas, "evaluator")[len(before):]] == \
+        [(hid, 2)]
+    expect(step.get_by_role("button", name="Record a correction")).to_be_visible()
+    context.close()
