@@ -37,7 +37,7 @@ MAX_WEIGHT = 1000.0
 MAX_TIMEBOX = 240
 MAX_TITLE = 300
 MAX_TEXT = 32_767  # the most one Excel cell holds: every text must survive the workbook round-trip
-MAX_ID = 2**63 - 1  # the largest id (or version) SQLite and PostgreSQL hold: a larger number names nothing
+MAX_ID = 2**31 - 1  # the largest id (or version) an INTEGER column holds on PostgreSQL: a larger one names nothing
 _LIST_SPLIT = re.compile(r"[,;\n]")
 
 

@@ -23,7 +23,7 @@ def _proxies(text: str) -> int:
 
 class DatabaseIdConverter(IntegerConverter):
     """`<int:…>` in a URL: a number an id column can hold. A larger one is no page (404), never a 500 from the
-    database driver (SQLite and PostgreSQL ids are signed 64-bit)."""
+    database driver (PostgreSQL's INTEGER ids are 32-bit; a query naming a larger number fails)."""
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
         kwargs.setdefault("max", MAX_ID)

@@ -121,11 +121,11 @@ def test_a_script_into_a_new_folder_beside_existing_ones_is_written(demo, tmp_pa
 
 @pytest.mark.parametrize("command", [["show"], ["issue", "--vendor", "atlas", "-o", "{folder}"]],
                          ids=["show", "issue"])
-@pytest.mark.parametrize("version", ["0", "-1", str(2**63), "99999999999999999999"])
+@pytest.mark.parametrize("version", ["0", "-1", str(2**31), str(2**63), "99999999999999999999"])
 def test_script_version_0_or_past_any_id_is_a_usage_error_not_the_latest(demo, tmp_path, command, version):
     args = [arg.format(folder=tmp_path / "out") for arg in command]
     usage_error(cli(demo, "script", *args, "--project", "crm", "--version", version),
-                f"'--version': {version} is not in the range 1<=x<={2**63 - 1}")
+                f"'--version': {version} is not in the range 1<=x<={2**31 - 1}")
     assert not (tmp_path / "out").exists()
 
 
