@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from reqtrace.db import make_engine, session_scope
 from reqtrace.formats.requirements_import import import_requirements
@@ -34,7 +35,7 @@ def concrete(rule) -> str:
     for name in rule.arguments:
         if name in SAMPLE_VALUES:
             values[name] = SAMPLE_VALUES[name][0]
-        elif rule._converters.get(name).__class__.__name__ == "IntegerConverter":
+        elif isinstance(rule._converters.get(name), IntegerConverter):
             values[name] = 1
         else:
             values[name] = {"vendor": "atlas", "upload": "some-upload"}.get(name, "x")

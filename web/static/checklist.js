@@ -506,6 +506,8 @@
   setUpKeys();
   followBarHeight();
   keepForOffline();
+  // The page says "All saved" as the server sees it; until this device's queue is read that is not known.
+  if (stateBox) { stateBox.textContent = "Checking this device for ticks not yet sent…"; }
   // Ticks from before a reload (perhaps while offline) show as waiting until the server has them.
   ticks().then(function (items) {
     var waiting = 0;
