@@ -21,6 +21,9 @@ def current_session(session: Session, vendor: Vendor, *, script: PocScript | Non
     return session.exec(statement.order_by(DemoSession.created_at.desc(), DemoSession.id.desc())).scalars().first()
 
 
+MAX_SESSION_TITLE = 200  # the demo_session.title column
+
+
 def create_session(session: Session, project: Project, vendor: Vendor, script: PocScript, *, actor: str,
                    title: str = "", scheduled_for: datetime | None = None,
                    attendees: list[str] = ()) -> DemoSession:
@@ -30,8 +33,12 @@ def create_session(session: Session, project: Project, vendor: Vendor, script: P
             title = clean_title(title)
         except ValueError as error:
             raise Invalid([Problem("title", str(error))]) from None
+        if len(title) > MAX_SESSION_TITLE:
+            raise Invalid([Problem("title", f"a session title has at most {MAX_SESSION_TITLE} characters (this one "
+                                            f"has {len(title)})")])
+    default = f"{vendor.name} demonstration"[:MAX_SESSION_TITLE]
     demo = DemoSession(project_id=project.id, vendor_id=vendor.id, script_id=script.id,
-                       title=title or f"{vendor.name} demonstration", scheduled_for=scheduled_for,
+                       title=title or default, scheduled_for=scheduled_for,
                        created_by=actor, created_at=utcnow())
     session.add(demo)
     session.flush()

@@ -267,6 +267,7 @@ def test_scheduling_names_a_version_that_exists_never_the_latest_instead(lead, d
 @pytest.mark.parametrize("title, says", [
     ("x" * 100_000, "title: a text has at most 32,767 characters"),  # the shared check, before the title's
     ("x" * 1_000, "title: a title has at most 300 characters (this one has 1000)"),
+    ("x" * 201, "title: a session title has at most 200 characters (this one has 201)"),
     ("Atlas,\nday 1", "title: a title is one line"),
 ])
 def test_a_session_title_over_the_title_limit_or_on_two_lines_is_refused(lead, db, people, script, title, says):
@@ -275,9 +276,9 @@ def test_a_session_title_over_the_title_limit_or_on_two_lines_is_refused(lead, d
     assert response.status_code == 422
     assert parse_html(response.get_data(as_text=True)).one("p", role="alert").text.startswith(says)
     assert count(db, DemoSession) == 0
-    at_limit = lead.post("/p/crm/sessions", {"vendor": "atlas", "version": "1", "title": "y" * 300,
+    at_limit = lead.post("/p/crm/sessions", {"vendor": "atlas", "version": "1", "title": "y" * 200,
                                              "attendees": ["evaluator"]})
-    assert at_limit.status_code == 302 and lead.json("/p/crm/sessions.json")["sessions"][0]["title"] == "y" * 300
+    assert at_limit.status_code == 302 and lead.json("/p/crm/sessions.json")["sessions"][0]["title"] == "y" * 200
 
 
 def test_the_add_attendee_form_sends_the_username_of_the_user_chosen(lead, db, demo):
