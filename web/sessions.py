@@ -18,7 +18,7 @@ from reqtrace.model import (Attachment, DemoSession, PocScript, ProbeResult, Req
                             utcnow)
 from reqtrace.poc.scripts import get_version, read_version
 from reqtrace.richtext import render_markdown
-from reqtrace.schemas import MAX_ID, Problem
+from reqtrace.schemas import Problem
 from reqtrace.services import checklists
 from reqtrace.services.errors import Invalid, NotFound, PermissionDenied
 from reqtrace.services.sessions import add_attendee, consensus_recorded, create_session, get_session
@@ -431,8 +431,6 @@ def _script_version(db, project, text: str) -> PocScript:
     text = text.strip()
     if not (text.isascii() and text.isdigit()):
         raise Invalid([Problem("version", f"{text!r} is not a version number" if text else "choose a script version")])
-    if int(text) > MAX_ID:  # no database holds it (and the query would overflow): a version that does not exist
-        raise Invalid([Problem("version", f"project {project.key} has no version {text} of the POC script")])
     try:
         return get_version(db, project, int(text))
     except NotFound as error:

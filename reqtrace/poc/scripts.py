@@ -17,7 +17,7 @@ from reqtrace import audit
 from reqtrace.bulk import bulk_insert
 from reqtrace.model import PocScript, Project, Scenario, ScriptIssue, Step, Vendor, utcnow
 from reqtrace.poc.generate import DEFAULT_TIMEBOX, ScriptDraft, build_script, coverage
-from reqtrace.schemas import MAX_TEXT, MAX_TITLE, Problem
+from reqtrace.schemas import MAX_ID, MAX_TEXT, MAX_TITLE, Problem
 from reqtrace.services.baselines import baseline_state, get_baseline
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.services.scope import current_scope, effective_weight
@@ -99,7 +99,8 @@ def get_version(session: Session, project: Project, version: int | None = None) 
     statement = select(PocScript).where(PocScript.project_id == project.id)
     statement = statement.where(PocScript.version == version) if version is not None else \
         statement.order_by(PocScript.version.desc())
-    script = session.exec(statement).scalars().first()
+    # Past MAX_ID no database holds a version, and a query naming one overflows: there is none such.
+    script = session.exec(statement).scalars().first() if version is None or 0 < version <= MAX_ID else None
     if script is None:
         if version is not None and list_versions(session, project):
             raise NotFound(f"project {project.key} has no version {version} of the POC script")

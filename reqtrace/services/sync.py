@@ -33,13 +33,10 @@ from reqtrace.trace.graph import hid_key, nogc
 class PlanOutdated(Conflict):
     """Items the plan changes or retires were saved by someone else after it was made: nothing was written."""
 
-    def __init__(self, hids: list[str], *, exact: bool = True):
+    def __init__(self, hids: list[str]):
         self.hids = hids
         listed = ", ".join(hids[:10]) + (f" and {len(hids) - 10} more" if len(hids) > 10 else "")
-        if len(hids) == 1:
-            what = f"{listed} was"
-        else:
-            what = f"{listed} were" if exact else f"one of {listed} was"
+        what = f"{listed} was" if len(hids) == 1 else f"{listed} were"
         super().__init__(f"{what} changed by someone else while this import was being saved: nothing was imported; "
                          "try again")
 
@@ -263,10 +260,8 @@ def _lock_versions(session: Session, project: Project, plan: SyncPlan) -> dict[s
 
 def _update_rows(session: Session, model, items: list[ItemPlan], ids: dict[str, int], versions: dict[str, int],
                  now, printed: dict[tuple[str, str], str], *, with_values: bool) -> None:
-    """One executemany UPDATE per kind of change, matching the version the plan was made from.
-
-    The rows are locked and checked (`_lock_versions`); should one still not match, the plan is refused.
-    """
+    """One executemany UPDATE per kind of change, matching the version the plan was made from (`versions`, read
+    and locked by `_lock_versions`, which refused the plan had any row moved on)."""
     if not items:
         return
     table = model.__table__
@@ -276,14 +271,13 @@ def _update_rows(session: Session, model, items: list[ItemPlan], ids: dict[str, 
                 **{name: bindparam(f"_{name}") for name in names})
     rows = []
     for item in items:
-        version = item.version_before if item.version_before is not None else versions[item.hid]
+        version = versions[item.hid]
         row = {"_id": ids[item.hid], "_version": version, "_new_version": version + 1, "_status": item.status}
         if with_values:
             values = {**item.values, "fingerprint": printed[(item.kind, item.hid)]}
             row.update({f"_{name}": values[name] for name in names})
         rows.append(row)
-    if session.exec(statement, params=rows).rowcount != len(rows):
-        raise PlanOutdated([item.hid for item in items], exact=False)
+    session.exec(statement, params=rows)
 
 
 def _plan_item(item: Desired, row: dict | None, links, known, plan: SyncPlan, default_status: str,
