@@ -28,6 +28,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # Procurement lives in Excel: it imports requirement workbooks and handles vendor questionnaires.
     "import": frozenset({ADMIN, PROCUREMENT}),
     "questionnaire": frozenset({ADMIN, PROCUREMENT}),
+    "vendors": frozenset({ADMIN, PROCUREMENT}),  # who competes, their deployment model, flags and cost
     "script": frozenset({ADMIN}),  # the CRM lead writes and issues the POC script
     "schedule": frozenset({ADMIN}),  # ... schedules the demo sessions and who attends
     "consensus": frozenset({ADMIN}),  # ... and records the consensus once everyone has submitted
@@ -43,6 +44,7 @@ ACTION_PHRASES: dict[str, str] = {
     "transition": "change an item's status", "review": "review suspect links", "preview": "preview Markdown",
     "assign-owner": "assign owners", "approve": "approve items", "baseline": "create or compare baselines",
     "readiness": "assess readiness", "import": "import workbooks", "questionnaire": "issue or import questionnaires",
+    "vendors": "add or edit vendors (the CRM lead and procurement do)",
     "script": "write or issue POC scripts", "schedule": "schedule demo sessions or change who attends",
     "consensus": "see or record the consensus of a demo session (the CRM lead does)",
     "ranking": "see the ranking, its evidence or the scoring record (the CRM lead and procurement do)",

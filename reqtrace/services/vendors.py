@@ -10,12 +10,27 @@ from sqlmodel import Session, select
 
 from reqtrace import audit
 from reqtrace.model import Project, Vendor
-from reqtrace.schemas import Problem, split_list
+from reqtrace.schemas import Problem, clean_text, split_list
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.vocab import DEPLOYMENT, VENDOR_FLAG, UnknownValue
 
 VENDOR_SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]{0,39}$")
 FIELDS = ("name", "product", "deployment", "sandbox_url", "flags", "cost_5y", "notes")
+# What the columns hold (PostgreSQL refuses more; SQLite would take it and a later export would not).
+MAX_LENGTHS = {"name": 200, "product": 200, "sandbox_url": 500, "notes": 4_000}
+
+
+class VendorUnchanged(Exception):
+    """An edit that changes nothing: no new version and no audit event."""
+
+
+class VendorChanged(Conflict):
+    """Someone saved the vendor since this edit began."""
+
+    def __init__(self, slug: str, expected: int, current: int):
+        self.slug, self.expected, self.current = slug, expected, current
+        super().__init__(f"vendor {slug!r} was changed by someone else (you edited version {expected}, it is now "
+                         f"version {current}). Your changes were not saved: open the vendor again and redo them.")
 
 
 def snapshot(vendor: Vendor) -> dict[str, Any]:
@@ -42,6 +57,39 @@ def get_vendor(session: Session, project: Project, slug: str) -> Vendor:
     vendor = session.exec(select(Vendor).where(Vendor.project_id == project.id, Vendor.slug == slug)).first()
     if vendor is None:
         raise NotFound(f"no vendor {slug!r} in project {project.key}")
+    return vendor
+
+
+def update_vendor(session: Session, project: Project, slug: str, changes: dict[str, Any], *, actor: str,
+                  expected_version: int | None = None) -> Vendor:
+    """Change some of a vendor's fields (not its slug); audited with before and after, version + 1.
+
+    `changes` holds only the fields to change; the others keep their values. With `expected_version`, an
+    edit begun on an older version is refused (VendorChanged), so nobody overwrites a change unseen.
+    Raises VendorUnchanged when every value given is the one stored.
+    """
+    vendor = get_vendor(session, project, slug)
+    unknown = sorted(set(changes) - set(FIELDS))
+    if unknown:
+        raise Invalid([Problem(name, "a vendor's slug never changes: workbooks, scripts and commands name the "
+                                     "vendor by it" if name == "slug" else
+                               f"a vendor has no field {name!r}; the fields are {', '.join(FIELDS)}")
+                       for name in unknown])
+    if expected_version is not None and expected_version != vendor.version:
+        raise VendorChanged(slug, expected_version, vendor.version)
+    before = snapshot(vendor)
+    values = clean_vendor(**{**before, **changes, "slug": slug})
+    changed = {name: values[name] for name in FIELDS if values[name] != before[name]}
+    if not changed:
+        raise VendorUnchanged(f"nothing to change: vendor {slug!r} already has these values")
+    for name, value in changed.items():
+        setattr(vendor, name, value)
+    vendor.version += 1
+    session.add(vendor)
+    session.flush()
+    audit.record(session, actor=actor, project_id=project.id, entity_type="vendor", entity_id=slug,
+                 action="update", before={name: before[name] for name in changed} | {"version": before["version"]},
+                 after={name: changed[name] for name in changed} | {"version": vendor.version})
     return vendor
 
 
@@ -80,9 +128,22 @@ def clean_vendor(**raw: Any) -> dict[str, Any]:
         except (TypeError, ValueError):
             problems.append(Problem("cost_5y", f"{raw.get('cost_5y')!r} is not a cost (a number, 0 or more)"))
     url = (raw.get("sandbox_url") or "").strip()
-    if url and not re.match(r"^https?://", url):
+    if url and not re.match(r"^https?://", url, re.IGNORECASE):
         problems.append(Problem("sandbox_url", "a sandbox URL starts with http:// or https://"))
+    texts = {"name": name, "product": raw.get("product"), "sandbox_url": url, "notes": raw.get("notes")}
+    for field, value in texts.items():
+        try:
+            texts[field] = clean_text(value if value is not None else "")
+        except ValueError as error:
+            problems.append(Problem(field, str(error)))
+            continue
+        limit = MAX_LENGTHS[field]
+        if len(texts[field]) > limit:
+            label = {"sandbox_url": "sandbox URL"}.get(field, field)
+            problems.append(Problem(field, f"a vendor's {label} has at most {limit:,} characters "
+                                           f"(this one has {len(texts[field]):,})"))
     if problems:
         raise Invalid(problems)
-    return {"slug": slug, "name": name, "product": (raw.get("product") or "").strip(), "deployment": deployment,
-            "sandbox_url": url, "flags": flags, "cost_5y": cost, "notes": (raw.get("notes") or "").strip()}
+    return {"slug": slug, "name": texts["name"], "product": texts["product"], "deployment": deployment,
+            "sandbox_url": texts["sandbox_url"], "flags": list(dict.fromkeys(flags)), "cost_5y": cost,
+            "notes": texts["notes"]}

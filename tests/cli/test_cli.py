@@ -376,6 +376,60 @@ def test_vendor_with_an_unknown_deployment_is_refused(run, cli_env):
     assert json.loads(run("vendor", "list", "--project", "crm", "--json").stdout)["vendors"] == []
 
 
+def test_vendor_edit_changes_what_is_given_and_the_ranking_knows(run, cli_env):
+    run("catalog", "load", str(two_branch_catalogue(cli_env / "catalogue")), "--project", "crm")
+    run("vendor", "add", "atlas", "--project", "crm", "--name", "Atlas", "--deployment", "thin-client",
+        "--cost", "1000000", "--notes", "first call went well")
+    edited = run("vendor", "edit", "atlas", "--project", "crm", "--cost", "1200000", "--flag", "contract first",
+                 "--version", "1", "--json")
+    assert edited.exit_code == 0, edited.output
+    data = json.loads(edited.stdout)
+    assert (data["cost_5y"], data["flags"], data["version"], data["changed"]) == \
+        (1200000.0, ["contract-before-poc"], 2, ["flags", "cost_5y"])
+    assert (data["name"], data["deployment"], data["notes"]) == ("Atlas", "thin-client", "first call went well")
+    ranked = json.loads(run("score", "--project", "crm", "--json").stdout)["vendors"]
+    assert ranked[0]["knockout_reasons"] == ["asked for a contract before the proof of concept"]
+    text = run("vendor", "edit", "atlas", "--project", "crm", "--no-flags", "--cost", "")
+    assert text.exit_code == 0 and text.stdout == "Vendor atlas is now version 3: changed flags, cost_5y.\n"
+    listed = json.loads(run("vendor", "list", "--project", "crm", "--json").stdout)["vendors"][0]
+    assert (listed["flags"], listed["cost_5y"], listed["version"]) == ([], None, 3)
+
+
+def test_vendor_edit_with_the_same_values_changes_nothing(run, cli_env):
+    run("catalog", "load", str(two_branch_catalogue(cli_env / "catalogue")), "--project", "crm")
+    run("vendor", "add", "atlas", "--project", "crm", "--name", "Atlas", "--deployment", "thin-client")
+    same = run("vendor", "edit", "atlas", "--project", "crm", "--deployment", "web")
+    assert same.exit_code == 0
+    assert same.stdout == "Vendor atlas already had these values: nothing changed (still version 1).\n"
+    assert json.loads(run("vendor", "edit", "atlas", "--project", "crm", "--name", "Atlas", "--json")
+                      .stdout)["changed"] == []
+
+
+@pytest.mark.parametrize("args, exit_code, message", [
+    (["--cost", "cheap"], 1, "cost_5y: 'cheap' is not a cost"),
+    (["--deployment", "mainframe"], 1, "mainframe"),
+    (["--version", "7", "--name", "Atlas Inc"], 1, "you edited version 7, it is now version 1"),
+    (["--flag", "contract-before-poc", "--no-flags"], 2, "give --flag or --no-flags, not both"),
+    ([], 2, "nothing to change"),
+])
+def test_bad_vendor_edits_are_refused_and_change_nothing(run, cli_env, args, exit_code, message):
+    run("catalog", "load", str(two_branch_catalogue(cli_env / "catalogue")), "--project", "crm")
+    run("vendor", "add", "atlas", "--project", "crm", "--name", "Atlas", "--deployment", "thin-client")
+    refused = run("vendor", "edit", "atlas", "--project", "crm", *args)
+    assert refused.exit_code == exit_code
+    assert message in refused.stderr
+    listed = json.loads(run("vendor", "list", "--project", "crm", "--json").stdout)["vendors"]
+    assert [(v["name"], v["deployment"], v["cost_5y"], v["flags"], v["version"]) for v in listed] == \
+        [("Atlas", "thin-client", None, [], 1)]
+
+
+def test_editing_an_unknown_vendor_is_refused(run, cli_env):
+    run("catalog", "load", str(two_branch_catalogue(cli_env / "catalogue")), "--project", "crm")
+    refused = run("vendor", "edit", "ghost", "--project", "crm", "--name", "Ghost", "--json")
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["error"] == "no vendor 'ghost' in project crm"
+
+
 def test_vendor_for_an_unknown_project_is_refused(run):
     assert run("init").exit_code == 0
     result = run("vendor", "add", "atlas", "--project", "nope", "--name", "Atlas", "--deployment", "thin-client")
@@ -476,6 +530,9 @@ JSON_CASES = [
     (("vendor", "add"), ["atlas", "--project", "crm", "--name", "Atlas", "--deployment", "saas"], None, 1),  # taken
     (("vendor", "add"), ["zeta", "--project", "nope", "--name", "Zeta", "--deployment", "saas"], None, 1),
     (("vendor", "list"), ["--project", "crm"], None, 0),
+    (("vendor", "edit"), ["atlas", "--project", "crm", "--cost", "5"], None, 0),
+    (("vendor", "edit"), ["atlas", "--project", "crm", "--cost", "-5"], None, 1),
+    (("vendor", "edit"), ["ghost", "--project", "crm", "--cost", "5"], None, 1),
     (("vendor", "list"), ["--project", "nope"], None, 1),
     (("export", "requirements"), ["--project", "crm", "-o", "{out}"], None, 0),
     (("export", "requirements"), ["--project", "nope", "-o", "{out}"], None, 1),

@@ -13,7 +13,14 @@ from reqtrace.services.links import downstream_hids, set_upstream, upstream_hids
 from reqtrace.services.projects import create_project, ensure_project, get_project, set_readiness
 from reqtrace.services.suspects import review_link, review_links
 from reqtrace.services.users import add_user, authenticate, get_user, list_users, set_password
-from reqtrace.services.vendors import add_vendor, list_vendors
+from reqtrace.services.vendors import (
+    VendorChanged,
+    VendorUnchanged,
+    add_vendor,
+    get_vendor,
+    list_vendors,
+    update_vendor,
+)
 from reqtrace.trace.load import load_graph
 from reqtrace.trace.rules import check
 from tests.builders import ProjectBuilder
@@ -576,6 +583,76 @@ def test_bad_vendor_field_is_refused_by_name(session, project, field, values):
         add_vendor(session, project, actor="pat", **arguments)
     assert [problem.field for problem in raised.value.problems] == [field]
     assert count(session, Vendor) == 0
+
+
+@pytest.mark.parametrize("field, length", [("name", 201), ("product", 201), ("sandbox_url", 501), ("notes", 4001)])
+def test_vendor_text_longer_than_its_column_is_refused_by_name(session, project, field, length):
+    value = ("https://" + "s" * (length - 8)) if field == "sandbox_url" else "x" * length
+    arguments = {"slug": "atlas", "name": "Atlas", "deployment": "thin-client", field: value}
+    with pytest.raises(Invalid) as raised:
+        add_vendor(session, project, actor="pat", **arguments)
+    assert [problem.field for problem in raised.value.problems] == [field]
+    assert f"at most {length - 1:,} characters (this one has {length:,})" in str(raised.value)
+    assert count(session, Vendor) == 0
+    # One character less fits.
+    add_vendor(session, project, actor="pat", **{**arguments, field: value[:-1]})
+
+
+def test_vendor_edit_changes_only_the_fields_given_and_audits_before_and_after(session, project):
+    add_vendor(session, project, slug="atlas", name="Atlas", deployment="thin-client", product="Atlas 9",
+               cost_5y=1_000_000, actor="pat")
+    vendor = update_vendor(session, project, "atlas", {"cost_5y": "1250000",
+                                                       "flags": ["contract first"], "deployment": "offline"},
+                           actor="lee", expected_version=1)
+    assert (vendor.name, vendor.product, vendor.deployment, vendor.cost_5y, vendor.flags, vendor.version) == \
+        ("Atlas", "Atlas 9", "hybrid-offline", 1_250_000.0, ["contract-before-poc"], 2)
+    (event,) = events(session, project, "atlas", "update")
+    assert event.actor == "lee"
+    assert event.before == {"deployment": "thin-client", "flags": [], "cost_5y": 1_000_000.0, "version": 1}
+    assert event.after == {"deployment": "hybrid-offline", "flags": ["contract-before-poc"], "cost_5y": 1_250_000.0,
+                           "version": 2}
+    # Clearing: an empty cost is "not known"; no flags at all.
+    vendor = update_vendor(session, project, "atlas", {"cost_5y": "", "flags": []}, actor="lee")
+    assert (vendor.cost_5y, vendor.flags, vendor.version) == (None, [], 3)
+
+
+def test_vendor_edit_on_an_old_version_is_refused_and_changes_nothing(session, project):
+    add_vendor(session, project, slug="atlas", name="Atlas", deployment="thin-client", actor="pat")
+    update_vendor(session, project, "atlas", {"name": "Atlas Field Systems"}, actor="lee", expected_version=1)
+    with pytest.raises(VendorChanged) as raised:
+        update_vendor(session, project, "atlas", {"name": "Atlas Inc"}, actor="kim", expected_version=1)
+    assert "you edited version 1, it is now version 2" in str(raised.value)
+    vendor = get_vendor(session, project, "atlas")
+    assert (vendor.name, vendor.version) == ("Atlas Field Systems", 2)
+    assert len(events(session, project, "atlas", "update")) == 1
+
+
+def test_vendor_edit_that_changes_nothing_makes_no_version_and_no_event(session, project):
+    add_vendor(session, project, slug="atlas", name="Atlas", deployment="thin-client", cost_5y=5, actor="pat")
+    with pytest.raises(VendorUnchanged):
+        update_vendor(session, project, "atlas", {"name": " Atlas ", "deployment": "web", "cost_5y": "5.0"},
+                      actor="lee")
+    assert get_vendor(session, project, "atlas").version == 1
+    assert events(session, project, "atlas", "update") == []
+
+
+@pytest.mark.parametrize("changes, fields", [
+    ({"deployment": "mainframe", "cost_5y": "-1"}, ["deployment", "cost_5y"]),
+    ({"name": ""}, ["name"]),
+    ({"slug": "renamed", "colour": "red"}, ["colour", "slug"]),
+])
+def test_bad_vendor_edit_is_refused_by_field_and_changes_nothing(session, project, changes, fields):
+    add_vendor(session, project, slug="atlas", name="Atlas", deployment="thin-client", actor="pat")
+    with pytest.raises(Invalid) as raised:
+        update_vendor(session, project, "atlas", changes, actor="lee")
+    assert [problem.field for problem in raised.value.problems] == fields
+    vendor = get_vendor(session, project, "atlas")
+    assert (vendor.name, vendor.deployment, vendor.cost_5y, vendor.version) == ("Atlas", "thin-client", None, 1)
+
+
+def test_editing_an_unknown_vendor_is_not_found(session, project):
+    with pytest.raises(NotFound, match="no vendor 'ghost'"):
+        update_vendor(session, project, "ghost", {"name": "Ghost"}, actor="lee")
 
 
 def test_duplicate_vendor_slug_is_a_conflict(session, project):

@@ -243,7 +243,8 @@ def replace(pairs: list[tuple[str, str]], **changes: Any) -> list[tuple[str, str
 PUBLIC_ENDPOINTS = {"auth.login", "static", "home.health",
                     "sessions.service_worker"}  # /sw.js: the checklist's service worker, fetched by the browser
 SAMPLE_VALUES = {"key": ["crm"], "plural": ["strategies", "roles", "processes", "requirements"],
-                 "hid": ["REQ-47", "STR-4"], "name": ["B1"], "version": [1], "topic": ["scoring"]}
+                 "hid": ["REQ-47", "STR-4"], "name": ["B1"], "version": [1], "topic": ["scoring"],
+                 "vendor": ["atlas"]}
 
 
 def page_rules(app) -> list:
