@@ -122,6 +122,9 @@ class ConsensusScore(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
     vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    # The demo session it was agreed in (None: recorded before schema 0007, or by a tool that has no session).
+    session_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("demo_session.id", ondelete="SET NULL"), index=True, nullable=True))
     requirement: str = Field(max_length=40)
     step: str = Field(default="", max_length=40)
     score: float

@@ -81,7 +81,14 @@ def add_attendee(session: Session, project: Project, demo: DemoSession, username
 
 
 def consensus_recorded(session: Session, demo: DemoSession) -> bool:
-    """Whether the lead has recorded a consensus on this session: on one of its steps, after all submitted."""
+    """Whether the lead has recorded a consensus in this session.
+
+    A consensus score names its session (schema 0007). One recorded before that is known only by its step
+    and time: on one of the session's steps, after everyone attending had submitted.
+    """
+    named = select(ConsensusScore.id).where(ConsensusScore.session_id == demo.id).limit(1)
+    if session.exec(named).first() is not None:
+        return True
     people, handed_in, last = session.exec(select(func.count(SessionAttendee.username),
                                                   func.count(SessionAttendee.submitted_at),
                                                   func.max(SessionAttendee.submitted_at))
@@ -90,8 +97,8 @@ def consensus_recorded(session: Session, demo: DemoSession) -> bool:
         return False
     steps = select(Step.hid).where(Step.script_id == demo.script_id)
     return session.exec(select(ConsensusScore.id).where(
-        ConsensusScore.vendor_id == demo.vendor_id, ConsensusScore.step.in_(steps),
-        ConsensusScore.recorded_at >= last).limit(1)).first() is not None
+        ConsensusScore.vendor_id == demo.vendor_id, ConsensusScore.session_id.is_(None),
+        ConsensusScore.step.in_(steps), ConsensusScore.recorded_at >= last).limit(1)).first() is not None
 
 
 def get_session(session: Session, project: Project, session_id: int) -> DemoSession:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from reqtrace.model import ChecklistResult, DemoSession, SessionAttendee, Vendor
+from reqtrace.model import ChecklistResult, ConsensusScore, DemoSession, SessionAttendee, Vendor
 from reqtrace.poc import edits
 from reqtrace.poc.scripts import get_version, next_step_id, read_version, save_version
 from reqtrace.services.checklists import record_consensus
-from reqtrace.services.sessions import consensus_recorded
+from reqtrace.services.errors import Invalid
+from reqtrace.services.sessions import add_attendee, consensus_recorded
 from reqtrace.services.vendors import add_vendor
 from tests.builders import ProjectBuilder
 from tests.poc.conftest import reqtrace, reqtrace_json
@@ -425,3 +427,31 @@ def test_a_paper_checklist_joins_a_session_whose_consensus_is_recorded(url, db, 
         assert session.exec(select(func.count()).select_from(DemoSession)).scalar_one() == 1
     means = details(url, "atlas")[step["requirements"][0]]
     assert means["evaluator_means"] == {"evaluator": 4.0, SECOND_EVALUATOR: 2.0}
+    # The paper hand-in came after the consensus, and the consensus is still recorded: nobody else joins.
+    assert reqtrace(url, "user", "add", "kim", "--role", "evaluator", "--password-stdin",
+                    input="a-long-enough-password\n").exit_code == 0
+    with db() as session:
+        demo = session.get(DemoSession, first["session"])
+        assert consensus_recorded(session, demo)
+        with pytest.raises(Invalid, match="the consensus of .* is recorded, so nobody joins it now"):
+            add_attendee(session, db.project(session), demo, "kim", actor="lead")
+
+
+def test_a_consensus_recorded_before_scores_named_their_session_is_known_by_its_step_and_time(url, db, issued,
+                                                                                                blank, tmp_path):
+    """Rows from before schema 0007 have no session: on one of the session's steps, after everyone submitted,
+    they count as its consensus; one from before the last submission belongs to an earlier session."""
+    step = steps_of(issued)[0]
+    first = import_checklist(url, fill(blank, tmp_path / "evaluator.xlsx", {step["hid"]: ("demonstrated", 4, "")}))
+    with db() as session:
+        demo = session.get(DemoSession, first["session"])
+        (submitted,) = session.exec(select(SessionAttendee.submitted_at).where(
+            SessionAttendee.session_id == demo.id)).scalars().all()
+        assert not consensus_recorded(session, demo)
+        for minutes, expected in ((-1, False), (1, True)):
+            session.add(ConsensusScore(project_id=demo.project_id, vendor_id=demo.vendor_id, session_id=None,
+                                       requirement=step["requirements"][0], step=step["hid"], score=3,
+                                       reason="agreed", recorded_at=submitted + timedelta(minutes=minutes)))
+            session.flush()
+            assert consensus_recorded(session, demo) is expected, minutes
+        session.rollback()
