@@ -8,7 +8,9 @@ the one it corrects, with its reason — can change them. A step they never
 scored may still get a late score after submitting, with its reason in the
 note: like a correction, it is kept in the audit trail. Only a tick recorded
 after they submitted is a late score: one queued before (another device or
-tab, offline) is refused, so what they submitted stands. Nobody, the CRM lead
+tab, offline) is refused, so what they submitted stands. A tick made on a
+page that already showed them as submitted says so (`after_submit`), and is
+taken as late whatever its device's clock says. Nobody, the CRM lead
 included, sees anyone's scores until every attendee has submitted.
 
 Ticks are an evaluator's own: a device may hold ticks queued for one
@@ -82,6 +84,8 @@ class Tick:
     note: str
     recorded_at: datetime
     corrects: int | None = None
+    # Made on a page that knew the evaluator had submitted: a late score whatever the device's clock says.
+    after_submit: bool = False
 
 
 def attendee(session: Session, demo: DemoSession, username: str) -> SessionAttendee | None:
@@ -161,7 +165,8 @@ def parse_tick(raw: dict[str, Any], steps: dict[str, list[str]]) -> Tick:
         problems.append(Problem("verdict", "choose a verdict or a score, or write a note, before saving"))
     if problems:
         raise Invalid(problems)
-    return Tick(client_id, step, verdict, score, note.strip(), recorded_at, corrects)
+    return Tick(client_id, step, verdict, score, note.strip(), recorded_at, corrects,
+                after_submit=raw.get("after_submit") is True)
 
 
 def record_ticks(session: Session, project: Project, demo: DemoSession, evaluator: str, raw_ticks: list[Any], *,
@@ -238,8 +243,9 @@ def _refusal(session: Session, demo: DemoSession, person: SessionAttendee, evalu
     if tick.corrects is None:
         if current is not None:
             return "you submitted this session: your scores are locked; record a correction with its reason"
-        if as_utc(tick.recorded_at) <= as_utc(person.submitted_at):
-            # Queued before submitting (another tab or device, offline): what was submitted stands.
+        if not tick.after_submit and as_utc(tick.recorded_at) <= as_utc(person.submitted_at):
+            # Queued before submitting (another tab or device, offline): what was submitted stands. A tick made
+            # on a page served after submitting says so, since its device's clock may run behind the server's.
             return (f"you submitted this session: your scores are locked, and this tick was recorded before you "
                     f"submitted; {tick.step}, which you left unscored, may still be scored late, with the reason "
                     f"in the note")

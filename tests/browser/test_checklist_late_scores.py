@@ -8,6 +8,7 @@ submitted this session: your scores are locked"), so the vendor lost those steps
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -80,4 +81,30 @@ def test_submit_says_how_many_steps_have_no_score_and_one_is_scored_late_with_it
     step.get_by_role("button", name="Record a correction").click()
     expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
     assert [value for _, value, step_id in stored(demo_url, atlas, "evaluator")[len(before):]] == [4, 3]
+    context.close()
+
+
+def test_a_late_score_from_a_tablet_whose_clock_is_an_hour_behind_is_kept(browser, server, demo_url,
+                                                                          atlas):  # noqa: F811
+    """The tablet's clock says the late score was made before the evaluator submitted; the page knows better
+    (it was served after submitting) and says so, so the score is kept, not refused as queued from before."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit my scores").click()
+    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
+
+    context.clock.set_fixed_time(datetime.now(timezone.utc) - timedelta(hours=1))
+    open_checklist(page, server.url, atlas)
+    hid = page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+    step = page.locator(f"#{hid}")
+    before = stored(demo_url, atlas, "evaluator")
+    step.locator("fieldset.scores label").filter(has_text="4").click()
+    step.locator("textarea").fill(REASON)
+    step.get_by_role("button", name="Record a late score").click()
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
+    assert [(step_id, value) for _, value, step_id in stored(demo_url, atlas, "evaluator")[len(before):]] == \
+        [(hid, 4)]
     context.close()

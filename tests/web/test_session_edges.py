@@ -73,6 +73,30 @@ def test_a_tick_recorded_before_submitting_is_refused_after_it_not_stored_as_a_l
     assert my_results(evaluator, demo)[unscored]["id"] == late
 
 
+def test_a_late_score_made_after_submitting_counts_even_from_a_device_whose_clock_is_behind(evaluators, db, demo,
+                                                                                          script):
+    """The page served after submitting marks its ticks `after_submit`: the device's clock, an hour behind the
+    server's, no longer makes a late score look queued from before the submission."""
+    evaluator, _ = evaluators
+    scored, unscored, third = (step["hid"] for step in steps_of(script)[:3])
+    stored(evaluator, demo, tick(scored, 2))
+    submit(evaluator, demo)
+    behind = (utcnow() - timedelta(hours=1)).isoformat()
+    (late,) = stored(evaluator, demo, {**tick(unscored, 4, note="Shown after the break.", recorded_at=behind),
+                                       "after_submit": True})
+    assert my_results(evaluator, demo)[unscored]["id"] == late
+    # The flag waives only the clock: a late score still needs its reason, a scored step a correction.
+    refused = outcomes(evaluator, demo, {**tick(third, 4, recorded_at=behind), "after_submit": True},
+                       {**tick(scored, 5, note="Changed my mind.", recorded_at=behind), "after_submit": True})
+    assert [answer["status"] for answer in refused] == ["refused", "refused"]
+    assert refused[0]["error"].endswith("may still be scored late, with the reason in the note")
+    assert refused[1]["error"].startswith("you submitted this session: your scores are locked; record a correction")
+    # Anything but a true boolean is no flag.
+    (stale,) = outcomes(evaluator, demo, {**tick(third, 4, note="Queued on the tablet.", recorded_at=behind),
+                                          "after_submit": "yes"})
+    assert stale["status"] == "refused" and "recorded before you submitted" in stale["error"]
+
+
 # --- 5. the consensus reason as stored -------------------------------------------------------------------
 
 def test_a_consensus_reason_is_stored_as_cleaned_text(lead, evaluators, db, demo, script):

@@ -260,7 +260,9 @@
       score: score ? parseInt(score.value, 10) : null,
       note: note,
       recorded_at: new Date().toISOString(),
-      corrects: corrects ? corrects.value : null
+      corrects: corrects ? corrects.value : null,
+      // Made after submitting (this page was served so): a late score even if this device's clock is behind.
+      after_submit: submitted
     };
     setStepState(tick.step, "waiting to be sent", "pending");
     step.classList.toggle("counted", counts(tick));
@@ -283,7 +285,7 @@
   function post(items, who) {
     var body = JSON.stringify({ evaluator: who, results: items.map(function (t) {
       return { client_id: t.client_id, step: t.step, verdict: t.verdict, score: t.score, note: t.note,
-               recorded_at: t.recorded_at, corrects: t.corrects };
+               recorded_at: t.recorded_at, corrects: t.corrects, after_submit: t.after_submit === true };
     }) });
     return fetch(syncUrl, { method: "POST", credentials: "same-origin", body: body,
                             headers: { "Content-Type": "application/json", "X-CSRFToken": token,
