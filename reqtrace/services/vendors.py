@@ -42,6 +42,7 @@ def add_vendor(session: Session, project: Project, *, slug: str, name: str, depl
                notes: str = "") -> Vendor:
     values = clean_vendor(slug=slug, name=name, deployment=deployment, product=product, sandbox_url=sandbox_url,
                           flags=flags, cost_5y=cost_5y, notes=notes)
+    slug = values["slug"]  # as stored: " atlas " is atlas
     exists = session.exec(select(Vendor).where(Vendor.project_id == project.id, Vendor.slug == slug)).first()
     if exists is not None:
         raise Conflict(f"vendor {slug!r} already exists in project {project.key}")

@@ -63,6 +63,7 @@ def test_the_lead_adds_a_vendor_through_the_form(auth):
 @pytest.mark.parametrize("changes, field, message", [
     ({"slug": "Zenith Ltd"}, "slug", "'Zenith Ltd' is not a vendor slug"),
     ({"slug": "atlas"}, "slug", "vendor 'atlas' already exists in project crm"),
+    ({"slug": " atlas "}, "slug", "vendor 'atlas' already exists in project crm"),
     ({"name": "  "}, "name", "a vendor needs a name"),
     ({"deployment": ""}, "deployment", "deployment model"),
     ({"cost_5y": "about a million"}, "cost_5y", "'about a million' is not a cost"),
@@ -150,9 +151,10 @@ def test_a_bad_edit_is_refused_next_to_its_field_and_changes_nothing(auth):
 def test_a_form_without_its_version_is_refused(auth):
     lead = auth("lead")
     form = [(name, value) for name, value in _edit_form(lead) if name != "version"]
-    response = lead.post("/p/crm/vendors/atlas", replace(form, name="Atlas Renamed"))
-    assert response.status_code == 400
-    assert "The form had no version of the vendor" in response.get_data(as_text=True)
+    for version in ([], [("version", "")], [("version", "²")], [("version", "0")], [("version", "-1")]):
+        response = lead.post("/p/crm/vendors/atlas", replace(form, name="Atlas Renamed") + version)
+        assert response.status_code == 400, version
+        assert "The form had no version of the vendor" in response.get_data(as_text=True)
     assert _vendors(lead)["atlas"]["name"] != "Atlas Renamed"
 
 
