@@ -12,7 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from reqtrace.db import make_engine
+from reqtrace.model import ChecklistResult
 from tests.browser.support import log_in
 from tests.browser.test_checklist import atlas, open_checklist, server, stored  # noqa: F401  (fixtures)
 
@@ -107,4 +110,47 @@ def test_a_late_score_from_a_tablet_whose_clock_is_an_hour_behind_is_kept(browse
     expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
     assert [(step_id, value) for _, value, step_id in stored(demo_url, atlas, "evaluator")[len(before):]] == \
         [(hid, 4)]
+    context.close()
+
+
+def test_a_second_change_made_while_the_first_late_score_is_on_its_way_corrects_it(browser, server, demo_url,
+                                                                                    atlas):  # noqa: F811
+    """After submitting, the evaluator scores a step late, and changes it again before the server has answered:
+    the second change must correct the first, not be refused as scoring a step that already has a score."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit my scores").click()
+    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
+    open_checklist(page, server.url, atlas)
+    hid = page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+    step = page.locator(f"#{hid}")
+    before = stored(demo_url, atlas, "evaluator")
+
+    held = []  # the first sync request, held back until the second change is made
+    page.route("**/results", lambda route: held.append(route) if not held else route.continue_())
+    step.locator("fieldset.scores label").filter(has_text="4").click()
+    step.locator("textarea").fill(REASON)
+    step.get_by_role("button", name="Record a late score").click()
+    for _ in range(100):  # until the page has sent it (the route handler runs while Playwright waits)
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the late score was never sent"
+    step.locator("fieldset.scores label").filter(has_text="5").click()
+    step.locator("textarea").fill(REASON + " Shown in full, in fact.")
+    step.get_by_role("button", name="Record a late score").click()  # the page does not know the first's id yet
+    held[0].continue_()
+    expect(page.locator("[data-sync-state]")).to_contain_text("every score is saved", timeout=20_000)
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=20_000)
+    added = stored(demo_url, atlas, "evaluator")[len(before):]
+    assert [(step_id, value) for _, value, step_id in added] == [(hid, 4), (hid, 5)]
+    engine = make_engine(demo_url)
+    with engine.connect() as connection:
+        first, second = connection.execute(select(ChecklistResult.id, ChecklistResult.corrects).where(
+            ChecklistResult.client_id.in_([added[0][0], added[1][0]])).order_by(ChecklistResult.id)).all()
+    engine.dispose()
+    assert (first.corrects, second.corrects) == (None, first.id)  # a late score, then its correction
     context.close()

@@ -141,6 +141,17 @@
           outcome.tick.state = outcome.state;
           outcome.tick.error = outcome.error || "";
           store.put(outcome.tick);
+          if (!outcome.id) { return; }
+          // A change of the same step made while this one was on its way names what this one replaced (or
+          // nothing, for a late score): it must name this one now, or the server refuses it as correcting an
+          // entry that no longer counts, and the value the evaluator ended on is lost.
+          items.forEach(function (t) {
+            if (t.state === "waiting" && t.step === outcome.tick.step && t.seq > outcome.tick.seq &&
+                String(t.corrects || "") === String(outcome.tick.corrects || "")) {
+              t.corrects = String(outcome.id);
+              store.put(t);
+            }
+          });
         });
         // Keep only the newest settled tick per step: the older ones say nothing the newer does not.
         var newest = {};
@@ -326,9 +337,11 @@
             var refused = outcome.status === "refused";
             if (refused && !judgedAsOwner) { lastError = theirs(who); return; }  // stays waiting
             if (!refused && outcome.status !== "stored" && outcome.status !== "duplicate") { return; }
-            done.push({ tick: tick, state: refused ? "refused" : "saved", error: outcome.error });
+            var counting = submitted && outcome.status === "stored" && outcome.id;
+            done.push({ tick: tick, state: refused ? "refused" : "saved", error: outcome.error,
+                        id: counting ? outcome.id : null });
             showState(tick, refused ? "refused" : "saved", outcome.error);
-            if (submitted && outcome.status === "stored" && outcome.id) {
+            if (counting) {
               // The correction (or late score) is now the score that counts: a further change corrects it.
               nowCorrects(tick.step, outcome.id);
             }
