@@ -48,7 +48,8 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(fetch(request).then((response) => {
     if (response.ok && !response.redirected && started > loggedOutAt) {
       const copy = response.clone();
-      caches.open(CACHE).then((c) => c.put(request, copy));
+      // A logout while the copy was being stored (after forget() ran) must still leave no copy behind.
+      caches.open(CACHE).then((c) => c.put(request, copy).then(() => loggedOutAt >= started && c.delete(request)));
     }
     return response;
   }).catch(() => caches.match(request).then((hit) => hit || new Response(
