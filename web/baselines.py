@@ -11,7 +11,9 @@ from reqtrace.services.baselines import (
     compare as compare_states,
     create_baseline,
     get_baseline,
+    links_outside,
     list_baselines,
+    outside_note,
     resolve_state,
 )
 from reqtrace.services.errors import Conflict, Invalid
@@ -53,6 +55,9 @@ def create(key: str):
         return refuse(str(error), 422, back=url_for("baselines.index", key=key), back_label="Back to the baselines",
                       project=_project(project))
     flash(f"Baseline {baseline.name} frozen: {baseline.counts['requirement']} approved requirements.", "info")
+    outside = links_outside(baseline_state(db, baseline))
+    if outside:
+        flash(outside_note(outside), "warning")
     return redirect(url_for("baselines.show", key=key, name=baseline.name))
 
 
@@ -62,15 +67,18 @@ def show(key: str, name: str):
     project = project_or_404(key)
     baseline = get_baseline(session(), project, name)
     state = baseline_state(session(), baseline)
+    outside = links_outside(state)
+    missing = {(row["id"], row["links_to"]) for row in outside}
     levels = {kind: sorted(({"id": hid, "title": data.get("title"), "version": data.get("version"),
-                             "links": data.get("links", []), "priority": data.get("priority")}
+                             "links": data.get("links", []), "priority": data.get("priority"),
+                             "links_outside": [link for link in data.get("links", []) if (hid, link) in missing]}
                             for (level, hid), data in state.items() if level == kind),
                            key=lambda row: hid_key(row["id"])) for kind in LEVELS}
     others = [b.name for b in list_baselines(session(), project) if b.name != name]
     return {"project": _project(project), "baseline": {"name": baseline.name, "note": baseline.note,
                                                        "created_at": baseline.created_at,
                                                        "created_by": baseline.created_by, "counts": baseline.counts},
-            "levels": levels, "others": others}
+            "levels": levels, "others": others, "links_outside": outside}
 
 
 @page(blueprint, "/p/<key>/compare", "compare.html")

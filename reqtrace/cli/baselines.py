@@ -6,7 +6,16 @@ import click
 
 from reqtrace.cli.base import command, emit_json, json_option, main, obj
 from reqtrace.db import session_scope
-from reqtrace.services.baselines import CURRENT, compare, create_baseline, list_baselines, resolve_state
+from reqtrace.services.baselines import (
+    CURRENT,
+    baseline_state,
+    compare,
+    create_baseline,
+    links_outside,
+    list_baselines,
+    outside_note,
+    resolve_state,
+)
 from reqtrace.services.projects import get_project
 
 
@@ -32,13 +41,16 @@ def baseline_create(name: str, project_key: str, note: str, as_json: bool) -> No
     with session_scope(context.engine(), write=True) as session:
         project = get_project(session, project_key)
         baseline = create_baseline(session, project, name=name, note=note, actor=context.actor)
-        result = {"project": project_key, "name": baseline.name, "counts": baseline.counts}
+        result = {"project": project_key, "name": baseline.name, "counts": baseline.counts,
+                  "links_outside": links_outside(baseline_state(session, baseline))}
     if as_json:
         emit_json(result)
     else:
         counts = result["counts"]
-        click.echo(f"Baseline {name!r} frozen: {counts['strategy']} strategies, {counts['role']} roles, "
+        click.echo(f"Baseline {baseline.name!r} frozen: {counts['strategy']} strategies, {counts['role']} roles, "
                    f"{counts['process']} processes, {counts['requirement']} requirements.")
+        if result["links_outside"]:
+            click.echo(outside_note(result["links_outside"]))
 
 
 @command(baseline_group, "list")

@@ -95,6 +95,30 @@ def latest_baseline(session: Session, project: Project) -> Baseline | None:
     return baselines[0] if baselines else None
 
 
+def links_outside(state: State) -> list[dict[str, str]]:
+    """The frozen items' links to items above them that the baseline does not hold (not approved when frozen).
+
+    The baseline keeps such a link as it was; saying so matters, since vendors are then asked to prove a
+    requirement whose process (or role, or strategy) was not yet agreed. Ordered by level, then ID.
+    """
+    frozen = {hid for (_kind, hid) in state}
+    found = []
+    for kind in LEVELS:
+        for hid in sorted((hid for (level, hid) in state if level == kind), key=hid_key):
+            found.extend({"kind": kind, "id": hid, "links_to": above}
+                         for above in state[(kind, hid)].get("links", []) if above not in frozen)
+    return found
+
+
+def outside_note(outside: list[dict[str, str]], shown: int = 5) -> str:
+    """One sentence on `links_outside`, naming the first few links."""
+    items = len({row["id"] for row in outside})
+    named = ", ".join(f"{row['id']} → {row['links_to']}" for row in outside[:shown])
+    more = f" and {len(outside) - shown} more" if len(outside) > shown else ""
+    return (f"{items} frozen item{'s' if items != 1 else ''} link{'' if items != 1 else 's'} to items above that "
+            f"were not approved, so are not in this baseline: {named}{more}.")
+
+
 def baseline_state(session: Session, baseline: Baseline) -> State:
     rows = session.exec(select(BaselineItem.kind, BaselineItem.hid, BaselineItem.data)
                         .where(BaselineItem.baseline_id == baseline.id))

@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 
 from reqtrace import __version__
 from reqtrace.db import dispose_all, head_revision, make_engine
-from reqtrace.model import Requirement, Strategy
+from reqtrace.model import Process, Requirement, Strategy
+from reqtrace.services.items import set_status
 from reqtrace.services.projects import get_project
 from reqtrace.services.users import authenticate
 from reqtrace.cli import main
@@ -345,6 +346,26 @@ def test_trace_matrix_and_impact_follow_the_chain(run, cli_env):
         [("REQ-1", ["STR-1"], ["ROL-1"]), ("REQ-2", ["STR-1"], ["ROL-2"])]
     impact = json.loads(run("trace", "impact", "ROL-2", "--project", "crm", "--json").stdout)
     assert (impact["processes"], impact["requirements"]) == (["PRC-2"], ["REQ-2"])
+
+
+# --- baselines ------------------------------------------------------------------------------
+
+def test_baseline_create_names_the_links_to_items_it_does_not_hold(run, cli_env, database):
+    run("catalog", "load", str(two_branch_catalogue(cli_env / "catalogue")), "--project", "crm",
+        "--status", "approved")
+    with session_for(database) as session:
+        project = get_project(session, "crm")
+        process = session.exec(select(Process).where(Process.hid == "PRC-2")).one()
+        set_status(session=session, project=project, kind="process", item=process, status="draft", actor="lead")
+        session.commit()
+    created = run("baseline", "create", "B1", "--project", "crm", "--json")
+    assert created.exit_code == 0, created.output
+    data = json.loads(created.stdout)
+    assert data["counts"] == {"strategy": 1, "role": 2, "process": 1, "requirement": 2}
+    assert data["links_outside"] == [{"kind": "requirement", "id": "REQ-2", "links_to": "PRC-2"}]
+    text = run("baseline", "create", "B2", "--project", "crm")
+    assert text.stdout.splitlines()[1] == ("1 frozen item links to items above that were not approved, so are not in "
+                                           "this baseline: REQ-2 → PRC-2.")
 
 
 # --- vendors --------------------------------------------------------------------------------

@@ -223,3 +223,33 @@ def test_compare_submits_the_baseline_chosen_even_if_an_old_name_has_two_spaces(
     assert lead.json("/p/crm/compare.json?" + urlencode(chosen))["counts"]["changed"] == 0  # not "QA B1"
     for option in page.find_all("option"):
         assert "value" in option.attrs, option.text
+
+
+def test_a_baseline_says_which_frozen_items_link_to_items_it_does_not_hold(auth):
+    """PRC-8 goes back to draft; the requirements under it stay approved and are frozen, with their link to a
+    process the baseline does not hold: the lead is told at once, and the baseline's page marks the links."""
+    lead = auth("lead")
+    assert lead.post("/p/crm/items/PRC-8/status", {"status": "draft", "version": 1}).status_code == 302
+    under = sorted((link["id"] for link in lead.json("/p/crm/items/PRC-8.json")["down"]),
+                   key=lambda hid: int(hid.split("-")[1]))
+    assert under and "REQ-47" in under
+    response = lead.post("/p/crm/baselines", {"name": "B1"})
+    assert response.status_code == 302
+    page = lead.page("/p/crm/baselines/B1")
+    warning = page.one("p", cls="flash-warning").text
+    assert warning.startswith(f"{len(under)} frozen items link to items above that were not approved, so are not "
+                              f"in this baseline: {under[0]} → PRC-8")
+    data = lead.json("/p/crm/baselines/B1.json")
+    assert [(row["id"], row["links_to"]) for row in data["links_outside"]] == [(hid, "PRC-8") for hid in under]
+    req47 = next(row for row in data["levels"]["requirement"] if row["id"] == "REQ-47")
+    assert req47["links_outside"] == ["PRC-8"]
+    marked = [span.text for span in page.find_all("span", cls="outside")]
+    assert "PRC-8 (not in this baseline)" in marked and len(marked) == len(under)
+
+
+def test_a_baseline_of_a_closed_chain_says_nothing_of_links_outside(auth):
+    lead = auth("lead")
+    assert lead.post("/p/crm/baselines", {"name": "B1"}).status_code == 302
+    page = lead.page("/p/crm/baselines/B1")
+    assert page.find("p", cls="flash-warning") is None and page.find("span", cls="outside") is None
+    assert lead.json("/p/crm/baselines/B1.json")["links_outside"] == []
