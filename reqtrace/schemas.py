@@ -98,14 +98,20 @@ def _clean_unusual(value: Any) -> str:
     return XML_ILLEGAL.sub("", value).strip()
 
 
-def clean_title(value: Any) -> str:
+def clean_line(value: Any, what: str = "a title") -> str:
+    """A one-line text as stored: clean_text without direction overrides (they can disguise a name)."""
     text = clean_text(value)
     if _BIDI_CONTROL.search(text):
         text = _BIDI_CONTROL.sub("", text).strip()
+    if "\n" in text:
+        raise ValueError(f"{what} is one line")
+    return text
+
+
+def clean_title(value: Any) -> str:
+    text = clean_line(value)
     if not text:
         raise ValueError("a title is required")
-    if "\n" in text:
-        raise ValueError("a title is one line")
     if len(text) > MAX_TITLE:
         raise ValueError(f"a title has at most {MAX_TITLE} characters (this one has {len(text)})")
     return text

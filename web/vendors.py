@@ -135,7 +135,7 @@ def save(key: str, vendor: str):
     stored = _vendor_or_404(project, vendor)
     values = _form_values(request.form)
     version = request.form.get("version", "")
-    if not (version.isascii() and version.isdigit()) or int(version) < 1:
+    if not (version.isascii() and version.isdigit() and len(version) <= 10) or int(version) < 1:
         return _page("vendor_form.html", _form(project, stored, values={**values, "version": stored.version},
                                                message="The form had no version of the vendor: open it again "
                                                        "and redo your changes.")), 400

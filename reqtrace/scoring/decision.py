@@ -76,7 +76,8 @@ def imbalance(result: VendorScore) -> float:
 
 def value_for_money(result: VendorScore) -> float | None:
     """T per million of 5-year cost; None without a cost."""
-    return result.total / (result.cost_5y / 1_000_000) if result.cost_5y else None
+    millions = (result.cost_5y or 0) / 1_000_000
+    return result.total / millions if millions > 0 else None  # a cost too small to divide by gives no value
 
 
 def rank_stability(requirements: list[RequirementInput], results: list[VendorScore], *,

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from reqtrace import audit
 from reqtrace.model import Project, Vendor
-from reqtrace.schemas import Problem, clean_text, split_list
+from reqtrace.schemas import Problem, clean_line, clean_text, split_list
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.vocab import DEPLOYMENT, VENDOR_FLAG, UnknownValue
 
@@ -69,7 +69,11 @@ def update_vendor(session: Session, project: Project, slug: str, changes: dict[s
     edit begun on an older version is refused (VendorChanged), so nobody overwrites a change unseen.
     Raises VendorUnchanged when every value given is the one stored.
     """
-    vendor = get_vendor(session, project, slug)
+    # Locked (PostgreSQL) and read afresh, so two saves of the same version cannot both pass the check below.
+    vendor = session.exec(select(Vendor).where(Vendor.project_id == project.id, Vendor.slug == slug)
+                          .with_for_update().execution_options(populate_existing=True)).first()
+    if vendor is None:
+        raise NotFound(f"no vendor {slug!r} in project {project.key}")
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
         raise Invalid([Problem(name, "a vendor's slug never changes: workbooks, scripts and commands name the "
@@ -98,15 +102,45 @@ def list_vendors(session: Session, project: Project) -> list[Vendor]:
     return list(session.exec(select(Vendor).where(Vendor.project_id == project.id).order_by(Vendor.slug)))
 
 
+# Zero-width characters, dropped to see whether a name shows anything at all.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+COST = re.compile(r"^[-+]?[0-9]+(\.[0-9]+)?$")  # ASCII digits: "1_000" and other scripts' digits are no amount here
+MAX_COST = 1e15
+
+
+def _cost(value: Any, problems: list[Problem]) -> float | None:
+    """The five-year cost: None when not known (blank), else 0 or an amount of at least 1.
+
+    A positive amount below 1 is no five-year cost in any currency, and value for money (T per million of
+    cost) would overflow on it.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        amount = math.nan
+    elif isinstance(value, str):
+        text = value.strip()
+        amount = float(text) if COST.match(text) else math.nan
+    else:
+        amount = float(value)
+    if not math.isfinite(amount) or amount < 0:
+        hint = " (write it without thousands separators, e.g. 1450000)" if isinstance(value, str) and "," in value \
+            else ""
+        problems.append(Problem("cost_5y", f"{value!r} is not a cost (a number, 0 or more){hint}"))
+        return None
+    if 0 < amount < 1 or amount > MAX_COST:
+        problems.append(Problem("cost_5y", f"{value!r} is not a five-year cost: give 0 or an amount from 1 to "
+                                           f"{MAX_COST:,.0f}"))
+        return None
+    return amount + 0.0  # -0.0 is 0
+
+
 def clean_vendor(**raw: Any) -> dict[str, Any]:
     """Validate a vendor's fields; raise Invalid naming each bad field."""
     problems: list[Problem] = []
     slug = (raw.get("slug") or "").strip()
     if not VENDOR_SLUG.match(slug):
         problems.append(Problem("slug", f"{slug!r} is not a vendor slug: lowercase letters, digits and dashes"))
-    name = (raw.get("name") or "").strip()
-    if not name:
-        problems.append(Problem("name", "a vendor needs a name"))
     deployment = ""
     try:
         deployment = DEPLOYMENT.parse(raw.get("deployment"))
@@ -118,31 +152,27 @@ def clean_vendor(**raw: Any) -> dict[str, Any]:
             flags.append(VENDOR_FLAG.parse(flag))
         except UnknownValue as error:
             problems.append(Problem("flags", str(error)))
-    cost = raw.get("cost_5y")
-    if cost in (None, ""):
-        cost = None
-    else:
+    cost = _cost(raw.get("cost_5y"), problems)
+    texts = {}
+    for field in ("name", "product", "sandbox_url", "notes"):
+        label = {"sandbox_url": "sandbox URL"}.get(field, field)
+        value = raw.get(field)
         try:
-            cost = float(cost)
-            if not math.isfinite(cost) or cost < 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            problems.append(Problem("cost_5y", f"{raw.get('cost_5y')!r} is not a cost (a number, 0 or more)"))
-    url = (raw.get("sandbox_url") or "").strip()
-    if url and not re.match(r"^https?://", url, re.IGNORECASE):
-        problems.append(Problem("sandbox_url", "a sandbox URL starts with http:// or https://"))
-    texts = {"name": name, "product": raw.get("product"), "sandbox_url": url, "notes": raw.get("notes")}
-    for field, value in texts.items():
-        try:
-            texts[field] = clean_text(value if value is not None else "")
+            text = clean_text(value if value is not None else "") if field == "notes" else \
+                clean_line(value if value is not None else "", f"a vendor's {label}")
         except ValueError as error:
             problems.append(Problem(field, str(error)))
             continue
+        texts[field] = text
         limit = MAX_LENGTHS[field]
-        if len(texts[field]) > limit:
-            label = {"sandbox_url": "sandbox URL"}.get(field, field)
+        if len(text) > limit:
             problems.append(Problem(field, f"a vendor's {label} has at most {limit:,} characters "
-                                           f"(this one has {len(texts[field]):,})"))
+                                           f"(this one has {len(text):,})"))
+    if "name" in texts and not texts["name"].translate(INVISIBLE).strip():
+        problems.append(Problem("name", "a vendor needs a name"))
+    url = texts.get("sandbox_url", "")
+    if url and not re.match(r"^https?://", url, re.IGNORECASE):
+        problems.append(Problem("sandbox_url", "a sandbox URL starts with http:// or https://"))
     if problems:
         raise Invalid(problems)
     return {"slug": slug, "name": texts["name"], "product": texts["product"], "deployment": deployment,

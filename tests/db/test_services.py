@@ -575,6 +575,16 @@ def test_vendor_is_added_with_canonical_values_and_audited(session, project):
     ("sandbox_url", {"sandbox_url": "javascript:alert(1)"}),
     ("slug", {"slug": "Atlas Inc"}),
     ("name", {"name": "  "}),
+    ("name", {"name": "\x00\x01"}),
+    ("name", {"name": "\u200b \u200b"}),
+    ("name", {"name": "Atlas\r\nField Systems"}),
+    ("product", {"product": "Two\nlines"}),
+    ("cost_5y", {"cost_5y": "1,000"}),
+    ("cost_5y", {"cost_5y": "1_000"}),
+    ("cost_5y", {"cost_5y": "\u0663"}),
+    ("cost_5y", {"cost_5y": "1e-320"}),
+    ("cost_5y", {"cost_5y": 0.5}),
+    ("cost_5y", {"cost_5y": "1e16"}),
     ("flags", {"flags": ["bribery"]}),
 ], ids=lambda value: "-".join(f"{v}" for v in value.values()) if isinstance(value, dict) else value)
 def test_bad_vendor_field_is_refused_by_name(session, project, field, values):
@@ -653,6 +663,26 @@ def test_bad_vendor_edit_is_refused_by_field_and_changes_nothing(session, projec
 def test_editing_an_unknown_vendor_is_not_found(session, project):
     with pytest.raises(NotFound, match="no vendor 'ghost'"):
         update_vendor(session, project, "ghost", {"name": "Ghost"}, actor="lee")
+
+
+@pytest.mark.parametrize("given, stored", [("0", 0.0), ("-0", 0.0), (" 5 ", 5.0), ("1450000.50", 1450000.5),
+                                           (980_000, 980000.0), ("", None)])
+def test_vendor_costs_are_stored_as_amounts(session, project, given, stored):
+    vendor = add_vendor(session, project, slug="atlas", name="Atlas", deployment="thin-client", cost_5y=given,
+                        actor="pat")
+    assert vendor.cost_5y == stored and str(vendor.cost_5y) != "-0.0"
+
+
+def test_a_vendor_name_loses_direction_overrides_and_says_why_it_is_refused(session, project):
+    vendor = add_vendor(session, project, slug="atlas", name="\u202eAtlas", deployment="thin-client", actor="pat")
+    assert vendor.name == "Atlas"
+    with pytest.raises(Invalid) as raised:
+        add_vendor(session, project, slug="nimbus", name="Nimbus\nCloud", deployment="thin-client", actor="pat")
+    assert str(raised.value) == "name: a vendor's name is one line"
+    with pytest.raises(Invalid) as raised:
+        add_vendor(session, project, slug="nimbus", name="Nimbus", cost_5y="1,500,000", deployment="thin-client",
+                   actor="pat")
+    assert "write it without thousands separators, e.g. 1450000" in str(raised.value)
 
 
 def test_duplicate_vendor_slug_is_a_conflict(session, project):

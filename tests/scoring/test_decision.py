@@ -78,6 +78,9 @@ def test_value_for_money_is_the_total_per_million_of_five_year_cost():
     result = score_one([requirement("REQ-1")], found, the_vendor=vendor(cost=1_600_000))
     assert value_for_money(result) == pytest.approx(50.0)
     assert value_for_money(score_one([requirement("REQ-1")], found)) is None  # no cost given
+    # A cost too small to divide by (only a database written by hand holds one: the services refuse it) gives
+    # no value, never a division by zero or an infinity in the JSON.
+    assert value_for_money(score_one([requirement("REQ-1")], found, the_vendor=vendor(cost=1e-320))) is None
 
 
 def two_close_vendors():

@@ -6,11 +6,15 @@ The sample project has three vendors: atlas (hybrid-offline), keystone and nimbu
 from __future__ import annotations
 
 import html
+import threading
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from reqtrace.db import make_engine, writer
 from reqtrace.model import AuditEvent
+from reqtrace.services.projects import get_project
+from reqtrace.services.vendors import VendorChanged, get_vendor, update_vendor
 
 from tests.web.support import form_values, parse_html, replace
 
@@ -151,7 +155,8 @@ def test_a_bad_edit_is_refused_next_to_its_field_and_changes_nothing(auth):
 def test_a_form_without_its_version_is_refused(auth):
     lead = auth("lead")
     form = [(name, value) for name, value in _edit_form(lead) if name != "version"]
-    for version in ([], [("version", "")], [("version", "²")], [("version", "0")], [("version", "-1")]):
+    for version in ([], [("version", "")], [("version", "²")], [("version", "0")], [("version", "-1")],
+                    [("version", "9" * 5000)]):
         response = lead.post("/p/crm/vendors/atlas", replace(form, name="Atlas Renamed") + version)
         assert response.status_code == 400, version
         assert "The form had no version of the vendor" in response.get_data(as_text=True)
@@ -180,3 +185,47 @@ def test_an_unknown_vendor_is_no_page(auth):
     lead = auth("lead")
     assert lead.get("/p/crm/vendors/ghost/edit").status_code == 404
     assert lead.post("/p/crm/vendors/ghost", {"name": "Ghost", "version": "1"}).status_code == 404
+
+
+def test_two_saves_of_the_same_version_at_once_let_exactly_one_through(app):
+    """The first save holds the vendor (PostgreSQL: its row lock; SQLite: the write lock) until it commits;
+    the second, begun on the same version, then finds the new one and is refused: no change is lost."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    first_saved, commit_first = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def save(name: str, notes: str, hold: bool) -> None:
+        with Session(writer(engine)) as db:
+            project = get_project(db, "crm")
+            try:
+                update_vendor(db, project, "atlas", {"notes": notes}, actor=name, expected_version=1)
+            except VendorChanged as error:
+                db.rollback()
+                outcome[name] = error
+                return
+            if hold:
+                first_saved.set()
+                commit_first.wait(10)
+            db.commit()
+            outcome[name] = "saved"
+
+    first = threading.Thread(target=save, args=("lead", "First.", True))
+    first.start()
+    assert first_saved.wait(10)
+    second = threading.Thread(target=save, args=("procurement", "Second.", False))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting for the first to finish, not reading the version before it
+    commit_first.set()
+    first.join(10)
+    second.join(10)
+    assert outcome["lead"] == "saved"
+    assert isinstance(outcome["procurement"], VendorChanged)
+    assert "you edited version 1, it is now version 2" in str(outcome["procurement"])
+    with Session(engine) as db:
+        atlas = get_vendor(db, get_project(db, "crm"), "atlas")
+        assert (atlas.notes, atlas.version) == ("First.", 2)
+        updates = db.exec(select(AuditEvent).where(AuditEvent.entity_type == "vendor",
+                                                   AuditEvent.action == "update")).all()
+        assert len(updates) == 1
+    engine.dispose()
