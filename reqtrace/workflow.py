@@ -35,6 +35,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # The ranking and its evidence: not for evaluators (they must score unswayed) or requirement owners.
     "ranking": frozenset({ADMIN, PROCUREMENT}),
     "weights": frozenset({ADMIN}),  # strategy weights and scoring settings: the lead, audited
+    "users": frozenset({ADMIN}),  # accounts: who logs in, with which role
 }
 
 
@@ -49,6 +50,7 @@ ACTION_PHRASES: dict[str, str] = {
     "consensus": "see or record the consensus of a demo session (the CRM lead does)",
     "ranking": "see the ranking, its evidence or the scoring record (the CRM lead and procurement do)",
     "weights": "change strategy weights or scoring settings (the CRM lead does)",
+    "users": "manage user accounts (the CRM lead does)",
 }
 
 

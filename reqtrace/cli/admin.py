@@ -109,6 +109,40 @@ def user_passwd(name: str, password_stdin: bool, password_prompt: bool, as_json:
         click.echo(f"Changed the password of {name}{_ended(ended)}.")
 
 
+@command(user_group, "edit")
+@click.argument("name")
+@click.option("--role", default=None, type=click.Choice(USER_ROLE.slugs), help="admin is the CRM lead.")
+@click.option("--display-name", default=None, help="Name shown in the app and the audit trail.")
+@click.option("--deactivate", "active", flag_value=False, default=None,
+              help="The account may no longer log in; its browser sessions end.")
+@click.option("--activate", "active", flag_value=True, help="The account may log in again.")
+@json_option
+def user_edit(name: str, role: str | None, display_name: str | None, active: bool | None, as_json: bool) -> None:
+    """Change NAME's role or display name, or stop (or let) the account log in.
+
+    Example: reqtrace user edit sam --role procurement
+    """
+    if role is None and display_name is None and active is None:
+        raise click.UsageError("nothing to change: give --role, --display-name, --deactivate or --activate")
+    context = obj()
+    with session_scope(context.engine(), write=True) as session:
+        try:
+            user = user_service.update_user(session, username=name, role=role, display_name=display_name,
+                                            active=active, actor=context.actor)
+            changed = True
+        except user_service.UserUnchanged:
+            user, changed = user_service.get_user(session, name), False
+        result = {"username": user.username, "role": user.role, "display_name": user.display_name,
+                  "active": user.active, "changed": changed}
+    if as_json:
+        emit_json(result)
+    elif changed:
+        click.echo(f"{name}: {USER_ROLE.label(user.role)}, shown as {user.display_name!r}"
+                   f"{'' if user.active else ', may not log in'}.")
+    else:
+        click.echo(f"{name} already had these values: nothing changed.")
+
+
 @command(user_group, "logout")
 @click.argument("name")
 @json_option

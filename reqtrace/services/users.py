@@ -7,16 +7,22 @@ import re
 from sqlmodel import Session, select
 
 from reqtrace import audit
-from reqtrace.model import User, utcnow
-from reqtrace.schemas import Problem
+from reqtrace.model import ITEM_MODELS, User, utcnow
+from reqtrace.schemas import Problem, clean_line
 from reqtrace.security import hash_password, verify_password
 from reqtrace.services import logins
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.vocab import USER_ROLE, UnknownValue
-from reqtrace.workflow import OWNING_ROLES
+from reqtrace.workflow import ADMIN, OWNING_ROLES
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1_000  # hashing is slow by design: a megabyte "password" would tie up a worker
+MAX_DISPLAY_NAME = 200
+
+
+class UserUnchanged(Exception):
+    """An account change that changes nothing: no audit event."""
 
 
 def add_user(session: Session, *, username: str, role: str, password: str, actor: str,
@@ -26,6 +32,7 @@ def add_user(session: Session, *, username: str, role: str, password: str, actor
         role = USER_ROLE.parse(role)
     except UnknownValue as error:
         problems.append(Problem("role", str(error)))
+    display_name = _display_name(display_name, problems)
     if problems:
         raise Invalid(problems)
     if session.exec(select(User).where(User.username == username)).first() is not None:
@@ -63,6 +70,82 @@ def set_password(session: Session, *, username: str, password: str, actor: str) 
     audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username,
                  action="password", after={"username": username, "sessions_ended": ended})
     return ended
+
+
+def change_own_password(session: Session, *, username: str, current: str, new: str) -> int:
+    """A user changing their own password: the current one proves it is them. Returns the sessions ended."""
+    user = get_user(session, username)
+    if not verify_password(current or "", user.password_hash):
+        raise Invalid([Problem("current", "that is not your current password")])
+    if new == current:
+        raise Invalid([Problem("password", "the new password is the one you have: choose another")])
+    return set_password(session, username=username, password=new, actor=username)
+
+
+def update_user(session: Session, *, username: str, actor: str, role: str | None = None,
+                display_name: str | None = None, active: bool | None = None) -> User:
+    """Change an account's role, display name or whether it may log in; audited with before and after.
+
+    Refused (Invalid, naming the field): taking the last active CRM lead's role or account away (nobody could
+    approve, baseline or manage users any more); deactivating your own account; leaving items with an owner
+    who may no longer own them. Deactivating ends every browser session of the account.
+    """
+    user = session.exec(select(User).where(User.username == username).with_for_update()
+                        .execution_options(populate_existing=True)).first()
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    before = {"role": user.role, "display_name": user.display_name, "active": user.active}
+    after = dict(before)
+    problems: list[Problem] = []
+    if role is not None:
+        try:
+            after["role"] = USER_ROLE.parse(role)
+        except UnknownValue as error:
+            problems.append(Problem("role", str(error)))
+    if display_name is not None:
+        after["display_name"] = _display_name(display_name, problems) or username
+    if active is not None:
+        after["active"] = bool(active)
+    if problems:
+        raise Invalid(problems)
+    changed = [name for name in before if after[name] != before[name]]
+    if not changed:
+        raise UserUnchanged(f"nothing to change: {username} already has these values")
+    field = "active" if "active" in changed else "role"
+    if not after["active"] and username == actor:
+        raise Invalid([Problem("active", "you cannot deactivate your own account: another CRM lead can")])
+    if before["role"] == ADMIN and before["active"] and (after["role"] != ADMIN or not after["active"]):
+        others = session.exec(select(User.username).where(User.role == ADMIN, User.active.is_(True),
+                                                          User.username != username)).first()
+        if others is None:
+            raise Invalid([Problem(field, f"{username} is the only active CRM lead: make someone else CRM lead "
+                                          "first, or nobody could approve, baseline or manage users")])
+    if before["role"] in OWNING_ROLES and before["active"] and \
+            (after["role"] not in OWNING_ROLES or not after["active"]):
+        owned = owned_items(session, username)
+        if owned:
+            shown = ", ".join(owned[:5]) + (f" and {len(owned) - 5} more" if len(owned) > 5 else "")
+            what = "a deactivated account" if not after["active"] else f"the {USER_ROLE.label(after['role'])} role"
+            raise Invalid([Problem(field, f"{username} owns {len(owned)} item{'s' if len(owned) != 1 else ''} "
+                                          f"({shown}), which {what} cannot own: give them another owner first")])
+    for name in changed:
+        setattr(user, name, after[name])
+    session.add(user)
+    session.flush()
+    ended = logins.end_all(session, user, why="deactivated") if not after["active"] else 0
+    audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username, action="update",
+                 before={name: before[name] for name in changed},
+                 after={**{name: after[name] for name in changed}, **({"sessions_ended": ended} if ended else {})})
+    return user
+
+
+def owned_items(session: Session, username: str) -> list[str]:
+    """The IDs of the items `username` owns that are not retired, in every project (level by level)."""
+    owned: list[str] = []
+    for model in ITEM_MODELS.values():
+        owned.extend(session.exec(select(model.hid).where(model.owner == username, model.status != "retired")
+                                  .order_by(model.seq)).all())
+    return owned
 
 
 def log_out_everywhere(session: Session, *, username: str, actor: str) -> int:
@@ -104,12 +187,27 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def _display_name(value: str | None, problems: list[Problem]) -> str:
+    """The name shown in the app and the audit trail: one line of at most MAX_DISPLAY_NAME characters."""
+    try:
+        name = clean_line(value or "", "a display name")
+    except ValueError as error:
+        problems.append(Problem("display_name", str(error)))
+        return ""
+    if len(name) > MAX_DISPLAY_NAME:
+        problems.append(Problem("display_name", f"a display name has at most {MAX_DISPLAY_NAME} characters "
+                                                f"(this one has {len(name)})"))
+    return name
+
+
 def _check(*, username: str, password: str) -> list[Problem]:
     problems = []
     if not USERNAME.match(username or ""):
         problems.append(Problem("username", "use letters, digits, '.', '_' or '-', at most 80 characters"))
     if len(password or "") < MIN_PASSWORD:
         problems.append(Problem("password", f"a password has at least {MIN_PASSWORD} characters"))
+    elif len(password) > MAX_PASSWORD:
+        problems.append(Problem("password", f"a password has at most {MAX_PASSWORD:,} characters"))
     return problems
 
 

@@ -531,6 +531,9 @@ JSON_CASES = [
     (("user", "passwd"), ["sam"], None, 1),  # no password and no terminal
     (("user", "logout"), ["sam"], None, 0),
     (("user", "logout"), ["ghost"], None, 1),  # no such user
+    (("user", "edit"), ["sam", "--role", "procurement"], None, 0),
+    (("user", "edit"), ["ghost", "--role", "procurement"], None, 1),  # no such user
+    (("user", "edit"), ["sam"], None, 2),  # nothing to change
     (("demo",), ["--no-serve"], None, 0),
     (("catalog", "load"), ["{good}", "--project", "crm"], None, 0),
     (("catalog", "load"), ["{good}", "--project", "crm", "--dry-run"], None, 0),
@@ -834,3 +837,38 @@ def test_a_catalogue_load_the_plan_refuses_exits_1_and_says_nothing_was_loaded(r
         project = get_project(session, "crm")
         stored = session.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).all()
         assert sorted(stored) == ["REQ-1", "REQ-2"]
+
+
+# --- users --------------------------------------------------------------------------------------
+
+def test_user_edit_changes_a_role_and_deactivates_an_account(run):
+    for name, role in (("lead", "admin"), ("kim", "evaluator")):
+        assert run("user", "add", name, "--role", role, "--password-stdin", input=f"{PASSWORD}\n").exit_code == 0
+    edited = run("user", "edit", "kim", "--role", "procurement", "--display-name", "Kim Ng", "--json")
+    assert edited.exit_code == 0, edited.output
+    assert json.loads(edited.stdout) == {"username": "kim", "role": "procurement", "display_name": "Kim Ng",
+                                         "active": True, "changed": True}
+    off = run("user", "edit", "kim", "--deactivate")
+    assert off.stdout == "kim: Procurement, shown as 'Kim Ng', may not log in.\n"
+    users = {u["username"]: u for u in json.loads(run("user", "list", "--json").stdout)["users"]}
+    assert users["kim"]["active"] is False
+    same = run("user", "edit", "kim", "--deactivate", "--json")
+    assert json.loads(same.stdout)["changed"] is False
+    assert run("user", "edit", "kim", "--activate").exit_code == 0
+
+
+@pytest.mark.parametrize("args, exit_code, message", [
+    (["lead", "--role", "owner"], 1, "lead is the only active CRM lead"),
+    (["lead", "--deactivate"], 1, "lead is the only active CRM lead"),
+    (["ghost", "--role", "owner"], 1, "no user named 'ghost'"),
+    (["lead", "--display-name", "Two\nlines"], 1, "a display name is one line"),
+    (["lead"], 2, "nothing to change"),
+    (["lead", "--role", "boss"], 2, "'boss' is not one of"),
+])
+def test_bad_user_edits_are_refused(run, args, exit_code, message):
+    assert run("user", "add", "lead", "--role", "admin", "--password-stdin", input=f"{PASSWORD}\n").exit_code == 0
+    refused = run("user", "edit", *args)
+    assert refused.exit_code == exit_code
+    assert message in refused.stderr
+    (lead,) = json.loads(run("user", "list", "--json").stdout)["users"]
+    assert (lead["role"], lead["active"], lead["display_name"]) == ("admin", True, "lead")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, func, select
 
@@ -12,7 +14,17 @@ from reqtrace.services.items import check_hid, create_item, find_item, get_item,
 from reqtrace.services.links import downstream_hids, set_upstream, upstream_hids
 from reqtrace.services.projects import create_project, ensure_project, get_project, set_readiness
 from reqtrace.services.suspects import review_link, review_links
-from reqtrace.services.users import add_user, authenticate, get_user, list_users, set_password
+from reqtrace.services import logins
+from reqtrace.services.users import (
+    UserUnchanged,
+    add_user,
+    authenticate,
+    change_own_password,
+    get_user,
+    list_users,
+    set_password,
+    update_user,
+)
 from reqtrace.services.vendors import (
     VendorChanged,
     VendorUnchanged,
@@ -547,6 +559,94 @@ def test_new_password_replaces_the_old_one(session):
     set_password(session, username="sam", password="another long password", actor="lead")
     assert authenticate(session, "sam", PASSWORD) is None
     assert authenticate(session, "sam", "another long password") is not None
+
+
+def test_a_user_changes_their_own_password_with_the_current_one(session):
+    add_user(session, username="sam", role="owner", password=PASSWORD, actor="lead")
+    with pytest.raises(Invalid) as wrong:
+        change_own_password(session, username="sam", current="not it at all", new="a brand new password")
+    assert [p.field for p in wrong.value.problems] == ["current"]
+    with pytest.raises(Invalid) as same:
+        change_own_password(session, username="sam", current=PASSWORD, new=PASSWORD)
+    assert "the new password is the one you have" in str(same.value)
+    with pytest.raises(Invalid) as short:
+        change_own_password(session, username="sam", current=PASSWORD, new="short")
+    assert [p.field for p in short.value.problems] == ["password"]
+    assert authenticate(session, "sam", PASSWORD) is not None
+    change_own_password(session, username="sam", current=PASSWORD, new="a brand new password")
+    assert authenticate(session, "sam", PASSWORD) is None
+    assert authenticate(session, "sam", "a brand new password") is not None
+    (event,) = events_of_user(session, "sam", "password")
+    assert event.actor == "sam"
+
+
+def events_of_user(session, username: str, action: str) -> list[AuditEvent]:
+    return list(session.exec(select(AuditEvent).where(AuditEvent.entity_type == "user",
+                                                      AuditEvent.entity_id == username,
+                                                      AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def test_the_lead_changes_a_role_a_display_name_and_deactivates_an_account(session):
+    add_user(session, username="lead", role="admin", password=PASSWORD, actor="setup")
+    add_user(session, username="kim", role="evaluator", password=PASSWORD, actor="lead")
+    user = update_user(session, username="kim", role="procurement", display_name="  Kim Ng ", actor="lead")
+    assert (user.role, user.display_name, user.active) == ("procurement", "Kim Ng", True)
+    token = logins.start(session, user)
+    user = update_user(session, username="kim", active=False, actor="lead")
+    assert user.active is False
+    assert authenticate(session, "kim", PASSWORD) is None  # may no longer log in
+    assert logins.user_of(session, token, lifetime=timedelta(hours=8)) is None  # and is logged out
+    first, second = events_of_user(session, "kim", "update")
+    assert (first.before, first.after) == ({"role": "evaluator", "display_name": "kim"},
+                                           {"role": "procurement", "display_name": "Kim Ng"})
+    assert (second.before, second.after) == ({"active": True}, {"active": False, "sessions_ended": 1})
+    update_user(session, username="kim", active=True, actor="lead")
+    assert authenticate(session, "kim", PASSWORD) is not None
+    with pytest.raises(UserUnchanged):
+        update_user(session, username="kim", role="Procurement", actor="lead")
+
+
+def test_the_last_active_lead_stays_one(session):
+    add_user(session, username="lead", role="admin", password=PASSWORD, actor="setup")
+    add_user(session, username="ana", role="admin", password=PASSWORD, actor="lead")
+    update_user(session, username="ana", active=False, actor="lead")
+    for change in ({"role": "owner"}, {"active": False}):
+        with pytest.raises(Invalid) as raised:
+            update_user(session, username="lead", actor="ana", **change)
+        assert str(raised.value).endswith("lead is the only active CRM lead: make someone else CRM lead first, or "
+                                          "nobody could approve, baseline or manage users")
+    update_user(session, username="ana", active=True, actor="lead")
+    assert update_user(session, username="lead", role="owner", actor="ana").role == "owner"
+
+
+def test_nobody_deactivates_their_own_account(session):
+    add_user(session, username="lead", role="admin", password=PASSWORD, actor="setup")
+    add_user(session, username="ana", role="admin", password=PASSWORD, actor="lead")
+    with pytest.raises(Invalid, match="you cannot deactivate your own account"):
+        update_user(session, username="ana", active=False, actor="ana")
+
+
+def test_an_owner_of_items_keeps_a_role_that_may_own_them(session, project):
+    add_user(session, username="lead", role="admin", password=PASSWORD, actor="setup")
+    add_user(session, username="sam", role="owner", password=PASSWORD, actor="lead")
+    owned = create_item(session=session, project=project, kind="strategy", actor="sam",
+                        fields={"title": "Grow loyalty", "owner": "sam"})
+    for change, message in (({"role": "evaluator"}, "which the Evaluator role cannot own"),
+                            ({"active": False}, "which a deactivated account cannot own")):
+        with pytest.raises(Invalid) as raised:
+            update_user(session, username="sam", actor="lead", **change)
+        assert str(raised.value).endswith(f"sam owns 1 item ({owned.hid}), {message}: give them another owner first")
+    assert update_user(session, username="sam", role="admin", actor="lead").role == "admin"  # the lead may own
+
+
+@pytest.mark.parametrize("changes, field", [({"role": "boss"}, "role"), ({"display_name": "Two\nlines"}, "display_name"),
+                                            ({"display_name": "x" * 201}, "display_name")])
+def test_a_bad_account_change_is_refused_by_field(session, changes, field):
+    add_user(session, username="kim", role="evaluator", password=PASSWORD, actor="lead")
+    with pytest.raises(Invalid) as raised:
+        update_user(session, username="kim", actor="lead", **changes)
+    assert [p.field for p in raised.value.problems] == [field]
+    assert get_user(session, "kim").role == "evaluator"
 
 
 def test_users_are_listed_by_name(session):

@@ -244,7 +244,7 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "home.health",
                     "sessions.service_worker"}  # /sw.js: the checklist's service worker, fetched by the browser
 SAMPLE_VALUES = {"key": ["crm"], "plural": ["strategies", "roles", "processes", "requirements"],
                  "hid": ["REQ-47", "STR-4"], "name": ["B1"], "version": [1], "topic": ["scoring"],
-                 "vendor": ["atlas"]}
+                 "vendor": ["atlas"], "username": ["owner"]}
 
 
 def page_rules(app) -> list:
