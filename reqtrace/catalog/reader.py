@@ -154,6 +154,10 @@ def _read_item(entry: dict, kind: str, file: str, header_line: int | None, id_li
     data = {RENAMED.get(key, key): value for key, value in entry.items()
             if key in known and key not in ("id", link_key)}
     fields, problems = validate_fields(kind, data)
+    if fields is not None and "owner" not in entry:
+        # Who owns an item is decided in the app (the lead assigns owners); a catalogue that names no owner
+        # leaves the stored one as it is, so loading the catalogue again takes nobody's items away.
+        fields.pop("owner", None)
     for field_problem in problems:
         key = {v: k for k, v in RENAMED.items()}.get(field_problem.field, field_problem.field)
         problem(f"{key}: {field_problem.message}")

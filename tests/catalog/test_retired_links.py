@@ -121,3 +121,29 @@ def test_an_item_saved_while_the_catalogue_loads_refuses_the_load_in_its_summary
         "load the catalogue again"]
     assert get_item(session, project, "process", "PRC-1").title == "Saved meanwhile"
     assert "PRC-3" not in load_state(session, project).items["process"]
+
+
+def test_reloading_a_catalogue_that_names_no_owner_keeps_the_owners_assigned_in_the_app(session, project,
+                                                                                        tmp_path):
+    """The lead assigns owners in the app; the shipped catalogue names none. Loading it again must take
+    nobody's items away (it did: every owner was cleared), while a catalogue that names one still sets it."""
+    from reqtrace.services.items import get_item, update_item
+    from reqtrace.services.users import add_user
+
+    add_user(session, username="sam", role="owner", password="long enough password", actor="test")
+    add_user(session, username="kim", role="owner", password="long enough password", actor="test")
+    folder = write(tmp_path / "plain", {"sales.toml": chain(1) + chain(2)})
+    assert load_catalog(session, project, read_catalog(folder), actor="test")["applied"] is True
+    strategy = get_item(session, project, "strategy", "STR-1")
+    update_item(session=session, project=project, kind="strategy", item=strategy, fields={"owner": "sam"},
+                actor="lead")
+    again = load_catalog(session, project, read_catalog(folder), actor="test")
+    assert (again["applied"], again["changed"]) == (True, 0)
+    session.expire_all()
+    assert get_item(session, project, "strategy", "STR-1").owner == "sam"
+    named = write(tmp_path / "named", {"sales.toml": item("strategy", id="STR-1", owner="kim")
+                                       + chain(1).split("\n\n", 1)[1] + chain(2)})
+    loaded = load_catalog(session, project, read_catalog(named), actor="test")
+    assert (loaded["applied"], loaded["changed"]) == (True, 1)
+    session.expire_all()  # the load writes with Core statements
+    assert get_item(session, project, "strategy", "STR-1").owner == "kim"
