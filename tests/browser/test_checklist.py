@@ -56,6 +56,16 @@ def open_checklist(page: Page, url: str, session_id: int) -> None:
     expect(page.locator("[data-sync-state]")).to_be_visible()
 
 
+def submit_and_reopen(page: Page, url: str, session_id: int) -> str:
+    """On the open checklist: submit (saying yes to the steps left unscored), open it again; the first step
+    still without a score, which may now take a late score."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit my scores").click()
+    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
+    open_checklist(page, url, session_id)
+    return page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+
+
 def score(page: Page, index: int, value: int | None = None) -> str:
     """Tap a score on the step at `index` (a different one from what it shows, so it is a new tick)."""
     step = page.locator(".cl-step").nth(index)

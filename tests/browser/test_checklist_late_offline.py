@@ -12,7 +12,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.support import log_in
-from tests.browser.test_checklist import atlas, open_checklist, server, stored  # noqa: F401  (fixtures)
+from tests.browser.test_checklist import (  # noqa: F401  (fixtures)
+    atlas,
+    open_checklist,
+    server,
+    stored,
+    submit_and_reopen,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +29,7 @@ def test_a_step_scored_late_twice_offline_keeps_the_second_score(browser, server
     log_in(page, server.url, "evaluator")
     open_checklist(page, server.url, atlas)
     expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Submit my scores").click()
-    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
-    open_checklist(page, server.url, atlas)
-    hid = page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+    hid = submit_and_reopen(page, server.url, atlas)
     step = page.locator(f"#{hid}")
     before = stored(demo_url, atlas, "evaluator")
 

@@ -17,7 +17,13 @@ from sqlalchemy import select
 from reqtrace.db import make_engine
 from reqtrace.model import ChecklistResult
 from tests.browser.support import log_in
-from tests.browser.test_checklist import atlas, open_checklist, server, stored  # noqa: F401  (fixtures)
+from tests.browser.test_checklist import (  # noqa: F401  (fixtures)
+    atlas,
+    open_checklist,
+    server,
+    stored,
+    submit_and_reopen,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -95,13 +101,8 @@ def test_a_late_score_from_a_tablet_whose_clock_is_an_hour_behind_is_kept(browse
     page = context.new_page()
     log_in(page, server.url, "evaluator")
     open_checklist(page, server.url, atlas)
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Submit my scores").click()
-    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
-
     context.clock.set_fixed_time(datetime.now(timezone.utc) - timedelta(hours=1))
-    open_checklist(page, server.url, atlas)
-    hid = page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+    hid = submit_and_reopen(page, server.url, atlas)
     step = page.locator(f"#{hid}")
     before = stored(demo_url, atlas, "evaluator")
     step.locator("fieldset.scores label").filter(has_text="4").click()
@@ -121,11 +122,7 @@ def test_a_second_change_made_while_the_first_late_score_is_on_its_way_corrects_
     page = context.new_page()
     log_in(page, server.url, "evaluator")
     open_checklist(page, server.url, atlas)
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Submit my scores").click()
-    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
-    open_checklist(page, server.url, atlas)
-    hid = page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
+    hid = submit_and_reopen(page, server.url, atlas)
     step = page.locator(f"#{hid}")
     before = stored(demo_url, atlas, "evaluator")
 
