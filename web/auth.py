@@ -87,6 +87,12 @@ class LoginFailures:
         with self._lock:
             self._failures.pop(key, None)
 
+    def clear_user(self, username: str) -> None:
+        """Forget every address's failures for `username` (the lead has just set them a new password)."""
+        with self._lock:
+            for key in [key for key in self._failures if key[1] == username.lower()]:
+                del self._failures[key]
+
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():

@@ -75,6 +75,8 @@ def change_password():
         ended = change_own_password(db, username=current_user.username, current=current, new=new)
     except Invalid as error:
         db.rollback()
+        if not any(problem.field == "current" for problem in error.problems):
+            failures.clear(key)  # the current password was right: only wrong ones count as guesses
         return render_template("account.html", **_account_page(
             errors=_errors(error), message="Your password was not changed.")), 422
     failures.clear(key)
@@ -192,6 +194,8 @@ def reset_password(username: str):
         db.rollback()
         return render_template("user_form.html", **_form(user, errors=_errors(error),
                                                          message="The password was not changed.")), 422
+    # Someone locked out by wrong guesses logs in with the new password at once (in this server process).
+    current_app.extensions["reqtrace_login_failures"].clear_user(username)
     flash(f"New password set for {username}" + (f"; {ended} browser session{'s' if ended != 1 else ''} ended."
                                                  if ended else "."), "info")
     return redirect(url_for("users.edit_form", username=username))

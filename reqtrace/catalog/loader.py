@@ -41,7 +41,8 @@ def _check_owners(session: Session, plan) -> None:
     if not wanted:
         return
     accounts = {username: (role, active) for username, role, active in
-                session.exec(select(User.username, User.role, User.active)).all()}
+                session.exec(select(User.username, User.role, User.active)
+                             .with_for_update(read=True)).all()}  # held until saved: see services.editing
     for item, owner in wanted:
         problem = owner_problem(owner, accounts.get(owner))
         if problem:

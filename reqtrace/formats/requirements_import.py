@@ -461,7 +461,8 @@ def _check_owners(session: Session, plan: SyncPlan, result: ReadResult) -> None:
     if not wanted:
         return
     accounts = {username: (role, active) for username, role, active in
-                session.exec(select(User.username, User.role, User.active)).all()}
+                session.exec(select(User.username, User.role, User.active)
+                             .with_for_update(read=True)).all()}  # held until saved: see services.editing
     problems: dict[str, str | None] = {}
     for item, owner in wanted:
         if owner not in problems:

@@ -101,7 +101,9 @@ def _owner_problems(session: Session, owner: str | None, owner_was: str | None) 
     stays, whoever it names: an import may have set it)."""
     if not owner or owner == owner_was:
         return []
-    found = session.exec(select(User.role, User.active).where(User.username == owner)).first()
+    # Shared-locked (PostgreSQL) until the save commits: the account cannot lose the right to own items meanwhile.
+    found = session.exec(select(User.role, User.active).where(User.username == owner)
+                         .with_for_update(read=True)).first()
     problem = owner_problem(owner, tuple(found) if found is not None else None)
     return [Problem("owner", f"{problem}; choose a requirement owner or the CRM lead")] if problem else []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from reqtrace import audit
@@ -35,8 +36,10 @@ def add_user(session: Session, *, username: str, role: str, password: str, actor
     display_name = _display_name(display_name, problems)
     if problems:
         raise Invalid(problems)
-    if session.exec(select(User).where(User.username == username)).first() is not None:
-        raise Conflict(f"a user named {username!r} already exists")
+    taken = session.exec(select(User.username).where(func.lower(User.username) == username.lower())).first()
+    if taken is not None:
+        alike = "" if taken == username else " (names that differ only in capitals look the same in the audit trail)"
+        raise Conflict(f"a user named {taken!r} already exists{alike}")
     user = User(username=username, role=role, password_hash=hash_password(password),
                 display_name=display_name or username)
     session.add(user)
@@ -90,8 +93,12 @@ def update_user(session: Session, *, username: str, actor: str, role: str | None
     approve, baseline or manage users any more); deactivating your own account; leaving items with an owner
     who may no longer own them. Deactivating ends every browser session of the account.
     """
-    user = session.exec(select(User).where(User.username == username).with_for_update()
-                        .execution_options(populate_existing=True)).first()
+    # The account and every active CRM lead, locked in one order (PostgreSQL): two leads demoting each other
+    # at once must not both see the other as the lead who remains.
+    locked = session.exec(select(User).where(or_(User.username == username,
+                                                 and_(User.role == ADMIN, User.active.is_(True))))
+                          .order_by(User.id).with_for_update().execution_options(populate_existing=True)).all()
+    user = next((account for account in locked if account.username == username), None)
     if user is None:
         raise NotFound(f"no user named {username!r}")
     before = {"role": user.role, "display_name": user.display_name, "active": user.active}
@@ -115,9 +122,9 @@ def update_user(session: Session, *, username: str, actor: str, role: str | None
     if not after["active"] and username == actor:
         raise Invalid([Problem("active", "you cannot deactivate your own account: another CRM lead can")])
     if before["role"] == ADMIN and before["active"] and (after["role"] != ADMIN or not after["active"]):
-        others = session.exec(select(User.username).where(User.role == ADMIN, User.active.is_(True),
-                                                          User.username != username)).first()
-        if others is None:
+        others = [account for account in locked if account.username != username and account.role == ADMIN
+                  and account.active]
+        if not others:
             raise Invalid([Problem(field, f"{username} is the only active CRM lead: make someone else CRM lead "
                                           "first, or nobody could approve, baseline or manage users")])
     if before["role"] in OWNING_ROLES and before["active"] and \

@@ -6,11 +6,17 @@ The sample's users are lead (CRM lead), owner (owns the field-sales chain), proc
 from __future__ import annotations
 
 import html
+import threading
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from reqtrace.db import make_engine, writer
 from reqtrace.model import AuditEvent
+from reqtrace.services.editing import edit_from_form
+from reqtrace.services.errors import Invalid, VersionConflict
+from reqtrace.services.projects import get_project
+from reqtrace.services.users import add_user, get_user, list_users, update_user
 from tests.conftest import DEMO_PASSWORD
 from tests.web.support import form_values, parse_html, replace
 
@@ -190,3 +196,100 @@ def test_an_unknown_user_is_no_page(auth):
     lead = auth("lead")
     assert lead.get("/users/ghost/edit").status_code == 404
     assert lead.post("/users/ghost", {"role": "admin", "active": "yes"}).status_code == 404
+
+
+# --- rules that must hold when two people act at the same moment -----------------------------------------
+
+def _race(engine, first, second):
+    """Run `first(db)` and hold its transaction open until `second(db)` has started and is waiting on it; then
+    commit it and let the second finish. Returns what each returned or raised."""
+    holding, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def run(name, work, hold):
+        with Session(writer(engine)) as db:
+            try:
+                outcome[name] = work(db)
+            except (Invalid, VersionConflict) as error:
+                db.rollback()
+                outcome[name] = error
+                return
+            if hold:
+                holding.set()
+                release.wait(10)
+            db.commit()
+
+    one = threading.Thread(target=run, args=("first", first, True))
+    one.start()
+    assert holding.wait(10)
+    two = threading.Thread(target=run, args=("second", second, False))
+    two.start()
+    two.join(0.5)
+    assert two.is_alive()  # waits for the first, rather than judging by what the first is about to change
+    release.set()
+    one.join(10)
+    two.join(10)
+    return outcome["first"], outcome["second"]
+
+
+def test_two_leads_demoting_each_other_at_once_leave_one_lead(app):
+    engine = make_engine(app.config["DATABASE_URL"])
+    with Session(writer(engine)) as db:
+        add_user(db, username="lead2", role="admin", password=NEW_PASSWORD, actor="lead")
+        db.commit()
+    first, second = _race(engine, lambda db: update_user(db, username="lead2", role="evaluator", actor="lead"),
+                          lambda db: update_user(db, username="lead", role="evaluator", actor="lead2"))
+    assert not isinstance(first, Exception)
+    assert isinstance(second, Invalid) and "lead is the only active CRM lead" in str(second)
+    with Session(engine) as db:
+        assert [u.username for u in list_users(db) if u.role == "admin" and u.active] == ["lead"]
+    engine.dispose()
+
+
+def test_an_owner_demoted_while_an_item_is_given_to_them_is_refused(app):
+    engine = make_engine(app.config["DATABASE_URL"])
+    with Session(writer(engine)) as db:
+        add_user(db, username="own3", role="owner", password=NEW_PASSWORD, actor="lead")
+        db.commit()
+
+    def give(db):
+        item = edit_from_form(session=db, project=get_project(db, "crm"), kind="requirement", hid="REQ-1",
+                              fields={"owner": "own3"}, upstream=None, expected_version=1, actor="lead",
+                              actor_role="admin")
+        return item.owner
+
+    first, second = _race(engine, give, lambda db: update_user(db, username="own3", role="procurement",
+                                                               actor="lead"))
+    assert first == "own3"
+    assert isinstance(second, Invalid) and "own3 owns 1 item (REQ-1)" in str(second)
+    with Session(engine) as db:
+        assert get_user(db, "own3").role == "owner"
+    engine.dispose()
+
+
+def test_refusals_with_the_right_current_password_never_lock_anyone_out(app, auth, client):
+    app.config["LOGIN_ATTEMPTS"] = 3
+    evaluator = auth("evaluator")
+    for _ in range(5):  # a too-short new password, five times over: the current one was right each time
+        assert evaluator.post("/account/password", {"current": DEMO_PASSWORD, "password": "short",
+                                                    "confirm": "short"}).status_code == 422
+    assert evaluator.post("/account/password", {"current": DEMO_PASSWORD, "password": NEW_PASSWORD,
+                                                "confirm": NEW_PASSWORD}).status_code == 302
+
+
+def test_a_new_password_from_the_lead_lets_a_locked_out_user_in_at_once(app, auth, client):
+    app.config["LOGIN_ATTEMPTS"] = 3
+    for _ in range(3):
+        assert client().login("procurement", "wrong guess!").status_code == 401
+    assert client().login("procurement", DEMO_PASSWORD).status_code == 429
+    assert auth("lead").post("/users/procurement/password", {"password": NEW_PASSWORD}).status_code == 302
+    assert client().login("procurement", NEW_PASSWORD).status_code == 302
+
+
+def test_a_username_differing_only_in_capitals_is_taken(auth):
+    lead = auth("lead")
+    response = lead.post("/users", {"username": "LEAD", "role": "admin", "password": NEW_PASSWORD})
+    assert response.status_code == 409
+    assert ("a user named 'lead' already exists (names that differ only in capitals look the same in the audit "
+            "trail)") in _box(response, "username")
+    assert "LEAD" not in _users(lead)
