@@ -26,6 +26,9 @@ login_manager = LoginManager()
 # A checklist page kept for offline use takes ticks only while it names that page's evaluator; logging out
 # removes it, so a copy left open, or shown with no network to ask, takes no ticks from whoever holds the device.
 LOGIN_COOKIE = "reqtrace_user"
+# Set at logout, and at a login as someone other than the browser's last user: the next page rendered removes
+# the checklist copies kept for offline use (web/static/app.js), which hold their evaluator's sealed scores.
+FORGET_OFFLINE = "forget_offline"
 
 
 @dataclass
@@ -50,6 +53,7 @@ class WebUser(UserMixin):
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    app.context_processor(lambda: {"forget_offline_copies": browser_session.pop(FORGET_OFFLINE, False)})
     login_manager.session_protection = "strong"
     app.extensions["reqtrace_login_failures"] = LoginFailures()
 
@@ -98,9 +102,8 @@ class LoginFailures:
 def login():
     """Log in with a username and a password."""
     if request.method == "GET":
-        # Just logged out: the page removes the checklists this browser kept for offline use (web/static/checklist.js).
-        return render_template("login.html", next=request.args.get("next", ""), username="",
-                               forget_offline=browser_session.pop("logged_out", False))
+        # Just logged out: the page removes the checklists this browser kept for offline use (FORGET_OFFLINE).
+        return render_template("login.html", next=request.args.get("next", ""), username="")
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
     next_url = _safe_next(request.form.get("next"))
@@ -122,6 +125,8 @@ def login():
     token = logins.start(session, user)
     session.commit()
     failures.clear(key)
+    if request.cookies.get(LOGIN_COOKIE) != user.username:
+        browser_session[FORGET_OFFLINE] = True  # someone else used this browser last: forget their checklists
     login_user(WebUser.of(user, token))
     return remember_login(redirect(next_url or url_for("home.index")), user.username)
 
@@ -139,7 +144,7 @@ def logout():
     session.commit()
     logout_user()
     flash("You are logged out.", "info")
-    browser_session["logged_out"] = True
+    browser_session[FORGET_OFFLINE] = True
     response = redirect(url_for("auth.login"))
     response.delete_cookie(LOGIN_COOKIE, samesite="Lax", secure=_secure())
     return response

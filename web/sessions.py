@@ -285,7 +285,9 @@ def submit(key: str, session_id: int):
     left = (f" {unscored} of {total} steps have no score: each can still be scored late, with the reason in its note."
             if unscored else "")
     flash(f"Submitted: your scores are locked. A later change is a correction, with its reason.{left}", "info")
-    return redirect(url_for("sessions.show", key=key, session_id=session_id))
+    # Back to the checklist, now locked: its steps left unscored are there to score late, and the copy kept for
+    # offline use is replaced by this one (a copy from before would take plain ticks the server then refuses).
+    return redirect(url_for("sessions.checklist", key=key, session_id=session_id))
 
 
 @page(blueprint, "/p/<key>/sessions/<int:session_id>/consensus", "consensus.html", permission="consensus")

@@ -61,7 +61,7 @@ def submit_and_reopen(page: Page, url: str, session_id: int) -> str:
     still without a score, which may now take a late score."""
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Submit my scores").click()
-    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
+    expect(page.locator(".flash")).to_contain_text("Submitted: your scores are locked")
     open_checklist(page, url, session_id)
     return page.locator(".cl-step:not(.scored)").first.get_attribute("data-step")
 
@@ -194,7 +194,7 @@ def test_two_evaluators_score_sealed_and_the_lead_sees_the_consensus(browser, se
 
     for page in (mine, theirs):
         page.get_by_role("button", name="Submit my scores").click()
-        expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
+        expect(page.locator(".flash")).to_contain_text("Submitted: your scores are locked")
 
     leads.goto(f"{server.url}/p/crm/sessions/{atlas}/consensus")
     row = leads.locator(f"tr#{step}")

@@ -53,3 +53,23 @@ def test_a_step_scored_late_twice_offline_keeps_the_second_score(browser, server
         [(hid, 2)]
     expect(step.get_by_role("button", name="Record a correction")).to_be_visible()
     context.close()
+
+
+def test_the_copy_kept_for_offline_use_after_submitting_is_the_submitted_one(browser, server, atlas):  # noqa: F811
+    """QA: submitted online, went offline, opened the checklist: the kept copy was from before submitting
+    ("Submit my scores", "All saved"), took plain ticks, and the server refused them all on reconnecting."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit my scores").click()
+    expect(page).to_have_url(f"{server.url}/p/crm/sessions/{atlas}/checklist")  # back on the (locked) checklist
+    expect(page.locator("[data-sync-state]")).to_contain_text("Submitted", timeout=20_000)
+    context.set_offline(True)
+    page.goto(f"{server.url}/p/crm/sessions/{atlas}/checklist")
+    expect(page.locator("[data-sync-state]")).to_contain_text("Submitted")
+    assert page.get_by_role("button", name="Submit my scores").count() == 0
+    expect(page.get_by_role("button", name="Record a late score").first).to_be_attached()
+    context.close()

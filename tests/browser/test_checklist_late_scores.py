@@ -56,8 +56,8 @@ def test_submit_says_how_many_steps_have_no_score_and_one_is_scored_late_with_it
                          f"ranking from then on and are locked; a change is then a correction with its reason."]
     page.once("dialog", lambda dialog: dialog.accept())
     submit.click()
-    expect(page.get_by_text("Submitted: your scores are locked")).to_be_visible()
-    expect(page.get_by_text(f"{unscored} of {total} steps have no score")).to_be_visible()
+    expect(page.locator(".flash")).to_contain_text("Submitted: your scores are locked")
+    expect(page.locator(".flash")).to_contain_text(f"{unscored} of {total} steps have no score")
 
     # A step left unscored: scored late, with the reason.
     open_checklist(page, server.url, atlas)

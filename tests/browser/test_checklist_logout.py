@@ -62,3 +62,37 @@ def test_after_logging_out_the_checklist_is_not_served_offline_and_the_waiting_t
     expect(page.locator("[data-sync-state]")).to_have_text("All saved on the server", timeout=30_000)
     assert [(step, value) for _, value, step in stored(demo_url, atlas, "evaluator")[len(before):]] == [(hid, 1)]
     context.close()
+
+
+def test_a_login_as_someone_else_without_logging_out_forgets_the_kept_checklist(browser, server,
+                                                                               atlas):  # noqa: F811
+    """QA: the evaluator's checklist was kept for offline use; the lead logged in on the same browser without
+    pressing Log out, went offline and opened the checklist's address: the evaluator's sealed scores showed."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
+    log_in(page, server.url, "lead")  # the login page is open to a logged-in user
+    page.wait_for_function("() => caches.keys().then((names) => names.length === 0)")
+    context.set_offline(True)
+    page.goto(f"{server.url}/p/crm/sessions/{atlas}/checklist")
+    expect(page.locator("body")).to_contain_text("This checklist is not kept on this device")
+    assert page.locator(".cl-step").count() == 0
+    context.close()
+
+
+def test_the_same_evaluator_logging_in_again_keeps_their_checklist_for_offline_use(browser, server,
+                                                                                  atlas):  # noqa: F811
+    """A login that expired and is renewed by the same person takes nothing away from them."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
+    log_in(page, server.url, "evaluator")
+    page.wait_for_timeout(500)  # time for a purge, were there one
+    context.set_offline(True)
+    page.goto(f"{server.url}/p/crm/sessions/{atlas}/checklist")
+    expect(page.locator(".cl-step").first).to_be_visible()
+    context.close()

@@ -449,5 +449,19 @@ def test_the_page_after_logging_out_forgets_the_checklists_kept_for_offline_use(
     after = visitor.page("/login")
     assert "You are logged out." in after.text
     assert after.find("div", **FORGET) is not None
-    assert after.find("script", src="/static/checklist.js") is not None
+    assert after.find("script", src="/static/app.js") is not None  # which forgets them
     assert visitor.page("/login").find("div", **FORGET) is None  # once, after the logout
+
+
+def test_the_first_page_after_a_login_as_someone_else_forgets_the_kept_checklists(client):
+    """A login as another user without logging out (or after the login expired) must not leave the previous
+    user's checklist copies, with their sealed scores, to be opened offline; the same user logging in again
+    keeps theirs."""
+    visitor = client()
+    visitor.login("evaluator")
+    assert visitor.page("/").find("div", **FORGET) is not None  # the browser had no user before
+    assert visitor.page("/").find("div", **FORGET) is None
+    visitor.login("evaluator")
+    assert visitor.page("/").find("div", **FORGET) is None  # the same person again
+    visitor.login("lead")
+    assert visitor.page("/").find("div", **FORGET) is not None

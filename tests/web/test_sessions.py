@@ -133,7 +133,7 @@ def count(db, model) -> int:
 
 
 def submit(visitor: Visitor, demo: int) -> None:
-    assert location(visitor.post(f"/p/crm/sessions/{demo}/submit")) == f"/p/crm/sessions/{demo}"
+    assert location(visitor.post(f"/p/crm/sessions/{demo}/submit")) == f"/p/crm/sessions/{demo}/checklist"
 
 
 def my_results(visitor: Visitor, demo: int) -> dict[str, dict]:
@@ -485,7 +485,7 @@ def test_the_checklist_forms_name_their_evaluator_and_are_refused_for_anyone_els
                                                                      "score": "4"})).endswith(f"#{step}")
     assert upload(evaluator2, demo, step, png(), "shot.png", evaluator="evaluator2").status_code == 200
     assert location(evaluator2.post(f"/p/crm/sessions/{demo}/submit", {"evaluator": "evaluator2"})) == \
-        f"/p/crm/sessions/{demo}"
+        f"/p/crm/sessions/{demo}/checklist"
     assert [(row.evaluator, row.score) for row in entries(db, demo)] == [("evaluator2", 4)]
 
 

@@ -90,3 +90,15 @@
   };
   setTimeout(tick, 300);
 })();
+
+// After a logout, or a login as someone else: forget every checklist page this browser kept for offline use,
+// so nobody opens another evaluator's sealed scores from it (the ticks waiting in IndexedDB stay, to be sent
+// once their evaluator logs in again).
+(function () {
+  "use strict";
+  if (!document.querySelector("[data-forget-offline]") || !window.caches) { return; }
+  caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) { return name.indexOf("reqtrace-checklist-") === 0; })
+      .map(function (name) { return caches.delete(name); }));
+  }).catch(function () { /* nothing kept, or no storage: nothing to forget */ });
+})();

@@ -19,16 +19,6 @@
 // worker, and the login page after it, below); ticks already waiting on the device stay, and are sent once
 // their evaluator is logged in again.
 
-// The login page after logging out: forget every checklist page this browser kept for offline use.
-(function () {
-  "use strict";
-  if (!document.querySelector("[data-forget-offline]") || !window.caches) { return; }
-  caches.keys().then(function (names) {
-    return Promise.all(names.filter(function (name) { return name.indexOf("reqtrace-checklist-") === 0; })
-      .map(function (name) { return caches.delete(name); }));
-  }).catch(function () { /* nothing kept, or no storage: nothing to forget */ });
-})();
-
 (function () {
   "use strict";
   var root = document.getElementById("checklist");
