@@ -198,13 +198,18 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
             parsed.append(parse_tick(raw if isinstance(raw, dict) else {}, steps))
         except Invalid as error:
             outcomes.append({"client_id": client_id, "status": "refused", "error": str(error)})
-    known = set(session.exec(select(ChecklistResult.client_id).where(
-        ChecklistResult.client_id.in_([tick.client_id for tick in parsed]))).scalars()) if parsed else set()
+    # client id -> the entry stored under it, when it is this evaluator's in this session (a retry whose answer
+    # was lost): its id goes back with "duplicate", so the page knows what a further change corrects.
+    known = {client_id: entry_id if (session_id, owner) == (demo.id, evaluator) else None
+             for client_id, entry_id, session_id, owner in session.exec(
+                 select(ChecklistResult.client_id, ChecklistResult.id, ChecklistResult.session_id,
+                        ChecklistResult.evaluator)
+                 .where(ChecklistResult.client_id.in_([tick.client_id for tick in parsed])))} if parsed else {}
     # After submitting, each tick is judged against the evaluator's scores: read once, kept current below.
     mine = latest_entries(session, demo, evaluator) if person.submitted_at is not None and parsed else {}
     for tick in parsed:
         if tick.client_id in known:
-            outcomes.append({"client_id": tick.client_id, "status": "duplicate"})
+            outcomes.append(_duplicate(tick.client_id, known[tick.client_id]))
             continue
         refusal = _refusal(session, demo, person, evaluator, tick, mine)
         if refusal:
@@ -217,10 +222,13 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
             with session.begin_nested():  # a concurrent retry of the same id loses the race cleanly
                 session.add(entry)
                 session.flush()
-        except IntegrityError:
-            outcomes.append({"client_id": tick.client_id, "status": "duplicate"})
+        except IntegrityError:  # stored meanwhile by a concurrent retry: that entry is the one
+            stored = session.exec(select(ChecklistResult.id, ChecklistResult.session_id, ChecklistResult.evaluator)
+                                  .where(ChecklistResult.client_id == tick.client_id)).first()
+            mine_now = stored is not None and (stored.session_id, stored.evaluator) == (demo.id, evaluator)
+            outcomes.append(_duplicate(tick.client_id, stored.id if mine_now else None))
             continue
-        known.add(tick.client_id)
+        known[tick.client_id] = entry.id
         if person.submitted_at is not None:  # a correction, or a late score of a step left unscored
             mine[(evaluator, tick.step)] = entry  # either is now the step's latest entry
             audit.record(session, actor=evaluator, project_id=project.id, entity_type="checklist",
@@ -230,6 +238,11 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
                                                                  "reason": tick.note})
         outcomes.append({"client_id": tick.client_id, "status": "stored", "id": entry.id})
     return outcomes
+
+
+def _duplicate(client_id: str, entry_id: int | None) -> dict[str, Any]:
+    """A tick stored before (a retry): its entry's id when it is the sender's own, for the page to build on."""
+    return {"client_id": client_id, "status": "duplicate", **({"id": entry_id} if entry_id is not None else {})}
 
 
 def _refusal(session: Session, demo: DemoSession, person: SessionAttendee, evaluator: str, tick: Tick,

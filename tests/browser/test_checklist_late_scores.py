@@ -151,3 +151,67 @@ def test_a_second_change_made_while_the_first_late_score_is_on_its_way_corrects_
     engine.dispose()
     assert (first.corrects, second.corrects) == (None, first.id)  # a late score, then its correction
     context.close()
+
+
+def test_a_correction_whose_answer_was_lost_is_corrected_again_without_loss(browser, server, demo_url,
+                                                                            atlas):  # noqa: F811
+    """QA: the server stored a late score but its answer never reached the page; the retry came back
+    "duplicate" without the entry, so the next change still named nothing, was refused, and the bar said
+    every score was saved. The retry now names the entry, and the next change corrects it."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    hid = submit_and_reopen(page, server.url, atlas)
+    step = page.locator(f"#{hid}")
+    before = stored(demo_url, atlas, "evaluator")
+
+    lost = []
+
+    def deliver_then_drop(route):
+        if lost:
+            route.continue_()
+            return
+        route.fetch()  # the server stores it...
+        lost.append(True)
+        route.abort()  # ...and the answer is lost on the way back
+
+    page.route("**/results", deliver_then_drop)
+    step.locator("fieldset.scores label").filter(has_text="4").click()
+    step.locator("textarea").fill(REASON)
+    step.get_by_role("button", name="Record a late score").click()
+    expect(page.locator("[data-sync-state]")).to_contain_text("every score is saved", timeout=30_000)
+    expect(step.get_by_role("button", name="Record a correction")).to_be_visible()
+    step.locator("fieldset.scores label").filter(has_text="2").click()
+    step.locator("textarea").fill("Re-watched it: only part of it was shown.")
+    step.get_by_role("button", name="Record a correction").click()
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=30_000)
+    expect(page.locator("[data-sync-state]")).to_contain_text("every score is saved", timeout=30_000)
+    assert [(step_id, value) for _, value, step_id in stored(demo_url, atlas, "evaluator")[len(before):]] == \
+        [(hid, 4), (hid, 2)]
+    context.close()
+
+
+def test_a_refused_change_is_never_reported_as_all_saved(browser, server, demo_url, atlas):  # noqa: F811
+    """QA: a tab opened earlier corrected a step another tab had corrected since; the server refused it (it
+    corrected an entry no longer counting), the step said so, and the bar said every score was saved."""
+    context = browser.new_context()
+    first = context.new_page()
+    log_in(first, server.url, "evaluator")
+    open_checklist(first, server.url, atlas)
+    submit_and_reopen(first, server.url, atlas)
+    second = context.new_page()
+    open_checklist(second, server.url, atlas)
+    hid = first.locator(".cl-step.scored").first.get_attribute("data-step")
+    for page, value, reason in ((first, "1", "Re-watched it on the first tab."),
+                                (second, "5", "Re-watched it on the second tab.")):
+        step = page.locator(f"#{hid}")
+        step.locator("fieldset.scores label").filter(has_text=value).click()
+        step.locator("textarea").fill(reason)
+        step.get_by_role("button", name="Record a correction").click()
+        if page is first:
+            expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=30_000)
+    expect(second.locator(f"#{hid} [data-step-state]")).to_contain_text("not saved: entry", timeout=30_000)
+    expect(second.locator("[data-sync-state]")).to_have_text(
+        "Submitted: 1 step's last change not saved (the step says why); every other score is saved on the server")
+    context.close()

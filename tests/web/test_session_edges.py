@@ -97,6 +97,18 @@ def test_a_late_score_made_after_submitting_counts_even_from_a_device_whose_cloc
     assert stale["status"] == "refused" and "recorded before you submitted" in stale["error"]
 
 
+def test_a_resent_tick_answers_duplicate_with_its_entry_for_its_own_evaluator_only(evaluators, demo, script):
+    """A retry whose first answer was lost: the page learns the entry's id, so a further change corrects it."""
+    evaluator, evaluator2 = evaluators
+    step = steps_of(script)[0]["hid"]
+    first = tick(step, 3)
+    (entry,) = stored(evaluator, demo, first)
+    (again,) = outcomes(evaluator, demo, first)
+    assert again == {"client_id": first["client_id"], "status": "duplicate", "id": entry}
+    (theirs,) = outcomes(evaluator2, demo, first)  # someone else's tick id: no id of another's entry goes back
+    assert theirs == {"client_id": first["client_id"], "status": "duplicate"}
+
+
 # --- 5. the consensus reason as stored -------------------------------------------------------------------
 
 def test_a_consensus_reason_is_stored_as_cleaned_text(lead, evaluators, db, demo, script):

@@ -316,7 +316,7 @@ def test_the_same_tick_sent_twice_is_stored_once(evaluators, db, demo, script):
     first = outcomes(evaluator, demo, same)
     second = outcomes(evaluator, demo, same)
     assert first[0]["status"] == "stored" and first[0]["client_id"] == same["client_id"]
-    assert second == [{"client_id": same["client_id"], "status": "duplicate"}]
+    assert second == [{"client_id": same["client_id"], "status": "duplicate", "id": first[0]["id"]}]
     twice_in_one_batch = outcomes(evaluator, demo, dict(same, client_id="sent-twice-in-a-batch"),
                                   dict(same, client_id="sent-twice-in-a-batch"))
     assert [answer["status"] for answer in twice_in_one_batch] == ["stored", "duplicate"]

@@ -130,6 +130,7 @@
         outcomes.forEach(function (outcome) {
           outcome.tick.state = outcome.state;
           outcome.tick.error = outcome.error || "";
+          if (outcome.id) { outcome.tick.entry = outcome.id; }  // what a later change of the step corrects
           store.put(outcome.tick);
           if (!outcome.id) { return; }
           // A change of the same step made while this one was on its way names what this one replaced (or
@@ -214,6 +215,11 @@
       text = "Saving on this device…";
     } else if (waiting === 0) {
       text = submitted ? "Submitted: every score is saved on the server and locked" : "All saved on the server";
+      var refusedSteps = root.querySelectorAll(".cl-step.refused").length;
+      if (refusedSteps) {  // never "all saved" while a step says its last change was not
+        text = (submitted ? "Submitted: " : "") + refusedSteps + (refusedSteps === 1 ? " step's" : " steps'") +
+          " last change not saved (the step says why); every other score is saved on the server";
+      }
     } else if (!navigator.onLine) {
       text = "Offline: " + what + " waiting on this device, sent when the network returns";
     } else {
@@ -327,7 +333,8 @@
             var refused = outcome.status === "refused";
             if (refused && !judgedAsOwner) { lastError = theirs(who); return; }  // stays waiting
             if (!refused && outcome.status !== "stored" && outcome.status !== "duplicate") { return; }
-            var counting = submitted && outcome.status === "stored" && outcome.id;
+            // Stored now, or before (a retry whose answer was lost): either way that entry is what counts now.
+            var counting = submitted && !refused && outcome.id;
             done.push({ tick: tick, state: refused ? "refused" : "saved", error: outcome.error,
                         id: counting ? outcome.id : null });
             showState(tick, refused ? "refused" : "saved", outcome.error);
@@ -523,6 +530,8 @@
       var shownAt = step ? step.getAttribute("data-recorded-at") : "";
       if (tick.state !== "waiting" && shownAt && new Date(shownAt) >= new Date(tick.recorded_at)) { return; }
       if (tick.state !== "refused") { showTick(tick); }
+      // A copy kept from before this tick was stored names the entry it replaced: a change corrects this one.
+      if (submitted && tick.state === "saved" && tick.entry) { nowCorrects(tick.step, tick.entry); }
       showState(tick, tick.state, tick.error);
     });
     countDone();
