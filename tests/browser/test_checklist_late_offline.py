@@ -73,3 +73,37 @@ def test_the_copy_kept_for_offline_use_after_submitting_is_the_submitted_one(bro
     assert page.get_by_role("button", name="Submit my scores").count() == 0
     expect(page.get_by_role("button", name="Record a late score").first).to_be_attached()
     context.close()
+
+
+def test_a_copy_reloaded_offline_from_before_a_correction_corrects_the_stored_one(browser, server, demo_url,
+                                                                                  atlas):  # noqa: F811
+    """QA: right after a correction was saved, the network went and the page was reloaded from the copy kept
+    before it; that copy still named the entry the correction had replaced, so the next change was refused."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
+    submit_and_reopen(page, server.url, atlas)
+    expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
+    hid = page.locator(".cl-step.scored").first.get_attribute("data-step")
+    step = page.locator(f"#{hid}")
+    before = stored(demo_url, atlas, "evaluator")
+    step.locator("fieldset.scores label").filter(has_text="1").click()
+    step.locator("textarea").fill("Re-watched it: barely shown.")
+    step.get_by_role("button", name="Record a correction").click()
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=30_000)
+
+    context.set_offline(True)  # before the kept copy is refreshed (a few seconds after a save)
+    page.reload()
+    step = page.locator(f"#{hid}")
+    expect(step.locator('fieldset.scores input[value="1"]')).to_be_checked()
+    step.locator("fieldset.scores label").filter(has_text="2").click()
+    step.locator("textarea").fill("Re-watched it again: partly shown.")
+    step.get_by_role("button", name="Record a correction").click()
+    context.set_offline(False)
+    expect(page.locator("[data-sync-state]")).to_contain_text("every score is saved", timeout=30_000)
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "))
+    assert [(step_id, value) for _, value, step_id in stored(demo_url, atlas, "evaluator")[len(before):]] == \
+        [(hid, 1), (hid, 2)]
+    context.close()
