@@ -244,3 +244,20 @@ def test_a_visitor_who_does_not_attend_cannot_open_the_checklist(page, server, d
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request)
     assert refused.value.code in (400, 401)  # no session, no CSRF token: nothing gets in
+
+
+def test_when_a_step_was_saved_is_said_in_the_devices_own_time(browser, server, atlas):
+    """QA: on a page load the steps said "saved 2026-12-02 09:15 UTC", after a save "saved 10:16:03": the same
+    page spoke of two clocks. Both now use the tablet's."""
+    context = browser.new_context(timezone_id="Asia/Kolkata")  # UTC + 5:30: no chance of agreeing with UTC
+    page = context.new_page()
+    log_in(page, server.url, "evaluator")
+    open_checklist(page, server.url, atlas)
+    first = page.locator(".cl-step.scored").first
+    iso = first.get_attribute("data-recorded-at")
+    expected = page.evaluate("(iso) => new Date(iso).toLocaleString()", iso)
+    shown = first.locator("[data-step-state]").inner_text()
+    assert "UTC" not in shown
+    assert shown == "saved " + expected or shown == "saved " + page.evaluate(
+        "(iso) => new Date(iso).toLocaleTimeString()", iso)
+    context.close()

@@ -183,7 +183,13 @@
   function showState(tick, state, error) {
     if (state === "waiting") { setStepState(tick.step, "waiting to be sent", "pending"); }
     else if (state === "refused") { setStepState(tick.step, "not saved: " + error, "refused"); }
-    else { setStepState(tick.step, "saved " + new Date(tick.recorded_at).toLocaleTimeString(), "saved"); }
+    else { setStepState(tick.step, "saved " + savedAt(tick.recorded_at), "saved"); }
+  }
+  // When a step was saved, in the device's own time (the page as served says it in UTC).
+  function savedAt(iso) {
+    var when = new Date(iso);
+    var today = new Date().toDateString() === when.toDateString();
+    return today ? when.toLocaleTimeString() : when.toLocaleString();
   }
   function countDone() {
     var done = root.querySelectorAll(".cl-step.counted").length;
@@ -518,6 +524,11 @@
   setUpKeys();
   followBarHeight();
   keepForOffline();
+  root.querySelectorAll(".cl-step[data-recorded-at]").forEach(function (step) {
+    var iso = step.getAttribute("data-recorded-at");
+    var box = step.querySelector("[data-step-state]");
+    if (iso && box && box.textContent.indexOf("saved ") === 0) { box.textContent = "saved " + savedAt(iso); }
+  });
   // The page says "All saved" as the server sees it; until this device's queue is read that is not known.
   if (stateBox) { stateBox.textContent = "Checking this device for ticks not yet sent…"; }
   // Ticks from before a reload (perhaps while offline) show as waiting until the server has them.
