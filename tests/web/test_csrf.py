@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import DEMO_PASSWORD
 from tests.web.support import Visitor, csrf_token, replace
+
+NEW_PASSWORD = "a long enough new password"
 
 
 def _state(lead: Visitor) -> dict:
@@ -18,6 +21,8 @@ def _state(lead: Visitor) -> dict:
         "readiness": lead.json("/p/crm/gaps.json")["readiness"],
         "sessions": lead.json("/p/crm/sessions.json")["sessions"],
         "weights": lead.json("/p/crm/weights.json")["settings"],
+        "vendors": lead.json("/p/crm/vendors.json")["vendors"],
+        "users": lead.json("/users.json")["users"],
     }
 
 
@@ -64,6 +69,15 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
         "weights.apply": ("/p/crm/weights", [("pair.STR-1.STR-2", "3")]),
         "weights.clear": ("/p/crm/weights/clear", []),
         "weights.settings": ("/p/crm/settings/scoring", [("claim_factor", "0.9")]),
+        "vendors.create": ("/p/crm/vendors", [("slug", "forged"), ("name", "Forged"), ("deployment", "thin-client")]),
+        "vendors.save": ("/p/crm/vendors/atlas", [("name", "Forged"), ("deployment", "thin-client"),
+                                                  ("version", "1")]),
+        "users.create": ("/users", [("username", "forged"), ("role", "admin"), ("password", NEW_PASSWORD)]),
+        "users.save": ("/users/evaluator", [("role", "admin"), ("display_name", "Forged"), ("active", "yes")]),
+        "users.reset_password": ("/users/evaluator/password", [("password", NEW_PASSWORD)]),
+        "users.logout_everywhere": ("/users/evaluator/logout", []),
+        "users.change_password": ("/account/password", [("current", DEMO_PASSWORD), ("password", NEW_PASSWORD),
+                                                        ("confirm", NEW_PASSWORD)]),
     }
 
 
@@ -77,7 +91,9 @@ def test_every_post_endpoint_is_covered_here(shared_app):
                "workbooks.start_scores_export", "scripts.build", "scripts.issue", "scripts.edit",
                "sessions.schedule", "sessions.add_attendees", "sessions.results", "sessions.tick",
                "sessions.submit", "sessions.record_consensus", "sessions.upload_photo",
-               "weights.apply", "weights.clear", "weights.settings"}
+               "weights.apply", "weights.clear", "weights.settings", "vendors.create", "vendors.save",
+               "users.create", "users.save", "users.reset_password", "users.logout_everywhere",
+               "users.change_password"}
     assert posting == covered
 
 
@@ -106,15 +122,18 @@ def test_the_same_requests_with_the_token_do_take_effect(auth):
     before = _state(lead)
     results = {endpoint: lead.post(url, data).status_code for endpoint, (url, data) in _requests(lead).items()
                if endpoint not in ("auth.logout", "items.change_status")
-               and not endpoint.startswith(("workbooks.", "scripts.", "sessions.", "weights."))}
+               and not endpoint.startswith(("workbooks.", "scripts.", "sessions.", "weights.", "users."))}
     assert results == {"items.create": 302, "items.save": 302, "trace.review": 302, "baselines.create": 302,
-                       "projects.readiness": 302, "items.preview": 200}
+                       "projects.readiness": 302, "items.preview": 200, "vendors.create": 302,
+                       "vendors.save": 302}
     after = _state(lead)
     assert after["requirements"] == before["requirements"] + 1
     assert after["REQ-47"]["title"] == "Forged"
     assert "STR-4->ROL-6" not in after["suspect"]
     assert [b["name"] for b in after["baselines"]] == ["Forged"]
     assert after["readiness"] != before["readiness"]
+    assert "forged" in {v["slug"] for v in after["vendors"]}
+    assert next(v for v in after["vendors"] if v["slug"] == "atlas")["name"] == "Forged"
 
 
 def test_login_without_a_token_is_refused(client):
