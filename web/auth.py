@@ -107,12 +107,8 @@ def login():
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
     next_url = _safe_next(request.form.get("next"))
-    failures: LoginFailures = current_app.extensions["reqtrace_login_failures"]
-    key = (request.remote_addr or "", username.lower())
-    window = current_app.config["LOGIN_WINDOW_SECONDS"]
-    if not failures.attempt(key, current_app.config["LOGIN_ATTEMPTS"], window):
-        abort(429, description=f"Too many failed logins for {username!r}. Wait {window // 60} minutes and "
-                               "try again, or ask the CRM lead to reset your password.")
+    key = count_guess(username, lambda minutes: f"Too many failed logins for {username!r}. Wait {minutes} minutes "
+                                                "and try again, or ask the CRM lead to reset your password.")
     session = db.session()
     user = authenticate(session, username, password)
     if user is None:
@@ -124,7 +120,7 @@ def login():
         logins.end(session, current_user.token, why="login")
     token = logins.start(session, user)
     session.commit()
-    failures.clear(key)
+    forget_guesses(key)
     if request.cookies.get(LOGIN_COOKIE) != user.username:
         browser_session[FORGET_OFFLINE] = True  # someone else used this browser last: forget their checklists
     login_user(WebUser.of(user, token))
@@ -148,6 +144,26 @@ def logout():
     response = redirect(url_for("auth.login"))
     response.delete_cookie(LOGIN_COOKIE, samesite="Lax", secure=_secure())
     return response
+
+
+def count_guess(username: str, refusal) -> tuple[str, str]:
+    """Count a password about to be checked for `username` from this address; 429 with `refusal(minutes)` when
+    there were too many wrong ones in the window. Returns the key to clear once the password proves right."""
+    failures: LoginFailures = current_app.extensions["reqtrace_login_failures"]
+    key = (request.remote_addr or "", username.lower())
+    window = current_app.config["LOGIN_WINDOW_SECONDS"]
+    if not failures.attempt(key, current_app.config["LOGIN_ATTEMPTS"], window):
+        abort(429, description=refusal(window // 60))
+    return key
+
+
+def forget_guesses(key: tuple[str, str]) -> None:
+    current_app.extensions["reqtrace_login_failures"].clear(key)
+
+
+def forget_guesses_of(username: str) -> None:
+    """Every address's count for `username` (in this server process): the lead has set them a new password."""
+    current_app.extensions["reqtrace_login_failures"].clear_user(username)
 
 
 def remember_login(response: Response, username: str) -> Response:
@@ -187,4 +203,5 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-__all__ = ["blueprint", "current_user", "init_app", "LOGIN_COOKIE", "name_the_login", "remember_login", "WebUser"]
+__all__ = ["blueprint", "count_guess", "current_user", "forget_guesses", "forget_guesses_of", "init_app",
+           "LOGIN_COOKIE", "name_the_login", "remember_login", "WebUser"]

@@ -76,6 +76,15 @@ def refuse(message: str, status: int, *, back: str, back_label: str = "Back", pr
                            project=project), status
 
 
+def field_errors(error, fields) -> dict[str, list[str]]:
+    """A service's refusal (Invalid) as messages per form field; a problem with no field of the form goes
+    under "" (shown above the form)."""
+    errors: dict[str, list[str]] = {}
+    for problem in error.problems:
+        errors.setdefault(problem.field if problem.field in fields else "", []).append(problem.message)
+    return errors
+
+
 def require(allowed: bool, message: str) -> None:
     """Item-level permission: 403 with `message` unless `allowed`."""
     if not allowed:

@@ -1,18 +1,16 @@
-"""Accounts: everyone changes their own password; the CRM lead adds people, sets roles, resets passwords and
-deactivates accounts of people who left. Every change is in the audit trail."""
+"""The CRM lead's list of accounts: adding people, roles, password resets, logging out everywhere, and
+deactivating the accounts of people who left. Every change is in the audit trail (web/account.py: your own)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from reqtrace.services import logins
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.services.users import (
     MIN_PASSWORD,
     UserUnchanged,
     add_user,
-    change_own_password,
     get_user,
     list_users,
     log_out_everywhere,
@@ -21,73 +19,16 @@ from reqtrace.services.users import (
     update_user,
 )
 from reqtrace.vocab import USER_ROLE
-from web.auth import LoginFailures, WebUser
+from reqtrace.workflow import role_may
+from web.account import account_data
+from web.auth import forget_guesses_of
 from web.db import session
-from web.pages import action, page
+from web.pages import action, field_errors, page
 
 blueprint = Blueprint("users", __name__)
 
 LABELS = {"username": "Username", "display_name": "Display name", "role": "Role", "password": "Password",
-          "current": "Current password", "confirm": "New password again", "active": "May log in"}
-
-
-def _errors(error: Invalid) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for problem in error.problems:
-        errors.setdefault(problem.field if problem.field in LABELS else "", []).append(problem.message)
-    return errors
-
-
-def _account(user) -> dict:
-    return {"username": user.username, "display_name": user.display_name or user.username, "role": user.role,
-            "role_label": USER_ROLE.label(user.role), "active": user.active, "last_login_at": user.last_login_at,
-            "created_at": user.created_at}
-
-
-# --- my account ------------------------------------------------------------------------------------------
-
-def _account_page(*, errors: dict | None = None, message: str = "") -> dict:
-    return {"account": _account(get_user(session(), current_user.username)), "errors": errors or {},
-            "message": message, "min_password": MIN_PASSWORD, "labels": LABELS, "values": {}}
-
-
-@page(blueprint, "/account", "account.html")
-def account():
-    """Your account: who you are here, and a form to change your password."""
-    return _account_page()
-
-
-@action(blueprint, "/account/password", permission="read")
-def change_password():
-    """Change your own password: every other browser you are logged in on is logged out; this one stays in."""
-    db = session()
-    current, new, confirm = (request.form.get(name) or "" for name in ("current", "password", "confirm"))
-    if new != confirm:
-        return render_template("account.html", **_account_page(
-            errors={"confirm": ["the two new passwords differ: type the same one twice"]},
-            message="Your password was not changed.")), 422
-    failures: LoginFailures = current_app.extensions["reqtrace_login_failures"]
-    key = (request.remote_addr or "", current_user.username.lower())
-    window = current_app.config["LOGIN_WINDOW_SECONDS"]
-    if not failures.attempt(key, current_app.config["LOGIN_ATTEMPTS"], window):  # guessing the current password
-        abort(429, description=f"Too many wrong passwords. Wait {window // 60} minutes and try again.")
-    try:
-        ended = change_own_password(db, username=current_user.username, current=current, new=new)
-    except Invalid as error:
-        db.rollback()
-        if not any(problem.field == "current" for problem in error.problems):
-            failures.clear(key)  # the current password was right: only wrong ones count as guesses
-        return render_template("account.html", **_account_page(
-            errors=_errors(error), message="Your password was not changed.")), 422
-    failures.clear(key)
-    user = get_user(db, current_user.username)
-    token = logins.start(db, user)  # the new password ended every session, this one too: this browser stays in
-    db.commit()
-    login_user(WebUser.of(user, token))
-    others = max(ended - 1, 0)
-    flash("Your password is changed." + (f" {others} other browser{'s' if others != 1 else ''} "
-                                          f"{'were' if others != 1 else 'was'} logged out." if others else ""), "info")
-    return redirect(url_for("users.account"))
+          "active": "May log in"}
 
 
 # --- the CRM lead's list of accounts ----------------------------------------------------------------------
@@ -97,7 +38,7 @@ def _roles() -> list[tuple[str, str]]:
 
 
 def _listing(*, values: dict | None = None, errors: dict | None = None, message: str = "") -> dict:
-    return {"users": [_account(user) for user in list_users(session())], "roles": _roles(), "labels": LABELS,
+    return {"users": [account_data(user) for user in list_users(session())], "roles": _roles(), "labels": LABELS,
             "values": values or {"role": "evaluator"}, "errors": errors or {}, "message": message,
             "min_password": MIN_PASSWORD}
 
@@ -120,7 +61,7 @@ def create():
         db.commit()
     except Invalid as error:
         db.rollback()
-        return render_template("users.html", **_listing(values=values, errors=_errors(error),
+        return render_template("users.html", **_listing(values=values, errors=field_errors(error, LABELS),
                                                         message="Nobody was added: correct the fields marked.")), 422
     except Conflict as error:
         db.rollback()
@@ -139,7 +80,7 @@ def _user_or_404(username: str):
 
 
 def _form(user, *, values: dict | None = None, errors: dict | None = None, message: str = "") -> dict:
-    shown = _account(user)
+    shown = account_data(user)
     return {"account": shown, "values": values or {"role": shown["role"], "display_name": shown["display_name"],
                                                    "active": shown["active"]},
             "owned": owned_items(session(), user.username), "roles": _roles(), "labels": LABELS,
@@ -170,10 +111,10 @@ def save(username: str):
         return redirect(url_for("users.index") + f"#user-{username}")
     except Invalid as error:
         db.rollback()
-        return render_template("user_form.html", **_form(user, values=values, errors=_errors(error),
+        return render_template("user_form.html", **_form(user, values=values, errors=field_errors(error, LABELS),
                                                          message="Nothing was changed.")), 422
     flash(f"Saved {username}: {USER_ROLE.label(updated.role)}{'' if updated.active else ', may not log in'}.", "info")
-    if username == current_user.username and updated.role != "admin":
+    if username == current_user.username and not role_may(updated.role, "users"):
         return redirect(url_for("home.index"))  # no longer the lead: the list of accounts is not theirs to see
     return redirect(url_for("users.index") + f"#user-{username}")
 
@@ -192,10 +133,9 @@ def reset_password(username: str):
         db.commit()
     except Invalid as error:
         db.rollback()
-        return render_template("user_form.html", **_form(user, errors=_errors(error),
+        return render_template("user_form.html", **_form(user, errors=field_errors(error, LABELS),
                                                          message="The password was not changed.")), 422
-    # Someone locked out by wrong guesses logs in with the new password at once (in this server process).
-    current_app.extensions["reqtrace_login_failures"].clear_user(username)
+    forget_guesses_of(username)  # locked out by wrong guesses: they log in with the new one at once
     flash(f"New password set for {username}" + (f"; {ended} browser session{'s' if ended != 1 else ''} ended."
                                                  if ended else "."), "info")
     return redirect(url_for("users.edit_form", username=username))

@@ -1,7 +1,8 @@
 """Vendors: who competes, with what product, deployment model, flags and five-year cost.
 
-The CRM lead and procurement add and edit them; everyone reads the list. The five-year cost is shown only
-to those who may see the ranking (value for money is part of it): evaluators score the demo, not the price.
+The CRM lead and procurement add and edit them; everyone reads who competes with what. Flags, notes and the
+five-year cost only those who may see the ranking do: a flag can knock a vendor out, notes may hold prices, and
+evaluators (and requirement owners) must score the demos unswayed by any of that.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from reqtrace.vocab import DEPLOYMENT, VENDOR_FLAG
 from reqtrace.workflow import role_may
 from web.common import project_or_404
 from web.db import session
-from web.pages import action, page
+from web.pages import action, field_errors, page
 
 blueprint = Blueprint("vendors", __name__)
 
@@ -37,17 +38,16 @@ def _project(project) -> dict:
     return {"key": project.key, "name": project.name, "status": project.status}
 
 
-def _sees_cost() -> bool:
+def _sees_details() -> bool:
     return role_may(current_user.role, "ranking")
 
 
-def _row(values: dict) -> dict:
-    row = {name: values.get(name) for name in ("slug", "name", "product", "deployment", "sandbox_url", "flags",
-                                                 "notes", "version")}
+def _row(values: dict, *, details: bool = True) -> dict:
+    row = {name: values.get(name) for name in ("slug", "name", "product", "deployment", "sandbox_url", "version")}
     row["deployment_label"] = DEPLOYMENT.label(row["deployment"]) if row["deployment"] else ""
-    row["flag_labels"] = [VENDOR_FLAG.label(flag) for flag in row["flags"] or ()]
-    if _sees_cost():
-        row["cost_5y"] = values.get("cost_5y")
+    if details:
+        row.update(flags=values.get("flags") or [], notes=values.get("notes") or "", cost_5y=values.get("cost_5y"))
+        row["flag_labels"] = [VENDOR_FLAG.label(flag) for flag in row["flags"]]
     return row
 
 
@@ -58,22 +58,16 @@ def _form_values(form) -> dict:
     return values
 
 
-def _errors(error: Invalid) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for problem in error.problems:
-        field = problem.field if problem.field in LABELS else ""
-        errors.setdefault(field, []).append(problem.message)
-    return errors
-
-
 def _choices() -> dict:
     return {"deployments": list(DEPLOYMENT.terms.items()), "flag_choices": list(VENDOR_FLAG.terms.items()),
             "labels": LABELS, "max_lengths": MAX_LENGTHS}
 
 
 def _listing(project, *, values: dict | None = None, errors: dict | None = None, message: str = "") -> dict:
-    return {"project": _project(project), "vendors": [_row(snapshot(v)) for v in list_vendors(session(), project)],
-            "may_edit": role_may(current_user.role, "vendors"), "sees_cost": _sees_cost(),
+    details = _sees_details()
+    return {"project": _project(project),
+            "vendors": [_row(snapshot(v), details=details) for v in list_vendors(session(), project)],
+            "may_edit": role_may(current_user.role, "vendors"), "sees_details": details,
             "values": values or {"flags": []}, "errors": errors or {}, "message": message, **_choices()}
 
 
@@ -92,14 +86,12 @@ def create(key: str):
     try:
         vendor = add_vendor(db, project, actor=current_user.username, **values)
         db.commit()
-    except Invalid as error:
+    except (Invalid, Conflict) as error:
         db.rollback()
-        return _page("vendors.html", _listing(project, values=values, errors=_errors(error),
-                                              message="The vendor was not added: correct the fields marked.")), 422
-    except Conflict as error:
-        db.rollback()
-        return _page("vendors.html", _listing(project, values=values, errors={"slug": [str(error)]},
-                                              message="The vendor was not added: correct the fields marked.")), 409
+        errors = field_errors(error, LABELS) if isinstance(error, Invalid) else {"slug": [str(error)]}
+        page_data = _listing(project, values=values, errors=errors,
+                             message="The vendor was not added: correct the fields marked.")
+        return render_template("vendors.html", **page_data), 422 if isinstance(error, Invalid) else 409
     flash(f"Vendor {vendor.slug} ({vendor.name}) added.", "info")
     return redirect(url_for("vendors.index", key=key) + f"#vendor-{vendor.slug}")
 
@@ -111,6 +103,11 @@ def _form(project, vendor, *, values: dict | None = None, errors: dict | None = 
     return {"project": _project(project), "vendor": {"slug": vendor.slug, "name": vendor.name,
                                                      "version": values.get("version") if values else stored["version"]},
             "values": shown, "errors": errors or {}, "message": message, "saved": saved, **_choices()}
+
+
+def _refused(project, vendor, values: dict, status: int, **shown):
+    """The edit form shown again with what was typed and why it was not saved."""
+    return render_template("vendor_form.html", **_form(project, vendor, values=values, **shown)), status
 
 
 def _vendor_or_404(project, slug: str):
@@ -136,12 +133,11 @@ def save(key: str, vendor: str):
     values = _form_values(request.form)
     version = request.form.get("version", "")
     if not (version.isascii() and version.isdigit() and len(version) <= 10) or int(version) < 1:
-        return _page("vendor_form.html", _form(project, stored, values={**values, "version": stored.version},
-                                               message="The form had no version of the vendor: open it again "
-                                                       "and redo your changes.")), 400
+        return _refused(project, stored, {**values, "version": stored.version}, 400,
+                        message="The form had no version of the vendor: open it again and redo your changes.")
     try:
-        changed = update_vendor(db, project, vendor, values, actor=current_user.username,
-                                expected_version=int(version))
+        changed, _fields = update_vendor(db, project, vendor, values, actor=current_user.username,
+                                         expected_version=int(version))
         db.commit()
     except VendorUnchanged:
         db.rollback()
@@ -150,16 +146,12 @@ def save(key: str, vendor: str):
     except VendorChanged as error:
         db.rollback()
         saved = snapshot(get_vendor(db, project, vendor))
-        return _page("vendor_form.html", _form(project, stored, values={**values, "version": saved["version"]},
-                                               message=str(error), saved=_row(saved))), 409
+        # The user's values stay in the form, now on top of the saved version: saving again replaces it, knowingly.
+        return _refused(project, stored, {**values, "version": saved["version"]}, 409, message=str(error),
+                        saved=_row(saved))
     except Invalid as error:
         db.rollback()
-        return _page("vendor_form.html", _form(project, stored, values={**values, "version": int(version)},
-                                               errors=_errors(error),
-                                               message="Nothing was saved: correct the fields marked.")), 422
+        return _refused(project, stored, {**values, "version": int(version)}, 422, errors=field_errors(error, LABELS),
+                        message="Nothing was saved: correct the fields marked.")
     flash(f"Vendor {vendor} saved (version {changed.version}).", "info")
     return redirect(url_for("vendors.index", key=key) + f"#vendor-{vendor}")
-
-
-def _page(template: str, data: dict) -> str:
-    return render_template(template, **data)

@@ -42,7 +42,8 @@ def _check_owners(session: Session, plan) -> None:
         return
     accounts = {username: (role, active) for username, role, active in
                 session.exec(select(User.username, User.role, User.active)
-                             .with_for_update(read=True)).all()}  # held until saved: see services.editing
+                             .where(User.username.in_({owner for _item, owner in wanted})).order_by(User.id)
+                             .with_for_update(read=True)).all()}  # the owners named, held until saved (editing)
     for item, owner in wanted:
         problem = owner_problem(owner, accounts.get(owner))
         if problem:

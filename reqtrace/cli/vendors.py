@@ -82,14 +82,12 @@ def vendor_edit(slug: str, project_key: str, name: str | None, deployment: str |
     context = obj()
     with session_scope(context.engine(), write=True) as session:
         project = get_project(session, project_key)
-        before = vendor_service.snapshot(vendor_service.get_vendor(session, project, slug))
         try:
-            vendor = vendor_service.update_vendor(session, project, slug, changes, actor=context.actor,
-                                                  expected_version=expected_version)
+            vendor, changed = vendor_service.update_vendor(session, project, slug, changes, actor=context.actor,
+                                                           expected_version=expected_version)
         except vendor_service.VendorUnchanged:
-            vendor = None
-        result = vendor_service.snapshot(vendor) if vendor is not None else before
-    changed = [field for field in vendor_service.FIELDS if result[field] != before[field]]
+            vendor, changed = vendor_service.get_vendor(session, project, slug), []
+        result = vendor_service.snapshot(vendor)
     if as_json:
         emit_json({**result, "changed": changed})
     elif changed:

@@ -462,7 +462,8 @@ def _check_owners(session: Session, plan: SyncPlan, result: ReadResult) -> None:
         return
     accounts = {username: (role, active) for username, role, active in
                 session.exec(select(User.username, User.role, User.active)
-                             .with_for_update(read=True)).all()}  # held until saved: see services.editing
+                             .where(User.username.in_({owner for _item, owner in wanted})).order_by(User.id)
+                             .with_for_update(read=True)).all()}  # the owners named, held until saved (editing)
     problems: dict[str, str | None] = {}
     for item, owner in wanted:
         if owner not in problems:

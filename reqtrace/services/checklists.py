@@ -390,7 +390,8 @@ def record_consensus(session: Session, project: Project, demo: DemoSession, *, r
     if problems:
         raise Invalid(problems)
     row = ConsensusScore(project_id=project.id, vendor_id=demo.vendor_id, session_id=demo.id,
-                         requirement=requirement, step=step, score=value, reason=cleaned, recorded_by=actor, recorded_at=utcnow())
+                         requirement=requirement, step=step, score=value, reason=cleaned, recorded_by=actor,
+                         recorded_at=utcnow())
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, project_id=project.id, entity_type="consensus", entity_id=requirement,

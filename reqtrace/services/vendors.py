@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from reqtrace import audit
@@ -16,7 +17,8 @@ from reqtrace.vocab import DEPLOYMENT, VENDOR_FLAG, UnknownValue
 
 VENDOR_SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]{0,39}$")
 FIELDS = ("name", "product", "deployment", "sandbox_url", "flags", "cost_5y", "notes")
-# What the columns hold (PostgreSQL refuses more; SQLite would take it and a later export would not).
+# Bounds of the texts: what the columns hold (PostgreSQL refuses more), and for the notes (a TEXT column) enough
+# for a vendor's particulars while keeping the list and its exports readable.
 MAX_LENGTHS = {"name": 200, "product": 200, "sandbox_url": 500, "notes": 4_000}
 
 
@@ -47,8 +49,12 @@ def add_vendor(session: Session, project: Project, *, slug: str, name: str, depl
     if exists is not None:
         raise Conflict(f"vendor {slug!r} already exists in project {project.key}")
     vendor = Vendor(project_id=project.id, **values)
-    session.add(vendor)
-    session.flush()
+    try:
+        with session.begin_nested():  # added at the same moment by someone else: a refusal, not a 500
+            session.add(vendor)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"vendor {slug!r} already exists in project {project.key}") from None
     audit.record(session, actor=actor, project_id=project.id, entity_type="vendor", entity_id=slug,
                  action="create", after=snapshot(vendor))
     return vendor
@@ -62,8 +68,10 @@ def get_vendor(session: Session, project: Project, slug: str) -> Vendor:
 
 
 def update_vendor(session: Session, project: Project, slug: str, changes: dict[str, Any], *, actor: str,
-                  expected_version: int | None = None) -> Vendor:
+                  expected_version: int | None = None) -> tuple[Vendor, list[str]]:
     """Change some of a vendor's fields (not its slug); audited with before and after, version + 1.
+
+    Returns the vendor and the fields this edit changed.
 
     `changes` holds only the fields to change; the others keep their values. With `expected_version`, an
     edit begun on an older version is refused (VendorChanged), so nobody overwrites a change unseen.
@@ -95,7 +103,7 @@ def update_vendor(session: Session, project: Project, slug: str, changes: dict[s
     audit.record(session, actor=actor, project_id=project.id, entity_type="vendor", entity_id=slug,
                  action="update", before={name: before[name] for name in changed} | {"version": before["version"]},
                  after={name: changed[name] for name in changed} | {"version": vendor.version})
-    return vendor
+    return vendor, list(changed)
 
 
 def list_vendors(session: Session, project: Project) -> list[Vendor]:

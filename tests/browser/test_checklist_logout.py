@@ -91,7 +91,8 @@ def test_the_same_evaluator_logging_in_again_keeps_their_checklist_for_offline_u
     open_checklist(page, server.url, atlas)
     expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)
     log_in(page, server.url, "evaluator")
-    page.wait_for_timeout(500)  # time for a purge, were there one
+    assert page.locator("[data-forget-offline]").count() == 0  # the page after the login purges nothing
+    assert page.evaluate("caches.keys().then((names) => names.length)") > 0
     context.set_offline(True)
     page.goto(f"{server.url}/p/crm/sessions/{atlas}/checklist")
     expect(page.locator(".cl-step").first).to_be_visible()

@@ -711,19 +711,20 @@ def test_vendor_text_longer_than_its_column_is_refused_by_name(session, project,
 def test_vendor_edit_changes_only_the_fields_given_and_audits_before_and_after(session, project):
     add_vendor(session, project, slug="atlas", name="Atlas", deployment="thin-client", product="Atlas 9",
                cost_5y=1_000_000, actor="pat")
-    vendor = update_vendor(session, project, "atlas", {"cost_5y": "1250000",
+    vendor, changed = update_vendor(session, project, "atlas", {"cost_5y": "1250000",
                                                        "flags": ["contract first"], "deployment": "offline"},
                            actor="lee", expected_version=1)
     assert (vendor.name, vendor.product, vendor.deployment, vendor.cost_5y, vendor.flags, vendor.version) == \
         ("Atlas", "Atlas 9", "hybrid-offline", 1_250_000.0, ["contract-before-poc"], 2)
+    assert changed == ["deployment", "flags", "cost_5y"]
     (event,) = events(session, project, "atlas", "update")
     assert event.actor == "lee"
     assert event.before == {"deployment": "thin-client", "flags": [], "cost_5y": 1_000_000.0, "version": 1}
     assert event.after == {"deployment": "hybrid-offline", "flags": ["contract-before-poc"], "cost_5y": 1_250_000.0,
                            "version": 2}
     # Clearing: an empty cost is "not known"; no flags at all.
-    vendor = update_vendor(session, project, "atlas", {"cost_5y": "", "flags": []}, actor="lee")
-    assert (vendor.cost_5y, vendor.flags, vendor.version) == (None, [], 3)
+    vendor, changed = update_vendor(session, project, "atlas", {"cost_5y": "", "flags": []}, actor="lee")
+    assert (vendor.cost_5y, vendor.flags, vendor.version, changed) == (None, [], 3, ["flags", "cost_5y"])
 
 
 def test_vendor_edit_on_an_old_version_is_refused_and_changes_nothing(session, project):

@@ -7,10 +7,12 @@ say "the message is inside the title field's box" without a third-party parser.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from tests.conftest import DEMO_PASSWORD
@@ -295,3 +297,41 @@ def json_twin(url: str) -> str:
     path, _, query = url.partition("?")
     twin = path + "index.json" if path.endswith("/") else path + ".json"
     return twin + ("?" + query if query else "")
+
+
+# --- two people at the same moment -----------------------------------------------------------
+
+def race(engine, first: Callable, second: Callable) -> tuple[Any, Any]:
+    """Run `first(db)` and hold its transaction open until `second(db)` has started and is waiting on it (a row
+    lock on PostgreSQL, the write lock on SQLite); then commit it and let the second finish. Returns what each
+    returned, or the ServiceError it raised."""
+    from reqtrace.db import writer
+    from reqtrace.services.errors import ServiceError
+
+    holding, release = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def run(name: str, work: Callable, hold: bool) -> None:
+        with Session(writer(engine)) as db:
+            try:
+                outcome[name] = work(db)
+            except ServiceError as error:
+                db.rollback()
+                outcome[name] = error
+                return
+            if hold:
+                holding.set()
+                release.wait(10)
+            db.commit()
+
+    one = threading.Thread(target=run, args=("first", first, True))
+    one.start()
+    assert holding.wait(10)
+    two = threading.Thread(target=run, args=("second", second, False))
+    two.start()
+    two.join(0.5)
+    assert two.is_alive(), "the second did not wait for the first"
+    release.set()
+    one.join(10)
+    two.join(10)
+    return outcome["first"], outcome["second"]

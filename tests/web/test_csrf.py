@@ -76,7 +76,7 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
         "users.save": ("/users/evaluator", [("role", "admin"), ("display_name", "Forged"), ("active", "yes")]),
         "users.reset_password": ("/users/evaluator/password", [("password", NEW_PASSWORD)]),
         "users.logout_everywhere": ("/users/evaluator/logout", []),
-        "users.change_password": ("/account/password", [("current", DEMO_PASSWORD), ("password", NEW_PASSWORD),
+        "account.change_password": ("/account/password", [("current", DEMO_PASSWORD), ("password", NEW_PASSWORD),
                                                         ("confirm", NEW_PASSWORD)]),
     }
 
@@ -93,7 +93,7 @@ def test_every_post_endpoint_is_covered_here(shared_app):
                "sessions.submit", "sessions.record_consensus", "sessions.upload_photo",
                "weights.apply", "weights.clear", "weights.settings", "vendors.create", "vendors.save",
                "users.create", "users.save", "users.reset_password", "users.logout_everywhere",
-               "users.change_password"}
+               "account.change_password"}
     assert posting == covered
 
 
@@ -122,7 +122,7 @@ def test_the_same_requests_with_the_token_do_take_effect(auth):
     before = _state(lead)
     results = {endpoint: lead.post(url, data).status_code for endpoint, (url, data) in _requests(lead).items()
                if endpoint not in ("auth.logout", "items.change_status")
-               and not endpoint.startswith(("workbooks.", "scripts.", "sessions.", "weights.", "users."))}
+               and not endpoint.startswith(("workbooks.", "scripts.", "sessions.", "weights.", "users.", "account."))}
     assert results == {"items.create": 302, "items.save": 302, "trace.review": 302, "baselines.create": 302,
                        "projects.readiness": 302, "items.preview": 200, "vendors.create": 302,
                        "vendors.save": 302}

@@ -32,7 +32,7 @@ def test_state_changing_views_do_not_ask_only_for_read(shared_app):
                         # job whose file only its starter may download, and changes nothing in the project.
                         "workbooks.start_requirements_export",
                         # Everyone changes their own password (with the current one): tests/web/test_users.py.
-                        "users.change_password"}
+                        "account.change_password"}
     for rule in shared_app.url_map.iter_rules():
         if "POST" in rule.methods and rule.endpoint not in PUBLIC_ENDPOINTS | readers_may_post:
             assert shared_app.view_functions[rule.endpoint].permission != "read", rule.endpoint
@@ -83,7 +83,7 @@ def test_every_page_and_its_twin_answer_the_lead(auth):
         data = lead.json(json_twin(url))
         assert isinstance(data, dict) and data, url
         # The only pages outside a project: home, help and the accounts.
-        if endpoint not in ("home.index", "help.show", "users.account", "users.index", "users.edit_form"):
+        if endpoint not in ("home.index", "help.show", "account.show", "users.index", "users.edit_form"):
             assert data["project"]["key"] == "crm", url
 
 

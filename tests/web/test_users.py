@@ -6,7 +6,6 @@ The sample's users are lead (CRM lead), owner (owns the field-sales chain), proc
 from __future__ import annotations
 
 import html
-import threading
 
 import pytest
 from sqlmodel import Session, select
@@ -14,11 +13,11 @@ from sqlmodel import Session, select
 from reqtrace.db import make_engine, writer
 from reqtrace.model import AuditEvent
 from reqtrace.services.editing import edit_from_form
-from reqtrace.services.errors import Invalid, VersionConflict
+from reqtrace.services.errors import Conflict, Invalid
 from reqtrace.services.projects import get_project
 from reqtrace.services.users import add_user, get_user, list_users, update_user
 from tests.conftest import DEMO_PASSWORD
-from tests.web.support import form_values, parse_html, replace
+from tests.web.support import form_values, parse_html, race, replace
 
 NEW_PASSWORD = "a much longer new password"
 
@@ -200,44 +199,12 @@ def test_an_unknown_user_is_no_page(auth):
 
 # --- rules that must hold when two people act at the same moment -----------------------------------------
 
-def _race(engine, first, second):
-    """Run `first(db)` and hold its transaction open until `second(db)` has started and is waiting on it; then
-    commit it and let the second finish. Returns what each returned or raised."""
-    holding, release = threading.Event(), threading.Event()
-    outcome: dict[str, object] = {}
-
-    def run(name, work, hold):
-        with Session(writer(engine)) as db:
-            try:
-                outcome[name] = work(db)
-            except (Invalid, VersionConflict) as error:
-                db.rollback()
-                outcome[name] = error
-                return
-            if hold:
-                holding.set()
-                release.wait(10)
-            db.commit()
-
-    one = threading.Thread(target=run, args=("first", first, True))
-    one.start()
-    assert holding.wait(10)
-    two = threading.Thread(target=run, args=("second", second, False))
-    two.start()
-    two.join(0.5)
-    assert two.is_alive()  # waits for the first, rather than judging by what the first is about to change
-    release.set()
-    one.join(10)
-    two.join(10)
-    return outcome["first"], outcome["second"]
-
-
 def test_two_leads_demoting_each_other_at_once_leave_one_lead(app):
     engine = make_engine(app.config["DATABASE_URL"])
     with Session(writer(engine)) as db:
         add_user(db, username="lead2", role="admin", password=NEW_PASSWORD, actor="lead")
         db.commit()
-    first, second = _race(engine, lambda db: update_user(db, username="lead2", role="evaluator", actor="lead"),
+    first, second = race(engine, lambda db: update_user(db, username="lead2", role="evaluator", actor="lead"),
                           lambda db: update_user(db, username="lead", role="evaluator", actor="lead2"))
     assert not isinstance(first, Exception)
     assert isinstance(second, Invalid) and "lead is the only active CRM lead" in str(second)
@@ -258,7 +225,7 @@ def test_an_owner_demoted_while_an_item_is_given_to_them_is_refused(app):
                               actor_role="admin")
         return item.owner
 
-    first, second = _race(engine, give, lambda db: update_user(db, username="own3", role="procurement",
+    first, second = race(engine, give, lambda db: update_user(db, username="own3", role="procurement",
                                                                actor="lead"))
     assert first == "own3"
     assert isinstance(second, Invalid) and "own3 owns 1 item (REQ-1)" in str(second)
@@ -293,3 +260,17 @@ def test_a_username_differing_only_in_capitals_is_taken(auth):
     assert ("a user named 'lead' already exists (names that differ only in capitals look the same in the audit "
             "trail)") in _box(response, "username")
     assert "LEAD" not in _users(lead)
+
+
+def test_two_adds_of_the_same_username_at_once_add_one_and_refuse_the_other(app):
+    engine = make_engine(app.config["DATABASE_URL"])
+
+    def add(role: str):
+        return lambda db: add_user(db, username="kim", role=role, password=NEW_PASSWORD, actor="lead").role
+
+    first, second = race(engine, add("evaluator"), add("admin"))
+    assert first == "evaluator"
+    assert isinstance(second, Conflict) and "a user named 'kim' already exists" in str(second)
+    with Session(engine) as db:
+        assert get_user(db, "kim").role == "evaluator"
+    engine.dispose()

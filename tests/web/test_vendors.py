@@ -6,17 +6,17 @@ The sample project has three vendors: atlas (hybrid-offline), keystone and nimbu
 from __future__ import annotations
 
 import html
-import threading
 
 import pytest
 from sqlmodel import Session, select
 
-from reqtrace.db import make_engine, writer
+from reqtrace.db import make_engine
 from reqtrace.model import AuditEvent
+from reqtrace.services.errors import Conflict
 from reqtrace.services.projects import get_project
-from reqtrace.services.vendors import VendorChanged, get_vendor, update_vendor
+from reqtrace.services.vendors import VendorChanged, add_vendor, get_vendor, update_vendor
 
-from tests.web.support import form_values, parse_html, replace
+from tests.web.support import form_values, parse_html, race, replace
 
 NEW_VENDOR = {"slug": "zenith", "name": "Zenith CRM Ltd", "product": "Zenith 4", "deployment": "on-premise",
               "cost_5y": "1250000", "sandbox_url": "https://sandbox.zenith.example", "flags": [],
@@ -33,18 +33,29 @@ def _edit_form(visitor, slug: str = "atlas") -> list[tuple[str, str]]:
     return [(name, value) for name, value in form_values(form) if name != "csrf_token"]
 
 
-def test_everyone_reads_the_vendor_list_but_only_the_lead_and_procurement_see_the_cost(auth):
-    for username, sees_cost in (("lead", True), ("procurement", True), ("owner", False), ("evaluator", False)):
-        visitor = auth(username)
-        vendors = _vendors(visitor)
-        assert sorted(vendors) == ["atlas", "keystone", "nimbus"], username
-        assert vendors["atlas"]["deployment_label"] == "Hybrid, offline-capable"
-        assert ("cost_5y" in vendors["atlas"]) is sees_cost, username
-        page = visitor.page("/p/crm/vendors")
-        headers = [th.text.strip() for th in page.one("table", cls="vendors").find_all("th")]
-        assert ("Five-year cost" in headers) is sees_cost, username
-        # The add form and the edit links are for those who may use them.
-        assert (page.find("form", cls="vendor-form") is not None) is sees_cost, username
+@pytest.mark.parametrize("username, sees_details, may_edit", [
+    ("lead", True, True), ("procurement", True, True), ("owner", False, False), ("evaluator", False, False)])
+def test_everyone_reads_who_competes_but_only_the_lead_and_procurement_see_flags_notes_and_cost(
+        auth, username, sees_details, may_edit):
+    """A flag can knock a vendor out and notes may hold prices: evaluators and owners must score unswayed."""
+    lead, visitor = auth("lead"), auth(username)
+    form = _edit_form(lead)
+    assert lead.post("/p/crm/vendors/atlas", replace(form, flags=["contract-before-poc"], notes="Quoted 1.2M."))\
+        .status_code == 302
+    vendors = _vendors(visitor)
+    assert sorted(vendors) == ["atlas", "keystone", "nimbus"]
+    atlas = vendors["atlas"]
+    assert (atlas["name"], atlas["deployment_label"]) == ("Atlas Field Systems", "Hybrid, offline-capable")
+    hidden = {"cost_5y", "flags", "flag_labels", "notes"}
+    assert (hidden <= set(atlas)) is sees_details and (hidden & set(atlas) == set()) is not sees_details
+    page = visitor.page("/p/crm/vendors")
+    assert ("Quoted 1.2M." in page.text, "contract before the proof of concept" in page.text) == \
+        (sees_details, sees_details)
+    headers = [th.text.strip() for th in page.one("table", cls="vendors").find_all("th")]
+    assert ("Five-year cost" in headers, "Flags" in headers, "Notes" in headers) == (sees_details,) * 3
+    # The add form and the edit links are for those who may use them.
+    assert (page.find("form", cls="vendor-form") is not None) is may_edit
+    assert (page.one("tr", id="vendor-atlas").find("a", href="/p/crm/vendors/atlas/edit") is not None) is may_edit
 
 
 def test_the_lead_adds_a_vendor_through_the_form(auth):
@@ -191,41 +202,31 @@ def test_two_saves_of_the_same_version_at_once_let_exactly_one_through(app):
     """The first save holds the vendor (PostgreSQL: its row lock; SQLite: the write lock) until it commits;
     the second, begun on the same version, then finds the new one and is refused: no change is lost."""
     engine = make_engine(app.config["DATABASE_URL"])
-    first_saved, commit_first = threading.Event(), threading.Event()
-    outcome: dict[str, object] = {}
 
-    def save(name: str, notes: str, hold: bool) -> None:
-        with Session(writer(engine)) as db:
-            project = get_project(db, "crm")
-            try:
-                update_vendor(db, project, "atlas", {"notes": notes}, actor=name, expected_version=1)
-            except VendorChanged as error:
-                db.rollback()
-                outcome[name] = error
-                return
-            if hold:
-                first_saved.set()
-                commit_first.wait(10)
-            db.commit()
-            outcome[name] = "saved"
+    def save(actor: str, notes: str):
+        return lambda db: update_vendor(db, get_project(db, "crm"), "atlas", {"notes": notes}, actor=actor,
+                                        expected_version=1)
 
-    first = threading.Thread(target=save, args=("lead", "First.", True))
-    first.start()
-    assert first_saved.wait(10)
-    second = threading.Thread(target=save, args=("procurement", "Second.", False))
-    second.start()
-    second.join(0.5)
-    assert second.is_alive()  # waiting for the first to finish, not reading the version before it
-    commit_first.set()
-    first.join(10)
-    second.join(10)
-    assert outcome["lead"] == "saved"
-    assert isinstance(outcome["procurement"], VendorChanged)
-    assert "you edited version 1, it is now version 2" in str(outcome["procurement"])
+    first, second = race(engine, save("lead", "First."), save("procurement", "Second."))
+    assert first[1] == ["notes"]
+    assert isinstance(second, VendorChanged) and "you edited version 1, it is now version 2" in str(second)
     with Session(engine) as db:
         atlas = get_vendor(db, get_project(db, "crm"), "atlas")
         assert (atlas.notes, atlas.version) == ("First.", 2)
         updates = db.exec(select(AuditEvent).where(AuditEvent.entity_type == "vendor",
                                                    AuditEvent.action == "update")).all()
         assert len(updates) == 1
+    engine.dispose()
+
+
+def test_two_adds_of_the_same_slug_at_once_add_one_and_refuse_the_other(app):
+    engine = make_engine(app.config["DATABASE_URL"])
+
+    def add(name: str):
+        return lambda db: add_vendor(db, get_project(db, "crm"), slug="zenith", name=name, deployment="on-premise",
+                                     actor="lead").slug
+
+    first, second = race(engine, add("Zenith CRM"), add("Zenith again"))
+    assert first == "zenith"
+    assert isinstance(second, Conflict) and "vendor 'zenith' already exists in project crm" in str(second)
     engine.dispose()

@@ -16,8 +16,8 @@
 // names who is (the reqtrace_user cookie, set at login and by this page, removed at logout). A copy left open
 // after logging out, or shown by the service worker with nobody logged in, takes no ticks: ticks queued there
 // would be stored as the evaluator's once they log in again. Logging out removes the kept copies (the service
-// worker, and the login page after it, below); ticks already waiting on the device stay, and are sent once
-// their evaluator is logged in again.
+// worker, and the page after it: app.js), as does a login as someone else; ticks already waiting on the device
+// stay, and are sent once their evaluator is logged in again.
 
 (function () {
   "use strict";
