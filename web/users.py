@@ -30,9 +30,6 @@ blueprint = Blueprint("users", __name__)
 LABELS = {"username": "Username", "display_name": "Display name", "role": "Role", "password": "Password",
           "active": "May log in"}
 
-
-# --- the CRM lead's list of accounts ----------------------------------------------------------------------
-
 def _roles() -> list[tuple[str, str]]:
     return list(USER_ROLE.terms.items())
 
