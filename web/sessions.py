@@ -22,6 +22,7 @@ from reqtrace.schemas import Problem
 from reqtrace.services import checklists
 from reqtrace.services.errors import Invalid, NotFound, PermissionDenied
 from reqtrace.services.sessions import add_attendee, consensus_recorded, create_session, get_session
+from reqtrace.services.sessions import remove_attendee as remove_session_attendee  # the view is remove_attendee
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
 from web.auth import name_the_login
@@ -153,6 +154,28 @@ def add_attendees(key: str, session_id: int):
     if added and was_open:
         flash(f"Everyone else had submitted: the scores of {demo.title} are sealed again, and the consensus view "
               f"closed, until {username} submits.", "warning")
+    return redirect(url_for("sessions.show", key=key, session_id=session_id))
+
+
+@action(blueprint, "/p/<key>/sessions/<int:session_id>/attendees/<username>/remove", permission="schedule")
+def remove_attendee(key: str, session_id: int, username: str):
+    """Take an evaluator who has not submitted off the session (they left, or were added by mistake)."""
+    project = project_or_404(key)
+    db = session()
+    demo = _session_or_404(project, session_id)
+    try:
+        removed = remove_session_attendee(db, project, demo, username, actor=current_user.username,
+                                          reason=request.form.get("reason", ""))
+        db.commit()
+    except Invalid as error:
+        db.rollback()
+        return refuse(str(error), 422, back=url_for("sessions.show", key=key, session_id=session_id),
+                      back_label="Back to the session", project=_project(project))
+    flash(f"{username} no longer attends {demo.title}; {removed} sealed entr{'y' if removed == 1 else 'ies'} of "
+          "theirs, never seen nor counted, went with them.", "info")
+    if checklists.all_submitted(db, demo):
+        flash(f"Everyone left has submitted: the scores of {demo.title} count, and the consensus view is open.",
+              "info")
     return redirect(url_for("sessions.show", key=key, session_id=session_id))
 
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from reqtrace import audit
-from reqtrace.model import ConsensusScore, DemoSession, PocScript, Project, SessionAttendee, Step, User, Vendor, utcnow
-from reqtrace.schemas import Problem, clean_title
+from reqtrace.model import (
+    ChecklistResult,
+    ConsensusScore,
+    DemoSession,
+    PocScript,
+    Project,
+    SessionAttendee,
+    Step,
+    User,
+    Vendor,
+    utcnow,
+)
+from reqtrace.schemas import Problem, clean_text, clean_title
 from reqtrace.services.errors import Invalid, NotFound
 
 
@@ -78,6 +89,39 @@ def add_attendee(session: Session, project: Project, demo: DemoSession, username
     audit.record(session, actor=actor, project_id=project.id, entity_type="session", entity_id=str(demo.id),
                  action="attend", after={"username": username})
     return True
+
+
+def remove_attendee(session: Session, project: Project, demo: DemoSession, username: str, *, actor: str,
+                    reason: str) -> int:
+    """Take someone who has not submitted off a session (they left, or were added by mistake), with the reason.
+
+    Until they go, the session's scores stay sealed and its consensus waits for them. Their entries in this
+    session were sealed: nobody else has seen them and they never counted; they go too (the audit trail keeps
+    how many, and why), since an entry counts once its evaluator has submitted, and a removed one never will.
+    Returns how many entries went. Refused for someone who has submitted: their scores count, and stay.
+    """
+    person = session.exec(select(SessionAttendee).where(SessionAttendee.session_id == demo.id,
+                                                        SessionAttendee.username == username)
+                          .with_for_update()).scalars().first()
+    if person is None:
+        raise Invalid([Problem("username", f"{username} does not attend {demo.title}")])
+    if person.submitted_at is not None:
+        raise Invalid([Problem("username", f"{username} has submitted their scores of {demo.title}: they count "
+                                           "in the ranking and stay")])
+    try:
+        why = clean_text(reason or "")
+    except ValueError as error:
+        raise Invalid([Problem("reason", str(error))]) from None
+    if not why:
+        raise Invalid([Problem("reason", f"say why {username} no longer attends (it goes in the audit trail)")])
+    entries = session.exec(delete(ChecklistResult).where(ChecklistResult.session_id == demo.id,
+                                                         ChecklistResult.evaluator == username)).rowcount or 0
+    session.delete(person)
+    session.flush()
+    audit.record(session, actor=actor, project_id=project.id, entity_type="session", entity_id=str(demo.id),
+                 action="remove attendee", before={"username": username},
+                 after={"reason": why, "sealed_entries_removed": entries})
+    return entries
 
 
 def consensus_recorded(session: Session, demo: DemoSession) -> bool:

@@ -66,6 +66,7 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
         "sessions.record_consensus": ("/p/crm/sessions/1/consensus", [("step", "STEP-1"), ("requirement", "REQ-1"),
                                                                        ("score", "3"), ("reason", "Forged")]),
         "sessions.upload_photo": ("/p/crm/sessions/1/photos", [("step", "STEP-1")]),
+        "sessions.remove_attendee": ("/p/crm/sessions/1/attendees/evaluator/remove", [("reason", "Forged")]),
         "weights.apply": ("/p/crm/weights", [("pair.STR-1.STR-2", "3")]),
         "weights.clear": ("/p/crm/weights/clear", []),
         "weights.settings": ("/p/crm/settings/scoring", [("claim_factor", "0.9")]),
@@ -90,7 +91,7 @@ def test_every_post_endpoint_is_covered_here(shared_app):
                "workbooks.start_requirements_export", "workbooks.start_questionnaire_export",
                "workbooks.start_scores_export", "scripts.build", "scripts.issue", "scripts.edit",
                "sessions.schedule", "sessions.add_attendees", "sessions.results", "sessions.tick",
-               "sessions.submit", "sessions.record_consensus", "sessions.upload_photo",
+               "sessions.submit", "sessions.record_consensus", "sessions.upload_photo", "sessions.remove_attendee",
                "weights.apply", "weights.clear", "weights.settings", "vendors.create", "vendors.save",
                "users.create", "users.save", "users.reset_password", "users.logout_everywhere",
                "account.change_password"}

@@ -9,6 +9,7 @@ sends them: {"evaluator": whose queue they come from, "results": [...]}.
 
 from __future__ import annotations
 
+import html
 import io
 import struct
 import uuid
@@ -1011,3 +1012,56 @@ def test_the_demo_database_has_three_sessions_and_keystones_consensus(demo_lead)
     # The lead attends (and scores) the sample sessions: their checklist shows their own scores.
     atlas = demo_lead.json(f"/p/crm/sessions/{by_vendor['atlas']['id']}/checklist.json")
     assert atlas["submitted"] is True and 0 < atlas["done_steps"] < atlas["total_steps"]
+
+
+# --- an evaluator who will never submit ------------------------------------------------------------------
+
+def test_the_lead_takes_off_an_evaluator_who_will_never_submit_and_the_consensus_opens(lead, evaluators, db, demo,
+                                                                                       script):
+    """evaluator2 left the company mid-evaluation: until they go, the session stays sealed and its consensus
+    waits for them forever. Their sealed entries (never seen, never counted) go with them, audited."""
+    evaluator, evaluator2 = evaluators
+    step = steps_of(script)[0]["hid"]
+    stored(evaluator, demo, tick(step, 4))
+    stored(evaluator2, demo, tick(step, 1), tick(steps_of(script)[1]["hid"], 2))
+    submit(evaluator, demo)
+    assert lead.get(f"/p/crm/sessions/{demo}/consensus").status_code == 403  # waits for evaluator2
+    response = lead.post(f"/p/crm/sessions/{demo}/attendees/evaluator2/remove", {"reason": "Left the company."})
+    assert location(response) == f"/p/crm/sessions/{demo}"
+    page = lead.page(f"/p/crm/sessions/{demo}")
+    assert "evaluator2 no longer attends Atlas, day 1; 2 sealed entries of theirs, never seen nor counted, went " \
+           "with them." in page.text
+    assert "Everyone left has submitted" in page.text
+    assert [a["username"] for a in lead.json(f"/p/crm/sessions/{demo}.json")["session"]["attendees"]] == \
+        ["evaluator"]
+    assert [(row.evaluator, row.score) for row in entries(db, demo)] == [("evaluator", 4)]
+    assert lead.get(f"/p/crm/sessions/{demo}/consensus").status_code == 200
+    event = db().exec(select(AuditEvent).where(AuditEvent.action == "remove attendee")).scalars().one()
+    assert (event.actor, event.before, event.after) == (
+        "lead", {"username": "evaluator2"}, {"reason": "Left the company.", "sealed_entries_removed": 2})
+    # Taken off, they no longer score it.
+    assert sync(evaluator2, demo, tick(step, 5)).status_code == 403
+
+
+@pytest.mark.parametrize("who, form, message", [
+    ("evaluator", {"reason": "Changed my mind."}, "evaluator has submitted their scores of Atlas, day 1"),
+    ("evaluator2", {"reason": "  "}, "say why evaluator2 no longer attends"),
+    ("nobody", {"reason": "Typo."}, "nobody does not attend Atlas, day 1"),
+])
+def test_taking_someone_off_a_session_is_refused_when_it_would_lose_what_counts(lead, evaluators, db, demo,
+                                                                                script, who, form, message):
+    evaluator, evaluator2 = evaluators
+    stored(evaluator2, demo, tick(steps_of(script)[0]["hid"], 3))
+    submit(evaluator, demo)
+    response = lead.post(f"/p/crm/sessions/{demo}/attendees/{who}/remove", form)
+    assert response.status_code == 422
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert sorted(a["username"] for a in lead.json(f"/p/crm/sessions/{demo}.json")["session"]["attendees"]) == \
+        ["evaluator", "evaluator2"]
+    assert len(entries(db, demo)) == 1
+
+
+def test_only_the_lead_takes_someone_off_a_session(auth, evaluators, demo):
+    for username in ("owner", "procurement", "evaluator"):
+        response = auth(username).post(f"/p/crm/sessions/{demo}/attendees/evaluator2/remove", {"reason": "x"})
+        assert response.status_code == 403, username
