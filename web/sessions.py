@@ -406,14 +406,17 @@ def upload_photo(key: str, session_id: int):
 
 @action(blueprint, "/p/<key>/photos/<int:attachment_id>", permission="read", methods=("GET",))
 def photo(key: str, attachment_id: int):
-    """A photo: its evaluator sees it; others once every attendee has submitted (it is sealed like a score)."""
+    """A photo: its evaluator sees it; others once every attendee has submitted (it is sealed like a score), and
+    never one of someone taken off the session before submitting."""
     project = project_or_404(key)
     db = session()
     item = db.get(Attachment, attachment_id)
     if item is None:
         abort(404)
     demo = _session_or_404(project, item.session_id)
-    require(item.evaluator == current_user.username or checklists.all_submitted(db, demo),
+    taker = checklists.attendee(db, demo, item.evaluator)  # None once taken off the session, never submitted
+    require(item.evaluator == current_user.username
+            or (taker is not None and taker.submitted_at is not None and checklists.all_submitted(db, demo)),
             "Evidence stays sealed until every attendee has submitted.")
     require(item.evaluator == current_user.username or role_may(current_user.role, "ranking")
             or checklists.attendee(db, demo, current_user.username) is not None,

@@ -1024,6 +1024,7 @@ def test_the_lead_takes_off_an_evaluator_who_will_never_submit_and_the_consensus
     step = steps_of(script)[0]["hid"]
     stored(evaluator, demo, tick(step, 4))
     stored(evaluator2, demo, tick(step, 1), tick(steps_of(script)[1]["hid"], 2))
+    sealed_photo = upload(evaluator2, demo, step, png(), "shot.png", evaluator="evaluator2").get_json()["url"]
     submit(evaluator, demo)
     assert lead.get(f"/p/crm/sessions/{demo}/consensus").status_code == 403  # waits for evaluator2
     response = lead.post(f"/p/crm/sessions/{demo}/attendees/evaluator2/remove", {"reason": "Left the company."})
@@ -1039,8 +1040,10 @@ def test_the_lead_takes_off_an_evaluator_who_will_never_submit_and_the_consensus
     event = db().exec(select(AuditEvent).where(AuditEvent.action == "remove attendee")).scalars().one()
     assert (event.actor, event.before, event.after) == (
         "lead", {"username": "evaluator2"}, {"reason": "Left the company.", "sealed_entries_removed": 2})
-    # Taken off, they no longer score it.
+    # Taken off, they no longer score it, and their photo stays sealed to everyone else.
     assert sync(evaluator2, demo, tick(step, 5)).status_code == 403
+    assert lead.get(sealed_photo).status_code == 403
+    assert evaluator2.get(sealed_photo).status_code == 200
 
 
 @pytest.mark.parametrize("who, form, message", [
