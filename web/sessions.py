@@ -164,9 +164,11 @@ def remove_attendee(key: str, session_id: int, username: str):
     db = session()
     demo = _session_or_404(project, session_id)
     try:
-        removed = remove_session_attendee(db, project, demo, username, actor=current_user.username,
-                                          reason=request.form.get("reason", ""))
+        removed, photos = remove_session_attendee(db, project, demo, username, actor=current_user.username,
+                                                  reason=request.form.get("reason", ""))
         db.commit()
+        for stored_as in photos:  # gone from the database: their files go too
+            (_attachments_dir() / stored_as).unlink(missing_ok=True)
     except Invalid as error:
         db.rollback()
         return refuse(str(error), 422, back=url_for("sessions.show", key=key, session_id=session_id),
@@ -406,15 +408,15 @@ def upload_photo(key: str, session_id: int):
 
 @action(blueprint, "/p/<key>/photos/<int:attachment_id>", permission="read", methods=("GET",))
 def photo(key: str, attachment_id: int):
-    """A photo: its evaluator sees it; others once every attendee has submitted (it is sealed like a score), and
-    never one of someone taken off the session before submitting."""
+    """A photo: its evaluator sees it; others once every attendee, its evaluator included, has submitted (it is
+    sealed like a score)."""
     project = project_or_404(key)
     db = session()
     item = db.get(Attachment, attachment_id)
     if item is None:
         abort(404)
     demo = _session_or_404(project, item.session_id)
-    taker = checklists.attendee(db, demo, item.evaluator)  # None once taken off the session, never submitted
+    taker = checklists.attendee(db, demo, item.evaluator)
     require(item.evaluator == current_user.username
             or (taker is not None and taker.submitted_at is not None and checklists.all_submitted(db, demo)),
             "Evidence stays sealed until every attendee has submitted.")

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from reqtrace import audit
 from reqtrace.model import (
+    Attachment,
     ChecklistResult,
     ConsensusScore,
     DemoSession,
@@ -92,13 +93,15 @@ def add_attendee(session: Session, project: Project, demo: DemoSession, username
 
 
 def remove_attendee(session: Session, project: Project, demo: DemoSession, username: str, *, actor: str,
-                    reason: str) -> int:
+                    reason: str) -> tuple[int, list[str]]:
     """Take someone who has not submitted off a session (they left, or were added by mistake), with the reason.
 
     Until they go, the session's scores stay sealed and its consensus waits for them. Their entries in this
-    session were sealed: nobody else has seen them and they never counted; they go too (the audit trail keeps
-    how many, and why), since an entry counts once its evaluator has submitted, and a removed one never will.
-    Returns how many entries went. Refused for someone who has submitted: their scores count, and stay.
+    session were sealed: nobody else has seen them and they never counted; they go too, with their photos (the
+    audit trail keeps how many, and why), since an entry counts once its evaluator has submitted, and a removed
+    one never will; were they added again, nothing of before would come back unsealed. Returns how many
+    entries went, and the stored file names of the photos that went (for the caller to delete once committed).
+    Refused for someone who has submitted: their scores count, and stay.
     """
     person = session.exec(select(SessionAttendee).where(SessionAttendee.session_id == demo.id,
                                                         SessionAttendee.username == username)
@@ -116,12 +119,15 @@ def remove_attendee(session: Session, project: Project, demo: DemoSession, usern
         raise Invalid([Problem("reason", f"say why {username} no longer attends (it goes in the audit trail)")])
     entries = session.exec(delete(ChecklistResult).where(ChecklistResult.session_id == demo.id,
                                                          ChecklistResult.evaluator == username)).rowcount or 0
+    theirs = (Attachment.session_id == demo.id) & (Attachment.evaluator == username)
+    photos = list(session.exec(select(Attachment.stored_as).where(theirs)).scalars())
+    session.exec(delete(Attachment).where(theirs))
     session.delete(person)
     session.flush()
     audit.record(session, actor=actor, project_id=project.id, entity_type="session", entity_id=str(demo.id),
                  action="remove attendee", before={"username": username},
-                 after={"reason": why, "sealed_entries_removed": entries})
-    return entries
+                 after={"reason": why, "sealed_entries_removed": entries, "photos_removed": len(photos)})
+    return entries, photos
 
 
 def consensus_recorded(session: Session, demo: DemoSession) -> bool:

@@ -1039,11 +1039,16 @@ def test_the_lead_takes_off_an_evaluator_who_will_never_submit_and_the_consensus
     assert lead.get(f"/p/crm/sessions/{demo}/consensus").status_code == 200
     event = db().exec(select(AuditEvent).where(AuditEvent.action == "remove attendee")).scalars().one()
     assert (event.actor, event.before, event.after) == (
-        "lead", {"username": "evaluator2"}, {"reason": "Left the company.", "sealed_entries_removed": 2})
-    # Taken off, they no longer score it, and their photo stays sealed to everyone else.
+        "lead", {"username": "evaluator2"},
+        {"reason": "Left the company.", "sealed_entries_removed": 2, "photos_removed": 1})
+    # Taken off, they no longer score it, and their photo is gone with their entries: added again later, nothing
+    # of before comes back to be unsealed by their next submission.
     assert sync(evaluator2, demo, tick(step, 5)).status_code == 403
-    assert lead.get(sealed_photo).status_code == 403
-    assert evaluator2.get(sealed_photo).status_code == 200
+    assert lead.get(sealed_photo).status_code == 404
+    assert db().exec(select(func.count()).select_from(Attachment)).scalar_one() == 0
+    assert location(lead.post(f"/p/crm/sessions/{demo}/attendees", {"username": "evaluator2"})) == \
+        f"/p/crm/sessions/{demo}"
+    assert my_results(evaluator2, demo) == {}
 
 
 @pytest.mark.parametrize("who, form, message", [
