@@ -85,6 +85,23 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
             raise
 
 
+def add_unique(session: Session, row, taken: str) -> None:
+    """Add and flush `row`; a unique key someone else took meanwhile raises Conflict(`taken`), not a 500.
+
+    For inserts checked for duplicates beforehand: the check cannot see a row another transaction is adding.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from reqtrace.services.errors import Conflict
+
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(taken) from None
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from reqtrace import audit
+from reqtrace.db import add_unique
 from reqtrace.model import ITEM_MODELS, User, utcnow
 from reqtrace.schemas import Problem, clean_line
 from reqtrace.security import hash_password, verify_password
@@ -43,12 +43,7 @@ def add_user(session: Session, *, username: str, role: str, password: str, actor
         raise Conflict(f"a user named {taken!r} already exists{alike}")
     user = User(username=username, role=role, password_hash=hash_password(password),
                 display_name=display_name or username)
-    try:
-        with session.begin_nested():  # added at the same moment by someone else: a refusal, not a 500
-            session.add(user)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"a user named {username!r} already exists") from None
+    add_unique(session, user, f"a user named {username!r} already exists")
     audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username, action="create",
                  after={"username": username, "role": role, "display_name": user.display_name})
     return user

@@ -6,10 +6,10 @@ import math
 import re
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from reqtrace import audit
+from reqtrace.db import add_unique
 from reqtrace.model import Project, Vendor
 from reqtrace.schemas import Problem, clean_line, clean_text, split_list
 from reqtrace.services.errors import Conflict, Invalid, NotFound
@@ -45,16 +45,11 @@ def add_vendor(session: Session, project: Project, *, slug: str, name: str, depl
     values = clean_vendor(slug=slug, name=name, deployment=deployment, product=product, sandbox_url=sandbox_url,
                           flags=flags, cost_5y=cost_5y, notes=notes)
     slug = values["slug"]  # as stored: " atlas " is atlas
-    exists = session.exec(select(Vendor).where(Vendor.project_id == project.id, Vendor.slug == slug)).first()
-    if exists is not None:
-        raise Conflict(f"vendor {slug!r} already exists in project {project.key}")
+    taken = f"vendor {slug!r} already exists in project {project.key}"
+    if session.exec(select(Vendor).where(Vendor.project_id == project.id, Vendor.slug == slug)).first() is not None:
+        raise Conflict(taken)
     vendor = Vendor(project_id=project.id, **values)
-    try:
-        with session.begin_nested():  # added at the same moment by someone else: a refusal, not a 500
-            session.add(vendor)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"vendor {slug!r} already exists in project {project.key}") from None
+    add_unique(session, vendor, taken)
     audit.record(session, actor=actor, project_id=project.id, entity_type="vendor", entity_id=slug,
                  action="create", after=snapshot(vendor))
     return vendor

@@ -30,12 +30,18 @@ pytestmark = pytest.mark.browser
 REASON = "Shown after the break, when the vendor came back to it; I had missed it."
 
 
-def test_submit_says_how_many_steps_have_no_score_and_one_is_scored_late_with_its_reason(
-        browser, server, demo_url, atlas):  # noqa: F811
+def evaluator_checklist(browser, url: str, session_id: int):
+    """A browser of its own, the evaluator logged in, their checklist open: (context, page)."""
     context = browser.new_context()
     page = context.new_page()
-    log_in(page, server.url, "evaluator")
-    open_checklist(page, server.url, atlas)
+    log_in(page, url, "evaluator")
+    open_checklist(page, url, session_id)
+    return context, page
+
+
+def test_submit_says_how_many_steps_have_no_score_and_one_is_scored_late_with_its_reason(
+        browser, server, demo_url, atlas):  # noqa: F811
+    context, page = evaluator_checklist(browser, server.url, atlas)
     total = page.locator(".cl-step").count()
     unscored = page.locator(".cl-step:not(.scored)").count()
     assert 0 < unscored < total
@@ -97,10 +103,7 @@ def test_a_late_score_from_a_tablet_whose_clock_is_an_hour_behind_is_kept(browse
                                                                           atlas):  # noqa: F811
     """The tablet's clock says the late score was made before the evaluator submitted; the page knows better
     (it was served after submitting) and says so, so the score is kept, not refused as queued from before."""
-    context = browser.new_context()
-    page = context.new_page()
-    log_in(page, server.url, "evaluator")
-    open_checklist(page, server.url, atlas)
+    context, page = evaluator_checklist(browser, server.url, atlas)
     context.clock.set_fixed_time(datetime.now(timezone.utc) - timedelta(hours=1))
     hid = submit_and_reopen(page, server.url, atlas)
     step = page.locator(f"#{hid}")
@@ -118,10 +121,7 @@ def test_a_second_change_made_while_the_first_late_score_is_on_its_way_corrects_
                                                                                     atlas):  # noqa: F811
     """After submitting, the evaluator scores a step late, and changes it again before the server has answered:
     the second change must correct the first, not be refused as scoring a step that already has a score."""
-    context = browser.new_context()
-    page = context.new_page()
-    log_in(page, server.url, "evaluator")
-    open_checklist(page, server.url, atlas)
+    context, page = evaluator_checklist(browser, server.url, atlas)
     hid = submit_and_reopen(page, server.url, atlas)
     step = page.locator(f"#{hid}")
     before = stored(demo_url, atlas, "evaluator")
@@ -158,10 +158,7 @@ def test_a_correction_whose_answer_was_lost_is_corrected_again_without_loss(brow
     """QA: the server stored a late score but its answer never reached the page; the retry came back
     "duplicate" without the entry, so the next change still named nothing, was refused, and the bar said
     every score was saved. The retry now names the entry, and the next change corrects it."""
-    context = browser.new_context()
-    page = context.new_page()
-    log_in(page, server.url, "evaluator")
-    open_checklist(page, server.url, atlas)
+    context, page = evaluator_checklist(browser, server.url, atlas)
     hid = submit_and_reopen(page, server.url, atlas)
     step = page.locator(f"#{hid}")
     before = stored(demo_url, atlas, "evaluator")
@@ -195,10 +192,7 @@ def test_a_correction_whose_answer_was_lost_is_corrected_again_without_loss(brow
 def test_a_refused_change_is_never_reported_as_all_saved(browser, server, demo_url, atlas):  # noqa: F811
     """QA: a tab opened earlier corrected a step another tab had corrected since; the server refused it (it
     corrected an entry no longer counting), the step said so, and the bar said every score was saved."""
-    context = browser.new_context()
-    first = context.new_page()
-    log_in(first, server.url, "evaluator")
-    open_checklist(first, server.url, atlas)
+    context, first = evaluator_checklist(browser, server.url, atlas)
     submit_and_reopen(first, server.url, atlas)
     second = context.new_page()
     open_checklist(second, server.url, atlas)
