@@ -177,6 +177,9 @@ def test_a_correction_whose_answer_was_lost_is_corrected_again_without_loss(brow
     step.locator("fieldset.scores label").filter(has_text="4").click()
     step.locator("textarea").fill(REASON)
     step.get_by_role("button", name="Record a late score").click()
+    # The bar said "every score is saved" before the click too: wait for the step itself, which is saved only
+    # once the retry (up to 10 s later) has come back "duplicate" with its entry.
+    expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=30_000)
     expect(page.locator("[data-sync-state]")).to_contain_text("every score is saved", timeout=30_000)
     expect(step.get_by_role("button", name="Record a correction")).to_be_visible()
     step.locator("fieldset.scores label").filter(has_text="2").click()
