@@ -49,7 +49,8 @@ from reqtrace.db import current_revision, is_empty, upgrade, writer
 FORMAT = "reqtrace-backup"
 VERSION = 1
 BATCH = 5000
-SKIPPED = {"alembic_version", "login_session"}  # the manifest carries the revision; sign-ins do not outlive a restore
+# The manifest carries the revision; sign-ins and counted password guesses do not outlive a restore.
+SKIPPED = {"alembic_version", "login_session", "login_guess"}
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -143,11 +144,12 @@ def write_sqlite_copy(engine: Engine, destination: str | Path) -> dict[str, Any]
 
 
 def _drop_sign_ins(copy: sqlite3.Connection) -> None:
-    """Sign-ins stay behind, as in the ZIP backup; the deleted rows are zeroed, not left in free pages."""
-    if copy.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'login_session'").fetchone():
-        copy.execute("PRAGMA secure_delete = ON")
-        with copy:
-            copy.execute("DELETE FROM login_session")
+    """Sign-ins and guesses stay behind, as in the ZIP backup; the deleted rows are zeroed, not left in free pages."""
+    copy.execute("PRAGMA secure_delete = ON")
+    for table in ("login_session", "login_guess"):
+        if copy.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone():
+            with copy:
+                copy.execute(f"DELETE FROM {table}")  # one of the two names above, never input
 
 
 @contextmanager

@@ -53,10 +53,10 @@ def change_password():
         db.rollback()
         if not any(problem.field == "current" for problem in error.problems):
             forget_guesses(key)  # the current password was right: only wrong ones count as guesses
+            db.commit()
         return render_template("account.html", **_page(errors=field_errors(error, LABELS),
                                                         message="Your password was not changed.")), 422
-    forget_guesses(key)
-    user = get_user(db, current_user.username)
+    user = get_user(db, current_user.username)  # the new password cleared the guesses of every address
     token = logins.start(db, user)  # the new password ended every session, this one too: this browser stays in
     db.commit()
     login_user(WebUser.of(user, token))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from urllib.parse import urlsplit
-from collections import defaultdict, deque
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, Response, abort, after_this_request, current_app, flash, redirect,
                    render_template, request, url_for)
@@ -14,7 +12,7 @@ from flask import session as browser_session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from reqtrace.model import User
-from reqtrace.services import logins
+from reqtrace.services import guesses, logins
 from reqtrace.services.users import authenticate
 from reqtrace.vocab import USER_ROLE
 from web import db
@@ -55,7 +53,6 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.context_processor(lambda: {"forget_offline_copies": browser_session.pop(FORGET_OFFLINE, False)})
     login_manager.session_protection = "strong"
-    app.extensions["reqtrace_login_failures"] = LoginFailures()
 
 
 @login_manager.user_loader
@@ -63,39 +60,6 @@ def load_user(token: str) -> WebUser | None:
     """The user of a live login session: a cookie whose session was ended (logout, new password) is refused."""
     user = logins.user_of(db.session(), token, lifetime=current_app.permanent_session_lifetime)
     return WebUser.of(user, token) if user is not None else None
-
-
-class LoginFailures:
-    """Failed logins per (address, username) in a sliding window (per process)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-
-    def attempt(self, key: tuple[str, str], limit: int, window: float) -> bool:
-        """Count an attempt before its password is checked (a success clears it); False when blocked.
-
-        Counting first, under the lock, means concurrent guesses cannot all slip in before the first failure
-        is recorded.
-        """
-        with self._lock:
-            attempts = self._failures[key]
-            while attempts and attempts[0] < time.monotonic() - window:
-                attempts.popleft()
-            if len(attempts) >= limit:
-                return False
-            attempts.append(time.monotonic())
-            return True
-
-    def clear(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def clear_user(self, username: str) -> None:
-        """Forget every address's failures for `username` (the lead has just set them a new password)."""
-        with self._lock:
-            for key in [key for key in self._failures if key[1] == username.lower()]:
-                del self._failures[key]
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -119,10 +83,12 @@ def login():
     if current_user.is_authenticated:  # logging in again, as anyone: this browser's earlier session ends
         logins.end(session, current_user.token, why="login")
     token = logins.start(session, user)
-    session.commit()
     forget_guesses(key)
+    session.commit()
     if request.cookies.get(LOGIN_COOKIE) != user.username:
         browser_session[FORGET_OFFLINE] = True  # someone else used this browser last: forget their checklists
+    # A new form token with the login: one planted before it, or read off this browser before, is worth nothing.
+    browser_session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login_user(WebUser.of(user, token))
     return remember_login(redirect(next_url or url_for("home.index")), user.username)
 
@@ -147,23 +113,20 @@ def logout():
 
 
 def count_guess(username: str, refusal) -> tuple[str, str]:
-    """Count a password about to be checked for `username` from this address; 429 with `refusal(minutes)` when
-    there were too many wrong ones in the window. Returns the key to clear once the password proves right."""
-    failures: LoginFailures = current_app.extensions["reqtrace_login_failures"]
-    key = (request.remote_addr or "", username.lower())
+    """Count a password about to be checked for `username` from this address (committed: every server process
+    sees it); 429 with `refusal(minutes)` when there were too many wrong ones in the window. Returns the key to
+    forget once the password proves right."""
+    key = guesses.key_of(request.remote_addr or "", username)
     window = current_app.config["LOGIN_WINDOW_SECONDS"]
-    if not failures.attempt(key, current_app.config["LOGIN_ATTEMPTS"], window):
+    if not guesses.attempt(db.session(), key, limit=current_app.config["LOGIN_ATTEMPTS"],
+                           window=timedelta(seconds=window)):
         abort(429, description=refusal(window // 60))
     return key
 
 
 def forget_guesses(key: tuple[str, str]) -> None:
-    current_app.extensions["reqtrace_login_failures"].clear(key)
-
-
-def forget_guesses_of(username: str) -> None:
-    """Every address's count for `username` (in this server process): the lead has set them a new password."""
-    current_app.extensions["reqtrace_login_failures"].clear_user(username)
+    """The password proved right: its guesses no longer count (committed with the request's own work)."""
+    guesses.forget(db.session(), key)
 
 
 def remember_login(response: Response, username: str) -> Response:
@@ -203,5 +166,5 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-__all__ = ["blueprint", "count_guess", "current_user", "forget_guesses", "forget_guesses_of", "init_app",
+__all__ = ["blueprint", "count_guess", "current_user", "forget_guesses", "init_app",
            "LOGIN_COOKIE", "name_the_login", "remember_login", "WebUser"]

@@ -21,7 +21,6 @@ from reqtrace.services.users import (
 from reqtrace.vocab import USER_ROLE
 from reqtrace.workflow import role_may
 from web.account import account_data
-from web.auth import forget_guesses_of
 from web.db import session
 from web.pages import action, field_errors, page
 
@@ -132,7 +131,6 @@ def reset_password(username: str):
         db.rollback()
         return render_template("user_form.html", **_form(user, errors=field_errors(error, LABELS),
                                                          message="The password was not changed.")), 422
-    forget_guesses_of(username)  # locked out by wrong guesses: they log in with the new one at once
     flash(f"New password set for {username}" + (f"; {ended} browser session{'s' if ended != 1 else ''} ended."
                                                  if ended else "."), "info")
     return redirect(url_for("users.edit_form", username=username))

@@ -16,7 +16,7 @@ from reqtrace.model.chain import (
     Strategy,
     StrategyRole,
 )
-from reqtrace.model.people import LoginSession, User, Vendor
+from reqtrace.model.people import LoginGuess, LoginSession, User, Vendor
 from reqtrace.model.poc import (
     Attachment,
     ChecklistResult,
@@ -62,7 +62,7 @@ PLURALS = {"strategy": "strategies", "role": "roles", "process": "processes", "r
 
 __all__ = [
     "AuditEvent", "Baseline", "BaselineItem", "Item", "Link", "Process", "ProcessRequirement", "Project", "Requirement", "Role",
-    "RoleProcess", "Strategy", "StrategyRole", "LoginSession", "User", "Vendor", "QuestionnaireIssue", "VendorResponse",
+    "RoleProcess", "Strategy", "StrategyRole", "LoginGuess", "LoginSession", "User", "Vendor", "QuestionnaireIssue", "VendorResponse",
     "Attachment", "ChecklistResult", "ConsensusScore", "DemoSession", "PocScript", "ProbeResult", "Scenario", "ScriptIssue",
     "SessionAttendee", "Step", "as_utc", "utcnow", "ITEM_MODELS", "PREFIXES",
     "LEVELS", "LINKS_UP", "LINKS_DOWN", "LinkSpec", "PLURALS",

@@ -56,3 +56,19 @@ class LoginSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
     ended_why: str = Field(default="", max_length=20)  # logout, password, ended by an admin
+
+
+class LoginGuess(SQLModel, table=True):
+    """A password about to be checked (a login, or the current password on the account page).
+
+    Kept in the database, not in the server process, so that every worker of a server counts the same
+    guesses: with four workers an attacker would otherwise get four times the allowance. A right password
+    removes the guesses of its (address, username); the rest are forgotten once older than the window.
+    """
+
+    __tablename__ = "login_guess"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=100, index=True)
+    username: str = Field(max_length=200, index=True)  # as typed, in lower case: unknown names count too
+    at: datetime = Field(default_factory=utcnow, index=True)

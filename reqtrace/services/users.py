@@ -12,7 +12,7 @@ from reqtrace.db import add_unique
 from reqtrace.model import ITEM_MODELS, User, utcnow
 from reqtrace.schemas import Problem, clean_line
 from reqtrace.security import hash_password, verify_password
-from reqtrace.services import logins
+from reqtrace.services import guesses, logins
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.vocab import USER_ROLE, UnknownValue
 from reqtrace.workflow import ADMIN, OWNING_ROLES
@@ -70,6 +70,8 @@ def set_password(session: Session, *, username: str, password: str, actor: str) 
     session.add(user)
     # Whoever knew the old password may be signed in with it: a new password ends every session.
     ended = logins.end_all(session, user, why="password")
+    # Locked out by wrong guesses (theirs or an attacker's): the new password works at once, from anywhere.
+    guesses.forget_user(session, user.username)
     audit.record(session, actor=actor, project_id=None, entity_type="user", entity_id=username,
                  action="password", after={"username": username, "sessions_ended": ended})
     return ended

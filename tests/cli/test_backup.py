@@ -270,23 +270,29 @@ def test_sign_ins_stay_behind_in_both_kinds_of_backup(demo_url, tmp_path):
     """A backup restored elsewhere must not let anyone in on a cookie from the original server."""
     from sqlmodel import Session
 
-    from reqtrace.model import LoginSession, User
-    from reqtrace.services import logins
+    from datetime import timedelta
+
+    from reqtrace.model import LoginGuess, LoginSession, User
+    from reqtrace.services import guesses, logins
 
     engine = make_engine(demo_url)
     with Session(engine) as session:
         logins.start(session, session.exec(select(User).where(User.username == "lead")).scalars().one())
         session.commit()
+        assert guesses.attempt(session, guesses.key_of("10.0.0.9", "lead"), limit=10, window=timedelta(minutes=15))
     zipped = write_backup(engine, tmp_path / "b.zip")
-    assert "login_session" not in zipped["tables"]
-    assert not [name for name in zipfile.ZipFile(tmp_path / "b.zip").namelist() if "login_session" in name]
+    for table in ("login_session", "login_guess"):
+        assert table not in zipped["tables"]
+        assert not [name for name in zipfile.ZipFile(tmp_path / "b.zip").namelist() if table in name]
     copied = write_sqlite_copy(engine, tmp_path / "copy.db")
-    assert "login_session" not in copied["tables"]
+    assert not {"login_session", "login_guess"} & set(copied["tables"])
     with sqlite3.connect(tmp_path / "copy.db") as copy:
         assert copy.execute("SELECT count(*) FROM login_session").fetchone() == (0,)
+        assert copy.execute("SELECT count(*) FROM login_guess").fetchone() == (0,)
         assert copy.execute("SELECT count(*) FROM user_account").fetchone()[0] == 4
     with engine.connect() as connection:  # the original keeps its own
         assert connection.execute(select(func.count()).select_from(LoginSession)).scalar() == 1
+        assert connection.execute(select(func.count()).select_from(LoginGuess)).scalar() == 1
     engine.dispose()
 
 

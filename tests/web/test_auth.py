@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from reqtrace.model import AuditEvent, LoginSession, User
+from reqtrace.model import AuditEvent, LoginGuess, LoginSession, User
 
 from tests.conftest import DEMO_PASSWORD
 from tests.web.support import Visitor, csrf_token, every_page_url, json_twin, parse_html, replace
@@ -194,12 +194,44 @@ def _attempt(app, username: str, password: str, address: str = "127.0.0.1"):
 
 
 def test_concurrent_wrong_passwords_get_no_more_checks_than_the_limit(app):
-    """Guesses sent at once must not all slip in before the first failure is counted."""
+    """Guesses sent at once, to two servers on one database, must not all slip in before the first failure is
+    counted."""
     from concurrent.futures import ThreadPoolExecutor
 
+    servers = [app, create_app({"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test"})]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        codes = list(pool.map(lambda n: _attempt(app, "owner", f"guess-{n}").status_code, range(24)))
+        codes = list(pool.map(lambda n: _attempt(servers[n % 2], "owner", f"guess-{n}").status_code, range(24)))
     assert codes.count(401) == 10 and codes.count(429) == 14, codes
+
+
+def test_every_server_process_counts_the_same_guesses(app):
+    """Four workers must not give an attacker four times the allowance: the count is in the database."""
+    other = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test"})
+    for attempt in range(10):
+        assert _attempt(app if attempt % 2 else other, "owner", f"wrong-{attempt}").status_code == 401
+    assert _attempt(other, "owner", DEMO_PASSWORD).status_code == 429
+    assert _attempt(app, "owner", DEMO_PASSWORD).status_code == 429
+
+
+def test_guesses_older_than_the_window_no_longer_count_and_are_forgotten(app, db):
+    for attempt in range(10):
+        assert _attempt(app, "Owner", f"wrong-{attempt}").status_code == 401  # any capitals: one user
+    assert _attempt(app, "owner", DEMO_PASSWORD).status_code == 429
+    session = db()
+    session.exec(update(LoginGuess).values(at=LoginGuess.at - timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"]
+                                                                          + 1)))
+    session.commit()
+    assert _attempt(app, "owner", DEMO_PASSWORD).status_code == 302
+    assert db().exec(select(LoginGuess)).all() == []  # the old ones pruned, the right one's cleared
+
+
+def test_a_new_password_set_at_the_terminal_lets_a_locked_out_user_in(app):
+    for attempt in range(10):
+        assert _attempt(app, "owner", f"wrong-{attempt}", address="10.9.8.7").status_code == 401
+    assert _attempt(app, "owner", DEMO_PASSWORD, address="10.9.8.7").status_code == 429
+    changed = _cli(app, "user", "passwd", "owner", "--password-stdin", input="another passphrase\n")
+    assert changed.exit_code == 0, changed.output
+    assert _attempt(app, "owner", "another passphrase", address="10.9.8.7").status_code == 302
 
 
 def test_eleventh_login_after_ten_failures_is_refused_even_with_the_right_password(app):
@@ -398,6 +430,19 @@ def test_logging_in_again_ends_the_browsers_earlier_session(app, auth):
     assert visitor.login("lead").status_code == 302  # the same browser, without logging out first
     assert thief.get("/p/crm.json").status_code == 401
     assert visitor.json("/p/crm.json")["project"]["key"] == "crm"
+
+
+def test_a_form_token_from_before_the_login_is_refused_after_it(client):
+    """The login starts a new form token: one planted in the browser, or read off it, before is worth nothing."""
+    visitor = client()
+    before = csrf_token(visitor.get("/login").text)
+    assert visitor.login("lead").status_code == 302
+    refused = visitor.post("/p/crm/baselines", {"name": "With the old token", "csrf_token": before})
+    assert refused.status_code == 400 and "nothing was saved" in refused.get_data(as_text=True)
+    after = csrf_token(visitor.get("/p/crm").text)
+    assert after != before
+    assert visitor.post("/p/crm/baselines", {"name": "With the new token", "csrf_token": after}).status_code == 302
+    assert [b["name"] for b in visitor.json("/p/crm/baselines.json")["baselines"]] == ["With the new token"]
 
 
 @pytest.mark.parametrize("url", ["/p/crm/jobs/" + "x" * 300, "/p/crm/jobs/" + "x" * 300 + ".json",
