@@ -8,8 +8,10 @@ import io
 import json
 import atexit
 import os
+import select
 import shutil
 import sqlite3
+import stat
 import sys
 import tempfile
 from contextlib import closing, contextmanager
@@ -137,7 +139,30 @@ class Group(click.Group):
             else:
                 error.show()
             sys.exit(error.exit_code)
+        if _reader_went_away():
+            _stdout_closed()
         sys.exit(0)
+
+
+def _reader_went_away() -> bool:
+    """True when stdout is a pipe whose reader has closed it, whether or not a write has said so.
+
+    A large write into a pipe whose reader leaves mid-way returns short, and Python's buffered stdout drops the
+    rest without raising BrokenPipeError: without this check `reqtrace … --json | head -c 1` would exit 0
+    having written part of its document.
+    """
+    try:
+        sys.stdout.flush()
+        descriptor = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(descriptor).st_mode):
+            return False
+        poller = select.poll()
+        poller.register(descriptor, select.POLLOUT)  # POLLERR: no reader is left
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # no real file behind stdout
+        return False
 
 
 def _stdout_closed() -> None:

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -365,6 +366,34 @@ def test_a_reader_that_stops_early_gets_no_error_message(demo):
         process.stderr.close()
     assert code == 141, stderr
     assert stderr == ""
+
+
+def test_a_reader_that_stops_in_the_middle_of_a_large_document_gets_141_too(demo):
+    """`reqtrace trace matrix --json | head -c 1`: one write larger than the pipe holds, cut short by the reader
+    leaving; Python drops the rest without an error, and reqtrace must still not claim success."""
+    process = subprocess.Popen([sys.executable, "-m", "reqtrace", "--db", demo, "trace", "matrix", "--project", "crm",
+                                "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                               env=os.environ.copy())
+    try:
+        # Wait until the pipe is full (64 KiB; the document is larger), so the write is under way.
+        assert process.stdout.read(1) == b"{"
+        time.sleep(1.0)
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
+    assert code == 141, stderr
+    assert stderr == ""
+
+
+def test_a_reader_that_reads_everything_gets_success(demo):
+    finished = subprocess.run([sys.executable, "-m", "reqtrace", "--db", demo, "trace", "matrix", "--project", "crm",
+                               "--json"], capture_output=True, cwd=ROOT, env=os.environ.copy(), timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    assert len(finished.stdout) > 65536 and json.loads(finished.stdout)["project"] == "crm"
 
 
 @pytest.mark.parametrize("threshold", ["-1", "0"])
