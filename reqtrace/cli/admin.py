@@ -113,15 +113,18 @@ def user_passwd(name: str, password_stdin: bool, password_prompt: bool, as_json:
 @click.argument("name")
 @click.option("--role", default=None, type=click.Choice(USER_ROLE.slugs), help="admin is the CRM lead.")
 @click.option("--display-name", default=None, help="Name shown in the app and the audit trail.")
-@click.option("--deactivate", "active", flag_value=False, default=None,
-              help="The account may no longer log in; its browser sessions end.")
-@click.option("--activate", "active", flag_value=True, help="The account may log in again.")
+@click.option("--deactivate", is_flag=True, help="The account may no longer log in; its browser sessions end.")
+@click.option("--activate", is_flag=True, help="The account may log in again.")
 @json_option
-def user_edit(name: str, role: str | None, display_name: str | None, active: bool | None, as_json: bool) -> None:
+def user_edit(name: str, role: str | None, display_name: str | None, deactivate: bool, activate: bool,
+              as_json: bool) -> None:
     """Change NAME's role or display name, or stop (or let) the account log in.
 
     Example: reqtrace user edit sam --role procurement
     """
+    if deactivate and activate:
+        raise click.UsageError("--deactivate and --activate exclude each other: give one of them")
+    active = False if deactivate else True if activate else None
     if role is None and display_name is None and active is None:
         raise click.UsageError("nothing to change: give --role, --display-name, --deactivate or --activate")
     context = obj()

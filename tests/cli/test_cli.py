@@ -864,6 +864,8 @@ def test_user_edit_changes_a_role_and_deactivates_an_account(run):
     (["lead", "--display-name", "Two\nlines"], 1, "a display name is one line"),
     (["lead"], 2, "nothing to change"),
     (["lead", "--role", "boss"], 2, "'boss' is not one of"),
+    (["lead", "--activate", "--deactivate"], 2, "--deactivate and --activate exclude each other"),
+    (["lead", "--deactivate", "--activate"], 2, "--deactivate and --activate exclude each other"),
 ])
 def test_bad_user_edits_are_refused(run, args, exit_code, message):
     assert run("user", "add", "lead", "--role", "admin", "--password-stdin", input=f"{PASSWORD}\n").exit_code == 0
