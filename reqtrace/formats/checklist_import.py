@@ -57,9 +57,8 @@ def import_checklist(session: Session, project: Project, vendor: Vendor, path: s
     demo = current_session(session, vendor, script=script)
     known = set(session.exec(select(Step.hid).where(Step.script_id == script.id)).scalars())
     entries, blank = _rows(workbook.sheets[SHEET], known, errors)
-    summary["added"], summary["unchanged"] = len(entries), blank  # unchanged: rows left blank on paper
     if errors:
-        return summary
+        return summary  # refused: nothing added, whatever the good rows held
     try:
         if demo is None:
             demo = create_session(session, project, vendor, script, actor=actor, title=f"{vendor.name} demonstration")
@@ -78,7 +77,8 @@ def import_checklist(session: Session, project: Project, vendor: Vendor, path: s
     audit.record(session, actor=actor, project_id=project.id, entity_type="checklist", entity_id=str(demo.id),
                  action="import", after={"evaluator": evaluator, "vendor": vendor.slug, "entries": len(entries)})
     submit(session, project, demo, evaluator)  # the sheet was handed in: its scores count
-    summary.update(applied=True, session=demo.id, submitted=True)
+    # unchanged: the step rows left blank on paper
+    summary.update(applied=True, added=len(entries), unchanged=blank, session=demo.id, submitted=True)
     return summary
 
 
@@ -102,13 +102,13 @@ def _rows(sheet, known: set[str], errors: list) -> tuple[list[dict[str, Any]], i
             errors.append(_error(SHEET, index, column_letter(position["Step"]),
                                  f"{step or 'an empty step'} is not a step of the script this vendor performs"))
             continue
+        reported = len(errors)  # every bad cell of the row is reported, not just the first
         verdict = ""
         if verdict_text:
             try:
                 verdict = VERDICT.parse(verdict_text)
             except UnknownValue as error:
                 errors.append(_error(SHEET, index, column_letter(position["Verdict"]), f"{step}: {error}"))
-                continue
         score = None
         if score_value not in ("", None):
             try:
@@ -118,7 +118,8 @@ def _rows(sheet, known: set[str], errors: list) -> tuple[list[dict[str, Any]], i
             if not 0 <= score <= MAX_SCORE:
                 errors.append(_error(SHEET, index, column_letter(position["Score (0-5)"]),
                                      f"{step}: the score {score_value!r} is not a number from 0 to {MAX_SCORE}"))
-                continue
+        if len(errors) > reported:
+            continue
         if not verdict and score is None:
             blank += 1  # the step was not assessed: nothing to record
             continue

@@ -262,6 +262,7 @@ def test_importing_the_same_checklist_again_makes_its_entries_the_latest(url, db
 def refused(url, db, path: Path, **options) -> dict:
     summary = import_checklist(url, path, expect=1, **options)
     assert summary["applied"] is False and summary["errors"], summary
+    assert (summary["added"], summary["changed"], summary["unchanged"], summary["removed"]) == (0, 0, 0, 0)
     assert recorded(db) == {"results": 0, "sessions": 0, "attendees": 0}
     return summary
 
@@ -292,6 +293,14 @@ def test_an_unknown_verdict_is_refused(url, db, issued, blank, tmp_path):
     error = summary["errors"][0]
     assert (error["sheet"], error["row"], error["column"]) == ("Checklist", 2, "G")
     assert "maybe" in error["message"]
+
+
+def test_a_row_with_a_bad_verdict_and_a_bad_score_reports_both(url, db, issued, blank, tmp_path):
+    first, second = [step["hid"] for step in steps_of(issued)[:2]]
+    summary = refused(url, db, fill(blank, tmp_path / "bad.xlsx", {first: ("wow", 7, ""),
+                                                                   second: ("demonstrated", 4, "")}))
+    assert [(error["row"], error["column"]) for error in summary["errors"]] == [(2, "G"), (2, "H")]
+    assert "wow" in summary["errors"][0]["message"] and "7" in summary["errors"][1]["message"]
 
 
 def test_another_vendors_checklist_is_refused(url, db, issued, blank, tmp_path):
