@@ -57,8 +57,10 @@ def import_checklist(session: Session, project: Project, vendor: Vendor, path: s
     demo = current_session(session, vendor, script=script)
     known = set(session.exec(select(Step.hid).where(Step.script_id == script.id)).scalars())
     entries, blank = _rows(workbook.sheets[SHEET], known, errors)
+    # What the good rows would add, as every import reports it, refused or not (applied says which).
+    summary["added"], summary["unchanged"] = len(entries), blank  # unchanged: the step rows left blank on paper
     if errors:
-        return summary  # refused: nothing added, whatever the good rows held
+        return summary
     try:
         if demo is None:
             demo = create_session(session, project, vendor, script, actor=actor, title=f"{vendor.name} demonstration")
@@ -77,8 +79,7 @@ def import_checklist(session: Session, project: Project, vendor: Vendor, path: s
     audit.record(session, actor=actor, project_id=project.id, entity_type="checklist", entity_id=str(demo.id),
                  action="import", after={"evaluator": evaluator, "vendor": vendor.slug, "entries": len(entries)})
     submit(session, project, demo, evaluator)  # the sheet was handed in: its scores count
-    # unchanged: the step rows left blank on paper
-    summary.update(applied=True, added=len(entries), unchanged=blank, session=demo.id, submitted=True)
+    summary.update(applied=True, session=demo.id, submitted=True)
     return summary
 
 

@@ -81,8 +81,9 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
         now = (row["answer"], row["comment"], row["demonstration"])
         summary["added" if before is None else "unchanged" if before == now else "changed"] += 1
     summary["removed"] = sum(1 for hid in stored if hid not in answers)
-    if not answers and rows:
+    if rows and not any(row["answer_text"] for row in rows):
         # Most likely the blank questionnaire as issued, uploaded by mistake: it would wipe every answer.
+        # (Answers outside the list are reported above as what they are, not as a blank questionnaire.)
         errors.append(_error(SHEET, None, column_letter(4), "this questionnaire holds no answers at all, so "
                              "nothing was stored" + (f": storing it would remove the {len(stored)} answers "
                                                      f"stored for {vendor.slug}" if stored else "") +

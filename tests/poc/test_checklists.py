@@ -262,7 +262,6 @@ def test_importing_the_same_checklist_again_makes_its_entries_the_latest(url, db
 def refused(url, db, path: Path, **options) -> dict:
     summary = import_checklist(url, path, expect=1, **options)
     assert summary["applied"] is False and summary["errors"], summary
-    assert (summary["added"], summary["changed"], summary["unchanged"], summary["removed"]) == (0, 0, 0, 0)
     assert recorded(db) == {"results": 0, "sessions": 0, "attendees": 0}
     return summary
 

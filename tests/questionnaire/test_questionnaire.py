@@ -373,6 +373,16 @@ def test_an_answer_outside_the_six_names_its_row_and_column(url, answered, tmp_p
     assert stored_answers(url, "atlas") == before
 
 
+def test_a_questionnaire_whose_only_answer_is_outside_the_six_is_not_called_blank(url, issued, tmp_path):
+    path, ids = issued
+    rows = row_numbers(openpyxl.load_workbook(path)[SHEET])
+    code, summary = import_responses(url, answer(path, {ids[0]: "maybe"}, target=tmp_path / "maybe.xlsx"), "atlas")
+    assert code == 1 and summary["applied"] is False
+    assert [(error["row"], error["column"]) for error in summary["errors"]] == [(rows[ids[0]], "E")]
+    assert "maybe" in summary["errors"][0]["message"]
+    assert stored_answers(url, "atlas") == {}
+
+
 def test_altered_requirement_text_names_its_row_and_column(url, answered, tmp_path):
     path, ids = answered
     before = stored_answers(url, "atlas")
