@@ -671,6 +671,7 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
                 else:
                     result.errors.append(_where(sheet, number, by_field.get("statement") or by_field.get("title"),
                                                 "the row has no requirement text"))
+                    result.errors.extend(errors)  # and whatever else is wrong in it, in one pass
                     _skip(result, kind, hid, raw_id)
                 continue
         upstream = None

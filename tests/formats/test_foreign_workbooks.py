@@ -383,6 +383,17 @@ def test_a_row_with_other_cells_but_no_text_is_an_error_at_the_text_column(crm, 
     assert find(summary["errors"], sheet="Requirements", row=2)[0]["column"] in ("B", "C")
 
 
+def test_a_row_with_no_text_reports_its_other_bad_cells_too(crm, tmp_path):
+    path = workbooks.plain(tmp_path / "p.xlsx", ["ID", "Requirement", "Priority"],
+                           [["X-1", None, "banana"], ["X-2", "Reps quote.", "Must"]])
+    code, summary = crm.import_json(path)
+    assert code == 1
+    errors = find(summary["errors"], sheet="Requirements", row=2)
+    assert [(error["column"], error["message"].split(":")[0]) for error in errors] == \
+        [("B", "the row has no requirement text"), ("C", "Priority")]
+    assert "banana" in errors[1]["message"]
+
+
 def test_the_synonym_list_is_documented():
     """The issue promises 'a documented synonym list': every header the importer recognises is in the docs."""
     root = Path(__file__).resolve().parents[2]
