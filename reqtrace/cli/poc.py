@@ -252,7 +252,7 @@ def probe_run(probe: str, url: str, adapter: Path | None, action_name: str | Non
                             action=action_name)
     except (AdapterError, ProbeError) as error:
         fail(error, as_json=as_json)
-    result = outcome.as_dict()
+    result = {**outcome.as_dict(), "recorded": None}  # null: run without --vendor and --project
     if vendor_slug:
         with session_scope(context.engine(), write=True) as session:
             project = get_project(session, project_key)

@@ -94,6 +94,7 @@ def test_every_probe_passes_on_the_offline_capable_sandbox(probe, name):
     run = probe(name, "offline")
     assert passed(run) is True, run.document["details"]
     assert run.code == 0
+    assert run.document["recorded"] is None  # run without --vendor and --project: kept nowhere
 
 
 def test_offline_fails_on_the_thin_client_with_the_browsers_offline_page(probe):
