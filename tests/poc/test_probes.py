@@ -164,7 +164,7 @@ def test_small_screen_checks_the_adapters_pages(probe, sandboxes):
 def test_each_probe_keeps_screenshots_and_a_json_log_under_the_evidence_folder(probe, name, kind):
     run = probe(name, kind)
     document = run.document
-    assert set(document) == {"probe", "url", "passed", "evidence", "details"}
+    assert set(document) == {"probe", "url", "passed", "evidence", "details", "recorded"}
     assert document["probe"] == name and document["url"].startswith("http://127.0.0.1:")
     files = [Path(path) for path in document["evidence"]]
     assert files and all(path.is_file() for path in files)
