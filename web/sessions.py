@@ -221,6 +221,8 @@ def checklist(key: str, session_id: int):
     return {"project": _project(project), "session": _describe(db, demo), "scenarios": scenarios,
             "submitted": me.submitted_at is not None, "evaluator": current_user.username,
             "total_steps": total, "done_steps": done, "unscored_steps": total - done,
+            "first_unscored": next((step["hid"] for s in scenarios for step in s["steps"]
+                                    if not (step["result"] and step["result"]["counts"])), None),
             "sync_url": url_for("sessions.results", key=key, session_id=session_id),
             "sync_token": generate_csrf(), "cache_name": cache_name()}
 

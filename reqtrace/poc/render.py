@@ -38,11 +38,14 @@ def to_html(content: dict[str, Any], *, project_name: str, vendor_name: str | No
     body = render_markdown(to_markdown(content, project_name=project_name, vendor_name=vendor_name))
     title = escape(f"{content['title']} — version {content['version']}")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
 <link rel="icon" href="data:,">
 <style>
-body {{ font-family: Georgia, "Times New Roman", serif; max-width: 46rem; margin: 2rem auto; line-height: 1.45;
-       color: #111; }}
+body {{ font-family: Georgia, "Times New Roman", serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem;
+       line-height: 1.45; color: #111; }}
+pre {{ max-width: 100%; overflow-x: auto; }}
+@media (max-width: 700px) {{ table {{ display: block; max-width: 100%; overflow-x: auto; }} }}
 h1 {{ font-size: 1.7rem; }} h2 {{ font-size: 1.3rem; margin-top: 2rem; border-bottom: 1px solid #999; }}
 h3 {{ font-size: 1.05rem; margin-top: 1.4rem; }}
 @media print {{ body {{ margin: 0; max-width: none; }} h2 {{ break-before: page; }}

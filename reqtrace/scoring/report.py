@@ -159,6 +159,8 @@ table{border-collapse:collapse;margin:.6em 0;width:100%}th,td{border:1px solid #
 text-align:left;vertical-align:top}th{background:#f1f4f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .out{color:#a01c1c;font-weight:600}.in{color:#17613a;font-weight:600}.muted{color:#5c6675}
 .chart text{font-size:12px}details{margin:.5em 0}@media print{details{display:block}body{margin:0}}
+@media (max-width:1000px){table{display:block;overflow-x:auto}}
+@media (max-width:700px){.chart{min-width:560px}.chart-box{overflow-x:auto}}
 """
 COLOURS = ("#1f4e79", "#c0632b", "#3c8d4f", "#7b4ea3", "#9a8a22", "#2b8c9a", "#a3405f", "#5d6b7a")
 
@@ -195,7 +197,8 @@ def strategy_chart(report: dict[str, Any]) -> str:
 def to_html(report: dict[str, Any]) -> str:
     """One file, no external resources: it opens from an e-mail attachment or a shared drive."""
     h = escape
-    out = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Decision report: '
+    out = [f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+           '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Decision report: '
            f'{h(report["project"]["name"])}</title><style>{STYLE}</style></head><body>',
            f'<h1>Decision report: {h(report["project"]["name"])}</h1>',
            f'<p class="muted">Scored on {h(report["scope"])}; generated {h(report["generated_at"])}. Claim factor '
@@ -211,7 +214,7 @@ def to_html(report: dict[str, Any]) -> str:
                    f'</td><td class="num">{v["imbalance"]:.2f}</td><td class="num">'
                    f'{_number(v["value_per_million"])}</td><td class="{"out" if v["knocked_out"] else "in"}">'
                    f'{"knocked out" if v["knocked_out"] else "in"}</td></tr>')
-    out.append("</tbody></table><h2>Scores per strategy</h2>" + strategy_chart(report))
+    out.append('</tbody></table><h2>Scores per strategy</h2><div class="chart-box">' + strategy_chart(report) + "</div>")
     out.append("<h2>Knock-outs</h2>")
     knocked = [v for v in report["ranking"] if v["knocked_out"]]
     if not knocked:

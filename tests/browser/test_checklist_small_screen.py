@@ -33,6 +33,7 @@ def test_on_a_phone_the_checklist_does_not_scroll_sideways_and_a_step_landed_on_
     open_checklist(page, server.url, atlas)
     expect(page.get_by_text("Ready to work offline")).to_be_visible(timeout=20_000)  # the bar at its fullest
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("summary", has_text="Sections").click()  # the project's sections, folded on a phone
     for selector in (".chain", ".photo-form"):
         box = page.locator(selector).first.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (selector, box)

@@ -26,6 +26,18 @@
     if (area.value.trim()) { render(); }
   });
 
+  // On a phone the project's sections fold into one "Sections" line (opened with a tap), named after the page's.
+  var menu = document.querySelector("[data-nav-menu]");
+  if (menu && window.matchMedia) {
+    var narrow = window.matchMedia("(max-width: 700px)");
+    var current = menu.querySelector(".tabs [aria-current=page]");
+    var named = menu.querySelector("[data-nav-current]");
+    if (current && named) { named.textContent = ": " + current.textContent.trim(); }
+    var fold = function () { menu.open = !narrow.matches; };
+    fold();
+    if (narrow.addEventListener) { narrow.addEventListener("change", fold); }
+  }
+
   // A refused form's "Back" goes back through the history, so the form comes back with what was typed in it.
   document.querySelectorAll("a[data-back-keeps-input]").forEach(function (link) {
     link.addEventListener("click", function (event) {

@@ -201,6 +201,12 @@
     var count = root.querySelector("[data-unscored-count]");
     var submit = root.querySelector("[data-submit-form] button");
     if (left && count) { count.textContent = unscored; left.hidden = unscored === 0; }
+    var next = root.querySelector("[data-next-unscored]");
+    var first = root.querySelector(".cl-step:not(.counted)");
+    if (next) {
+      next.hidden = !first;
+      if (first) { next.setAttribute("href", "#" + first.id); }
+    }
     if (submit) {
       submit.setAttribute("data-confirm", (unscored ? unscored + " of " + total + " steps have no score yet: " +
         "submit anyway? " : "Submit your scores? ") + "They count in the ranking from then on and are locked; " +
