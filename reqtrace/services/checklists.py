@@ -213,7 +213,8 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
             continue
         refusal = _refusal(session, demo, person, evaluator, tick, mine)
         if refusal:
-            outcomes.append({"client_id": tick.client_id, "status": "refused", "error": refusal})
+            outcomes.append({"client_id": tick.client_id, "status": "refused", "error": refusal,
+                             **_counting_now(mine, evaluator, tick)})
             continue
         entry = ChecklistResult(session_id=demo.id, step=tick.step, evaluator=evaluator, verdict=tick.verdict,
                                 score=tick.score, note=tick.note, recorded_at=tick.recorded_at, received_at=utcnow(),
@@ -238,6 +239,15 @@ def record_ticks(session: Session, project: Project, demo: DemoSession, evaluato
                                                                  "reason": tick.note})
         outcomes.append({"client_id": tick.client_id, "status": "stored", "id": entry.id})
     return outcomes
+
+
+def _counting_now(mine: dict[tuple[str, str], Any], evaluator: str, tick: Tick) -> dict[str, Any]:
+    """For a change refused because another one came first (a tab or device that had not seen it): the entry
+    that counts now, so the page can offer to correct that one instead ({"current": ...}), else nothing."""
+    current = mine.get((evaluator, tick.step))
+    if current is None or tick.corrects == current.id:
+        return {}
+    return {"current": {"id": current.id, "score": current.score, "verdict": current.verdict}}
 
 
 def _duplicate(client_id: str, entry_id: int | None) -> dict[str, Any]:

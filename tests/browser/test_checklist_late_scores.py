@@ -212,3 +212,39 @@ def test_a_refused_change_is_never_reported_as_all_saved(browser, server, demo_u
     expect(second.locator("[data-sync-state]")).to_have_text(
         "Submitted: 1 step's last change not saved (the step says why); every other score is saved on the server")
     context.close()
+
+
+def test_a_correction_refused_because_another_came_first_is_offered_against_that_one(
+        browser, server, demo_url, atlas):  # noqa: F811
+    """The second tab learns which score counts now; recording its correction again replaces that one."""
+    context, first = evaluator_checklist(browser, server.url, atlas)
+    submit_and_reopen(first, server.url, atlas)
+    second = context.new_page()
+    open_checklist(second, server.url, atlas)
+    hid = first.locator(".cl-step.scored").first.get_attribute("data-step")
+    for page, value, reason in ((first, "1", "Re-watched it on the first tab."),
+                                (second, "5", "Re-watched it on the second tab.")):
+        step = page.locator(f"#{hid}")
+        step.locator("fieldset.scores label").filter(has_text=value).click()
+        step.locator("textarea").fill(reason)
+        step.get_by_role("button", name="Record a correction").click()
+        if page is first:
+            expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=30_000)
+    state = second.locator(f"#{hid} [data-step-state]")
+    expect(state).to_contain_text("It now counts the score 1", timeout=30_000)
+    expect(state).to_contain_text("to replace it with yours, record your correction again")
+    assert stored(demo_url, atlas, "evaluator")[-1][1:] == (1.0, hid)  # the first tab's stands, so far
+
+    second.locator(f"#{hid}").get_by_role("button", name="Record a correction").click()  # knowingly, this time
+    expect(state).to_have_text(re.compile(r"^saved "), timeout=30_000)
+    expect(second.locator("[data-sync-state]")).to_contain_text("saved on the server")
+    assert stored(demo_url, atlas, "evaluator")[-1][1:] == (5.0, hid)
+    engine = make_engine(demo_url)
+    with engine.connect() as connection:
+        (last, previous) = connection.execute(
+            select(ChecklistResult.id, ChecklistResult.corrects).where(
+                ChecklistResult.session_id == atlas, ChecklistResult.evaluator == "evaluator",
+                ChecklistResult.step == hid).order_by(ChecklistResult.id.desc()).limit(2)).all()
+    engine.dispose()
+    assert last.corrects == previous.id  # it corrects the first tab's correction, the score that counted
+    context.close()

@@ -51,6 +51,25 @@ def test_a_correction_naming_an_entry_past_the_largest_id_is_refused_not_a_serve
     assert my_results(evaluator, demo)[step]["score"] == 2
 
 
+def test_a_change_refused_because_another_came_first_names_the_entry_that_counts_now(evaluators, demo, script):
+    """Two tabs: both correct the same score; the one that comes second is told which entry counts now, so its
+    page can correct that one instead. A refusal for any other reason names none."""
+    evaluator, _ = evaluators
+    step, other = steps_of(script)[0]["hid"], steps_of(script)[1]["hid"]
+    (first,) = stored(evaluator, demo, tick(step, 2))
+    submit(evaluator, demo)
+    (winner,) = stored(evaluator, demo, tick(step, 1, corrects=first, note="Re-watched on one tab."))
+    late, unscored, reasonless = outcomes(evaluator, demo, tick(step, 5, corrects=first, note="On the other tab."),
+                                          tick(step, 4, note="A late score of a step that has one."),
+                                          tick(other, 3))
+    assert late["status"] == unscored["status"] == reasonless["status"] == "refused"
+    assert late["current"] == unscored["current"] == {"id": winner, "score": 1.0, "verdict": "partly"}
+    assert "current" not in reasonless  # no score of its own yet: nothing came first
+    assert my_results(evaluator, demo)[step]["score"] == 1
+    (again,) = stored(evaluator, demo, tick(step, 5, corrects=winner, note="On the other tab."))
+    assert my_results(evaluator, demo)[step]["score"] == 5 and again > winner
+
+
 # --- 3. a tick queued before submitting, arriving after --------------------------------------------------
 
 def test_a_tick_recorded_before_submitting_is_refused_after_it_not_stored_as_a_late_score(evaluators, db, demo,

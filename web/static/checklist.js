@@ -347,9 +347,17 @@
             if (!refused && outcome.status !== "stored" && outcome.status !== "duplicate") { return; }
             // Stored now, or before (a retry whose answer was lost): either way that entry is what counts now.
             var counting = submitted && !refused && outcome.id;
-            done.push({ tick: tick, state: refused ? "refused" : "saved", error: outcome.error,
+            var error = outcome.error;
+            if (refused && outcome.current && submitted) {
+              // Another change of this step came first (another tab or device): the form now corrects that one,
+              // so recording this change again replaces it, knowingly.
+              nowCorrects(tick.step, outcome.current.id);
+              error += ". It now counts " + describe(outcome.current) + ": to replace it with yours, record your " +
+                       "correction again";
+            }
+            done.push({ tick: tick, state: refused ? "refused" : "saved", error: error,
                         id: counting ? outcome.id : null });
-            showState(tick, refused ? "refused" : "saved", outcome.error);
+            showState(tick, refused ? "refused" : "saved", error);
             if (counting) {
               // The correction (or late score) is now the score that counts: a further change corrects it.
               nowCorrects(tick.step, outcome.id);
@@ -369,6 +377,11 @@
         return null;
       });
     }, function () { flushing = false; });
+  }
+  function describe(entry) {
+    var verdict = entry.verdict || "";
+    if (entry.score === null || entry.score === undefined) { return verdict || "no score"; }
+    return "the score " + entry.score + (verdict ? " (" + verdict + ")" : "");
   }
   function nowCorrects(id, entry) {
     var step = stepOf(id);
