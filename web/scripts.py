@@ -11,6 +11,7 @@ from reqtrace.poc import edits
 from reqtrace.poc.render import minutes_text, to_html, to_markdown
 from reqtrace.poc.scripts import (
     build_version,
+    citable,
     get_version,
     issue_to_vendor,
     list_versions,
@@ -174,7 +175,8 @@ def edit(key: str, version: int):
             raise Invalid([], f"unknown edit {operation!r}")
         edits.check_changed(content, changed, step or "the script")
         known = set(db.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).scalars())
-        edits.check_citations(changed, known)
+        scope_label, scope = citable(db, project, script.baseline)
+        edits.check_citations(changed, known, before=content, scope=scope, scope_label=scope_label)
         saved = save_version(db, project, changed, actor=current_user.username, baseline=script.baseline, note=note,
                              based_on=version)
         db.commit()

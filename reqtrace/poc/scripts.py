@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from reqtrace import audit
 from reqtrace.bulk import bulk_insert
-from reqtrace.model import PocScript, Project, Scenario, ScriptIssue, Step, Vendor, utcnow
+from reqtrace.model import PocScript, Project, Requirement, Scenario, ScriptIssue, Step, Vendor, utcnow
 from reqtrace.poc.generate import DEFAULT_TIMEBOX, ScriptDraft, build_script, coverage
 from reqtrace.schemas import MAX_ID, MAX_TEXT, MAX_TITLE, Problem
 from reqtrace.services.baselines import baseline_state, get_baseline
@@ -43,6 +43,19 @@ def scope_for(session: Session, project: Project, baseline: str | None) -> tuple
         scope = current_scope(session, project)
         rows, name = scope.requirements, scope.baseline
     return name, [row for row in rows if effective_weight(row) > 0]
+
+
+def citable(session: Session, project: Project, baseline: str) -> tuple[str, set[str]]:
+    """(how to name them, the IDs) of the requirements a script built from `baseline` ("" for the approved set)
+    may cite: that baseline's, else the requirements approved now, carrying weight."""
+    if baseline:
+        _, rows = scope_for(session, project, baseline)
+        return f"the requirements of baseline {baseline}", {row["hid"] for row in rows}
+    names = ["hid", "priority", "weight"]
+    rows = [dict(zip(names, row)) for row in session.exec(
+        select(Requirement.hid, Requirement.priority, Requirement.weight)
+        .where(Requirement.project_id == project.id, Requirement.status == "approved"))]
+    return "the approved requirements", {row["hid"] for row in rows if effective_weight(row) > 0}
 
 
 def build_version(session: Session, project: Project, *, actor: str, baseline: str | None = None) -> PocScript:

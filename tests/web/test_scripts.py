@@ -290,6 +290,31 @@ def test_an_invalid_edit_is_refused_with_the_reason_and_saves_nothing(lead, db, 
     assert versions(db) == [1]
 
 
+def test_a_step_may_not_start_citing_a_requirement_the_script_was_not_built_from(lead, db, built):
+    """A draft (or retired, or won't) requirement was never asked of the vendors: citing it would score them on
+    something they were never told about. What a step cited already stays citable."""
+    created = lead.create("requirements", {"title": "Only a draft", "links": ["PRC-8"]})
+    assert created.status_code == 302
+    outside = location(created).rsplit("/", 1)[-1]
+    assert lead.item(outside)["status"] == "draft"
+    step = steps_of(built["script"])[0]
+    for form in (step_form(step, requirements=f"{step['requirements'][0]}, {outside}", op="edit"),
+                 {"op": "add", "scenario": built["script"]["scenarios"][0]["key"], "instruction": "x",
+                  "requirements": outside}):
+        response = edit(lead, 1, **form)
+        assert response.status_code == 422, form
+        alert = parse_html(response.get_data(as_text=True)).one("p", role="alert").text
+        assert f"cites {outside}, which is not among the approved requirements" in alert
+    assert versions(db) == [1]
+    kept = step["requirements"][0]
+    assert lead.post(f"/p/crm/items/{kept}/status", {"status": "retired",
+                                                     "version": lead.item(kept)["version"]}).status_code == 302
+    assert lead.item(kept)["status"] == "retired"
+    # Retired since: the step keeps it, and other edits of the step go through.
+    assert location(edit(lead, 1, **step_form(step, op="edit", instruction="Show it once more."))) == \
+        f"/p/crm/scripts/2#{step['hid']}"
+
+
 @pytest.mark.parametrize("form, says", [
     ({"op": "add", "scenario": "SC-1", "instruction": "x", "timebox_minutes": "0"}, "timebox"),
     ({"op": "add", "scenario": "SC-1", "instruction": "x", "requirements": "REQ-999"}, "REQ-999"),
