@@ -298,4 +298,5 @@ def _moved(event) -> bool:
 def _show(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(part) for part in value)
-    return "" if value is None else str(value)
+    # A browser sends a textarea's line breaks as CRLF: the same text stored with LF is no difference.
+    return "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n").strip()

@@ -54,6 +54,20 @@ def test_the_conflict_table_lists_only_fields_that_differ(auth):
     assert list(rows) == ["Title"], rows  # the owner did not touch (and cannot see) the owner field
 
 
+def test_multi_line_text_sent_with_a_browsers_line_breaks_is_no_difference(auth):
+    """A browser sends a textarea's lines joined by CRLF; the same text saved with LF must not be listed."""
+    lead, owner, lead_form, _ = _open_both(auth)
+    criteria = "Given a rep offline\nWhen they open an account\nThen they see its orders"
+    assert lead.save("REQ-47", {"acceptance": criteria}, form=lead_form).status_code == 302
+    fresh = owner.edit_form("REQ-47")
+    assert lead.save("REQ-47", {"title": SAVED_TITLE}).status_code == 302
+    response = owner.save("REQ-47", {"title": SECOND_TITLE, "acceptance": criteria.replace("\n", "\r\n")},
+                          form=fresh)
+    assert response.status_code == 409
+    rows = _conflict_rows(parse_html(response.get_data(as_text=True)))
+    assert list(rows) == ["Title"], rows
+
+
 def test_a_conflict_on_links_shows_both_link_sets(auth):
     """A save that only relinks is a change too: a stale form must not silently undo it."""
     lead, owner, lead_form, owner_form = _open_both(auth)
