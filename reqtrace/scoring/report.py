@@ -16,6 +16,7 @@ from sqlmodel import Session
 from reqtrace.model import Project
 from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks
 from reqtrace.scoring.load import score_project
+from reqtrace.services.evidence import sealed_evaluators
 
 BASIS_TEXT = {"demo": "demonstrated", "consensus": "consensus score", "claim": "questionnaire claim only",
               "probe cap": "capped by a failed probe", "none": "no evidence"}
@@ -33,7 +34,11 @@ def build_report(session: Session, project: Project, *, samples: int = STABILITY
                    "requirements": sum(1 for r in counted if node.hid in r.strategies)}
                   for node in graph.active("strategy")]
     strategies = [s for s in strategies if s["requirements"]]
+    still_scoring: dict[str, list[str]] = {}  # vendor -> attendees who have not submitted: not counted yet
+    for slug, evaluator in sorted(sealed_evaluators(session, project)):
+        still_scoring.setdefault(slug, []).append(evaluator)
     return {
+        "still_scoring": still_scoring,
         "project": {"key": project.key, "name": project.name},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "scope": data.scope.label,
@@ -64,6 +69,10 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _still_scoring(report: dict[str, Any]) -> str:
+    return "; ".join(f"{slug} ({', '.join(people)})" for slug, people in report["still_scoring"].items())
+
+
 def _reasons(vendor: dict[str, Any]) -> list[str]:
     return vendor["knockout_reasons"]
 
@@ -73,6 +82,8 @@ def to_markdown(report: dict[str, Any]) -> str:
              f"Scored on {report['scope']}; generated {report['generated_at']}. Model: docs/scoring.md "
              f"(claim factor {report['settings']['claim_factor']}, knock-out below "
              f"{report['settings']['knockout_threshold']}, failed-probe cap {report['settings']['probe_cap']}).", "",
+             *([f"**Not final: still scoring** — {_still_scoring(report)}. Their entries count once they submit, "
+                "so these numbers can still change.", ""] if report["still_scoring"] else []),
              "## The chain", "",
              f"{report['chain']['strategies']} strategies → {report['chain']['roles']} roles → "
              f"{report['chain']['processes']} processes → {report['chain']['requirements']} requirements "
@@ -205,6 +216,8 @@ def to_html(report: dict[str, Any]) -> str:
            f'{report["settings"]["claim_factor"]}, knock-out below {report["settings"]["knockout_threshold"]}, '
            f'failed-probe cap {report["settings"]["probe_cap"]}. Every number follows the documented scoring '
            f'model and can be checked by hand against the evidence table at the end.</p>',
+           (f'<p class="out">Not final: still scoring — {h(_still_scoring(report))}. Their entries count once they '
+            f'submit, so these numbers can still change.</p>' if report["still_scoring"] else ""),
            "<h2>Ranking</h2><table><thead><tr><th>Rank</th><th>Vendor</th><th>Total</th><th>Must-haves</th>"
            "<th>First in (Monte Carlo)</th><th>Imbalance</th><th>Total per 1M (5 years)</th><th>Status</th></tr>"
            "</thead><tbody>"]

@@ -255,3 +255,22 @@ def test_the_markdown_report_shows_names_literally_never_as_html(demo_db_url, tm
     assert "<script" not in document
     assert re.search(r"(?<!\\)\]\(javascript:", document) is None  # the brackets are escaped: no link
     assert "&lt;img src=x onerror=alert(1)&gt;" in document  # shown as text, not dropped
+
+
+def test_a_report_made_while_someone_is_still_scoring_says_it_is_not_final(demo_db_url, tmp_path):
+    """The demo's Atlas session is under way: the evaluator has not submitted, so their entries do not count yet
+    and the numbers can still change. The committee must read that in the report, as the ranking page says it."""
+    html, markdown = tmp_path / "decision.html", tmp_path / "decision.md"
+    write_report(demo_db_url, html, "--samples", 10)
+    write_report(demo_db_url, markdown, "--samples", 10)
+    warning = "Not final: still scoring — atlas (evaluator). Their entries count once they submit"
+    assert warning in " ".join(parse_html(html.read_text(encoding="utf-8")).one("p", cls="out").text.split())
+    assert "**Not final: still scoring** — atlas (evaluator)." in markdown.read_text(encoding="utf-8")
+
+    engine = create_engine(demo_db_url)
+    with engine.begin() as connection:  # everyone hands in: the report no longer says so
+        connection.execute(text("UPDATE demo_session_attendee SET submitted_at = CURRENT_TIMESTAMP "
+                                "WHERE submitted_at IS NULL"))
+    engine.dispose()
+    write_report(demo_db_url, html, "--samples", 10)
+    assert "still scoring" not in html.read_text(encoding="utf-8")
