@@ -47,8 +47,14 @@ def score_command(project_key: str, details: bool, samples: int, seed: int, as_j
             click.echo(f"      … and {len(result.knockout_reasons) - 5} more reasons")
     click.echo(f"Rank stability ({samples} samples, weights ×U(0.8, 1.2), seed {seed}): "
                + _first_places(results, checks["rank_stability"]["first_place_share"]))
-    click.echo(f"Evaluator spread of 2 or more: {len(checks['evaluator_spread'])} requirement scores; "
-               f"claims the demo did not back: {len(checks['claims_not_backed'])}.")
+    click.echo(f"Evaluator spread of 2 or more: {len(checks['evaluator_spread'])} requirement scores"
+               f"{_settled(checks['evaluator_spread'])}; claims the demo did not back: "
+               f"{len(checks['claims_not_backed'])}.")
+
+
+def _settled(spreads: list[dict]) -> str:
+    settled = sum(1 for spread in spreads if spread["consensus"] is not None)
+    return f" ({settled} settled by a consensus score)" if settled else ""
 
 
 def _first_places(results: list, shares: dict[str, float]) -> str:

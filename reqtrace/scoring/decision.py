@@ -37,10 +37,12 @@ class Spread:
     requirement: str
     spread: float
     evaluator_means: dict[str, float]
+    consensus: float | None = None  # the score the lead recorded for it: the evaluators have talked it over
 
 
 def evaluator_spread(results: list[VendorScore]) -> list[Spread]:
-    """Requirements whose evaluators' means differ by SPREAD_FLAG or more, widest first.
+    """Requirements whose evaluators' means differ by SPREAD_FLAG or more, widest first, each with the consensus
+    score recorded for it, if any (then it is settled, no longer one to discuss).
 
     The means hold submitted entries only (scoring.load), so a spread never reveals a sealed score."""
     flagged = []
@@ -49,7 +51,8 @@ def evaluator_spread(results: list[VendorScore]) -> list[Spread]:
             if len(score.evaluator_means) > 1 and score.weight > 0:
                 spread = max(score.evaluator_means.values()) - min(score.evaluator_means.values())
                 if spread >= SPREAD_FLAG:
-                    flagged.append(Spread(result.vendor, score.hid, spread, dict(score.evaluator_means)))
+                    flagged.append(Spread(result.vendor, score.hid, spread, dict(score.evaluator_means),
+                                          score.consensus))
     return sorted(flagged, key=lambda s: (-s.spread, s.vendor, s.requirement))
 
 

@@ -69,6 +69,10 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _settled(checks: dict[str, Any]) -> int:
+    return sum(1 for spread in checks["evaluator_spread"] if spread["consensus"] is not None)
+
+
 def _still_scoring(report: dict[str, Any]) -> str:
     return "; ".join(f"{slug} ({', '.join(people)})" for slug, people in report["still_scoring"].items())
 
@@ -119,13 +123,13 @@ def to_markdown(report: dict[str, Any]) -> str:
                   f"{vendor} first in {share:.0%}" for vendor, share in
                   checks["rank_stability"]["first_place_share"].items()) + ".",
               f"- Evaluator spread of 2 or more: {len(checks['evaluator_spread'])} requirement scores "
-              "(listed below).",
+              f"(listed below; {_settled(checks)} settled by a consensus score).",
               f"- Claims the demo did not back: {len(checks['claims_not_backed'])}.", ""]
     if checks["evaluator_spread"]:
-        lines += ["| Vendor | Requirement | Spread | Evaluator means |", "|---|---|---|---|"]
+        lines += ["| Vendor | Requirement | Spread | Evaluator means | Consensus |", "|---|---|---|---|---|"]
         lines += [f"| {s['vendor']} | {s['requirement']} | {s['spread']:.1f} | " + ", ".join(
-            f"{name} {value:.1f}" for name, value in sorted(s["evaluator_means"].items())) + " |"
-            for s in checks["evaluator_spread"]]
+            f"{name} {value:.1f}" for name, value in sorted(s["evaluator_means"].items())) + " | "
+            f"{_number(s['consensus'])} |" for s in checks["evaluator_spread"]]
         lines.append("")
     if checks["claims_not_backed"]:
         lines += ["| Vendor | Requirement | Claimed | Demo score |", "|---|---|---|---|"]
@@ -254,12 +258,14 @@ def to_html(report: dict[str, Any]) -> str:
                f"multiplied by U(0.8, 1.2), seed {stability['seed']}: " + ", ".join(
                    f"{h(vendor)} first in {share:.0%}" for vendor, share in stability["first_place_share"].items())
                + ".</p>")
-    out.append(f"<details><summary>Evaluator spread of 2 or more: {len(checks['evaluator_spread'])}</summary>"
-               "<table><thead><tr><th>Vendor</th><th>Requirement</th><th>Spread</th><th>Evaluator means</th></tr>"
-               "</thead><tbody>" + "".join(
+    out.append(f"<details><summary>Evaluator spread of 2 or more: {len(checks['evaluator_spread'])} "
+               f"({_settled(checks)} settled by a consensus score)</summary>"
+               "<table><thead><tr><th>Vendor</th><th>Requirement</th><th>Spread</th><th>Evaluator means</th>"
+               "<th>Consensus</th></tr></thead><tbody>" + "".join(
                    f"<tr><td>{h(s['vendor'])}</td><td>{h(s['requirement'])}</td><td class='num'>{s['spread']:.1f}"
                    "</td><td>" + h(", ".join(f"{n} {m:.1f}" for n, m in sorted(s["evaluator_means"].items())))
-                   + "</td></tr>" for s in checks["evaluator_spread"]) + "</tbody></table></details>")
+                   + f"</td><td class='num'>{_number(s['consensus'])}</td></tr>" for s in checks["evaluator_spread"])
+               + "</tbody></table></details>")
     out.append(f"<details><summary>Claims the demo did not back: {len(checks['claims_not_backed'])}</summary>"
                "<table><thead><tr><th>Vendor</th><th>Requirement</th><th>Claimed</th><th>Demo score</th></tr>"
                "</thead><tbody>" + "".join(

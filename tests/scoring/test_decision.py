@@ -30,6 +30,15 @@ def test_evaluator_spread_flags_two_or_more_and_reports_the_means():
     assert (flag.requirement, flag.spread, flag.evaluator_means) == ("REQ-1", 2.0, {"ana": 5.0, "ben": 3.0})
 
 
+def test_a_spread_settled_by_a_consensus_score_carries_it():
+    reqs = [requirement("REQ-1"), requirement("REQ-2")]
+    demo = [entry("ana", "S1", "REQ-1", 5), entry("ben", "S1", "REQ-1", 1),
+            entry("ana", "S2", "REQ-2", 4), entry("ben", "S2", "REQ-2", 1)]
+    flags = evaluator_spread([score_one(reqs, evidence(demo=demo, consensus={"REQ-1": 3.0}))])
+    assert [(flag.requirement, flag.spread, flag.consensus) for flag in flags] == [("REQ-1", 4.0, 3.0),
+                                                                                  ("REQ-2", 3.0, None)]
+
+
 def test_evaluator_spread_uses_each_evaluators_mean_over_the_steps():
     # ana: steps 5 and 1 -> mean 3; ben: 4 -> spread 1, though single entries differ by 4.
     found = evidence(demo=[entry("ana", "S1", "REQ-1", 5), entry("ana", "S2", "REQ-1", 1),

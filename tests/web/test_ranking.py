@@ -235,6 +235,25 @@ def test_the_what_if_form_shows_the_numbers_as_typed(visit):
     assert page.one("input", id="w-STR-2").attrs["value"] == "1"
 
 
+def test_a_spread_the_lead_settled_with_a_consensus_is_no_longer_one_to_discuss(visit, demo_db_url):
+    lead = visit("lead")
+    spreads = lead.json("/p/crm/ranking.json")["checks"]["evaluator_spread"]
+    widest = next(s for s in spreads if s["vendor"] == "keystone" and s["consensus"] is None)
+    engine = create_engine(demo_db_url)
+    with engine.begin() as db:  # the demo's one consensus of keystone, moved onto the widest spread
+        db.execute(text("UPDATE consensus_score SET requirement = :hid, score = 3 WHERE vendor_id = "
+                        "(SELECT id FROM vendor WHERE slug = 'keystone')"), {"hid": widest["requirement"]})
+    engine.dispose()
+    after = lead.json("/p/crm/ranking.json")["checks"]["evaluator_spread"]
+    settled = [(s["vendor"], s["requirement"], s["consensus"]) for s in after if s["consensus"] is not None]
+    assert settled == [("keystone", widest["requirement"], 3.0)]
+    line = " ".join(parse_html(lead.get("/p/crm/ranking").get_data(as_text=True)).one("li", **{"data-spread": ""})
+                    .text.split())
+    assert line.startswith(f"Evaluator spread of 2 or more: {len(after) - 1} requirement scores to discuss:")
+    assert f"keystone {widest['requirement']} (" not in line
+    assert line.endswith("; 1 more settled by a consensus score.")
+
+
 # --- the evidence behind one score ---------------------------------------------------------------
 
 def _consensus_requirement(url: str) -> tuple[str, float]:
