@@ -36,6 +36,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "ranking": frozenset({ADMIN, PROCUREMENT}),
     "weights": frozenset({ADMIN}),  # strategy weights and scoring settings: the lead, audited
     "users": frozenset({ADMIN}),  # accounts: who logs in, with which role
+    "projects": frozenset({ADMIN}),  # new projects, and a project's name and description
 }
 
 
@@ -51,6 +52,7 @@ ACTION_PHRASES: dict[str, str] = {
     "ranking": "see the ranking, its evidence or the scoring record (the CRM lead and procurement do)",
     "weights": "change strategy weights or scoring settings (the CRM lead does)",
     "users": "manage user accounts (the CRM lead does)",
+    "projects": "create projects or rename them (the CRM lead does)",
 }
 
 

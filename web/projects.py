@@ -10,12 +10,13 @@ from reqtrace.model import ITEM_MODELS
 from reqtrace.readiness import AREAS, assess
 from reqtrace.services.baselines import latest_baseline
 from reqtrace.services.errors import Invalid
-from reqtrace.services.projects import recent_changes, set_readiness
+from reqtrace.services.projects import MAX_NAME, recent_changes, set_readiness, update_project
+from reqtrace.workflow import role_may
 from reqtrace.trace import check
 from reqtrace.trace.load import load_graph
 from web.common import project_or_404
 from web.db import session
-from web.pages import action, page
+from web.pages import action, page, refuse
 
 blueprint = Blueprint("projects", __name__)
 
@@ -49,7 +50,25 @@ def overview(key: str):
         "latest_baseline": {"name": baseline.name, "created_at": baseline.created_at,
                             "counts": baseline.counts} if baseline else None,
         "recent": recent_changes(db, project),
+        "may_rename": role_may(current_user.role, "projects"), "max_name": MAX_NAME,
     }
+
+
+@action(blueprint, "/p/<key>/about", permission="projects")
+def about(key: str):
+    """Rename the project or change its description; its key stays (addresses and workbooks name it)."""
+    project = project_or_404(key)
+    db = session()
+    try:
+        changed = update_project(db, project, name=request.form.get("name", ""),
+                                 description=request.form.get("description", ""), actor=current_user.username)
+        db.commit()
+    except Invalid as error:
+        db.rollback()
+        return refuse(f"Nothing was saved: {error}", 422, back=url_for("projects.overview", key=key),
+                      back_label="Back to the project", project={"key": project.key, "name": project.name})
+    flash("Saved the project's " + " and ".join(sorted(changed)) + "." if changed else "Nothing changed.", "info")
+    return redirect(url_for("projects.overview", key=key))
 
 
 @action(blueprint, "/p/<key>/readiness", permission="readiness")

@@ -10,7 +10,7 @@ from reqtrace.cli.base import main
 
 # Importing the command modules registers their commands on `main`.
 from reqtrace.cli import (  # noqa: E402,F401
-    admin, backups, baselines, catalog, poc, scoring, trace, vendors, weights, workbooks,
+    admin, backups, baselines, catalog, poc, projects, scoring, trace, vendors, weights, workbooks,
 )
 
 __all__ = ["main"]

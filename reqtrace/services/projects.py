@@ -10,17 +10,20 @@ from sqlmodel import Session, select
 from reqtrace import audit
 from reqtrace.model import AuditEvent, Project, User
 from reqtrace.readiness import ReadinessError, validate
-from reqtrace.schemas import Problem
-from reqtrace.services.errors import Invalid, NotFound
+from reqtrace.db import add_unique
+from reqtrace.schemas import Problem, clean_line, clean_text
+from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.workflow import recorded_move
 
 PROJECT_KEY = re.compile(r"^[a-z0-9][a-z0-9\-]{0,39}$")
+MAX_NAME = 200
 
 
 def get_project(session: Session, key: str) -> Project:
     project = session.exec(select(Project).where(Project.key == key)).first()
     if project is None:
-        raise NotFound(f"no project with key {key!r}; load a catalogue or import requirements to create it")
+        raise NotFound(f"no project with key {key!r}; create it (`reqtrace project create {key}`, or on the home "
+                       "page), or load a catalogue into it")
     return project
 
 
@@ -37,15 +40,60 @@ def ensure_project(session: Session, key: str, *, actor: str, name: str | None =
 
 
 def create_project(session: Session, *, key: str, name: str, actor: str, description: str = "") -> Project:
+    """A new, empty project; its name defaults to its key. Invalid names the field; Conflict when the key is taken."""
+    problems = []
     if not PROJECT_KEY.match(key or ""):
-        raise Invalid([Problem("key", f"{key!r} is not a project key: use lowercase letters, digits "
-                                      "and dashes, at most 40 characters")])
-    project = Project(key=key, name=name.strip() or key, description=description)
-    session.add(project)
-    session.flush()
+        problems.append(Problem("key", f"{key!r} is not a project key: use lowercase letters, digits "
+                                       "and dashes, at most 40 characters"))
+    clean = _clean_fields(problems, name=name, description=description)
+    if problems:
+        raise Invalid(problems)
+    if session.exec(select(Project.id).where(Project.key == key)).first() is not None:
+        raise Conflict(f"a project with key {key!r} already exists")
+    project = Project(key=key, name=clean["name"] or key, description=clean["description"])
+    add_unique(session, project, f"a project with key {key!r} already exists")
     audit.record(session, actor=actor, project_id=project.id, entity_type="project", entity_id=key,
-                 action="create", after={"key": key, "name": project.name})
+                 action="create", after={"key": key, "name": project.name, "description": project.description})
     return project
+
+
+def update_project(session: Session, project: Project, *, actor: str, name: str | None = None,
+                   description: str | None = None) -> dict[str, tuple[str, str]]:
+    """Rename a project or change its description (its key stays: addresses and files name it); audited with
+    before and after. Returns the fields changed, {} when the values given are the ones stored."""
+    problems: list[Problem] = []
+    clean = _clean_fields(problems, name=name, description=description)
+    if problems:
+        raise Invalid(problems)
+    if "name" in clean and not clean["name"]:
+        raise Invalid([Problem("name", "a project needs a name")])
+    changed = {field: (getattr(project, field), value) for field, value in clean.items()
+               if getattr(project, field) != value}
+    if changed:
+        for field, (_, value) in changed.items():
+            setattr(project, field, value)
+        session.add(project)
+        audit.record(session, actor=actor, project_id=project.id, entity_type="project", entity_id=project.key,
+                     action="update", before={field: old for field, (old, _) in changed.items()},
+                     after={field: new for field, (_, new) in changed.items()})
+    return changed
+
+
+def _clean_fields(problems: list[Problem], **values: str | None) -> dict[str, str]:
+    """The given name (one line, at most MAX_NAME characters) and description (Markdown), cleaned."""
+    clean: dict[str, str] = {}
+    for field, value in values.items():
+        if value is None:
+            continue
+        try:
+            clean[field] = clean_line(value, "a project's name") if field == "name" else clean_text(value)
+        except ValueError as error:
+            problems.append(Problem(field, str(error)))
+            continue
+        if field == "name" and len(clean[field]) > MAX_NAME:
+            problems.append(Problem("name", f"a project's name has at most {MAX_NAME} characters "
+                                            f"(this one has {len(clean[field])})"))
+    return clean
 
 
 def set_readiness(session: Session, project: Project, stages: dict, *, actor: str) -> Project:

@@ -535,6 +535,13 @@ JSON_CASES = [
     (("user", "edit"), ["ghost", "--role", "procurement"], None, 1),  # no such user
     (("user", "edit"), ["sam"], None, 2),  # nothing to change
     (("demo",), ["--no-serve"], None, 0),
+    (("project", "create"), ["acme", "--name", "CRM at Acme"], None, 0),
+    (("project", "create"), ["crm"], None, 1),  # taken
+    (("project", "create"), ["Bad Key"], None, 1),
+    (("project", "edit"), ["crm", "--name", "CRM, phase 2"], None, 0),
+    (("project", "edit"), ["nope", "--name", "x"], None, 1),
+    (("project", "edit"), ["crm"], None, 2),  # nothing to change
+    (("project", "list"), [], None, 0),
     (("catalog", "load"), ["{good}", "--project", "crm"], None, 0),
     (("catalog", "load"), ["{good}", "--project", "crm", "--dry-run"], None, 0),
     (("catalog", "load"), ["{good}", "--project", "Bad Key"], None, 1),

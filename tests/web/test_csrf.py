@@ -79,6 +79,8 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
         "users.logout_everywhere": ("/users/evaluator/logout", []),
         "account.change_password": ("/account/password", [("current", DEMO_PASSWORD), ("password", NEW_PASSWORD),
                                                         ("confirm", NEW_PASSWORD)]),
+        "home.create": ("/projects", [("key", "forged"), ("name", "Forged")]),
+        "projects.about": ("/p/crm/about", [("name", "Forged"), ("description", "")]),
     }
 
 
@@ -94,7 +96,7 @@ def test_every_post_endpoint_is_covered_here(shared_app):
                "sessions.submit", "sessions.record_consensus", "sessions.upload_photo", "sessions.remove_attendee",
                "weights.apply", "weights.clear", "weights.settings", "vendors.create", "vendors.save",
                "users.create", "users.save", "users.reset_password", "users.logout_everywhere",
-               "account.change_password"}
+               "account.change_password", "home.create", "projects.about"}
     assert posting == covered
 
 
@@ -123,7 +125,8 @@ def test_the_same_requests_with_the_token_do_take_effect(auth):
     before = _state(lead)
     results = {endpoint: lead.post(url, data).status_code for endpoint, (url, data) in _requests(lead).items()
                if endpoint not in ("auth.logout", "items.change_status")
-               and not endpoint.startswith(("workbooks.", "scripts.", "sessions.", "weights.", "users.", "account."))}
+               and not endpoint.startswith(("workbooks.", "scripts.", "sessions.", "weights.", "users.", "account.",
+                                            "home.", "projects.about"))}
     assert results == {"items.create": 302, "items.save": 302, "trace.review": 302, "baselines.create": 302,
                        "projects.readiness": 302, "items.preview": 200, "vendors.create": 302,
                        "vendors.save": 302}
