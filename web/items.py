@@ -66,7 +66,9 @@ def listing(key: str, plural: str):
         .where(*conditions).order_by(model.seq, model.hid).offset((page_number - 1) * PER_PAGE).limit(PER_PAGE)
     rows = [{"id": row[0], "title": row[1], "status": row[2], "owner": row[3], "version": row[4],
              **dict(zip(columns, row[5:]))} for row in db.exec(statement)]
+    labels = {spec.name: spec.label for spec in FORMS[kind]}
     return {"project": _project(project), "kind": kind, "plural": plural, "rows": rows, "columns": columns,
+            "column_labels": {column: labels.get(column, column.replace("_", " ").capitalize()) for column in columns},
             "filter": {name: value for name, value in args.items() if value}, "total": total,
             "page": page_number, "pages": pages, "can_create": role_may(current_user.role, "create")}
 

@@ -107,7 +107,8 @@ def to_markdown(report: dict[str, Any]) -> str:
     if not knocked:
         lines.append("No vendor is knocked out.")
     for v in knocked:
-        lines.append(f"**{_cell(v['name'])}** is knocked out ({len(v['knockout_reasons'])} reasons):")
+        count = len(v["knockout_reasons"])
+        lines.append(f"**{_cell(v['name'])}** is knocked out ({count} reason{'' if count == 1 else 's'}):")
         lines.append("")
         lines += [f"- {_cell(reason)}" for reason in _reasons(v)]
         lines.append("")

@@ -142,4 +142,30 @@ def describe(event: AuditEvent, *, actor_role: str | None = None) -> str:
         move = recorded_move((event.before or {}).get("status"), (event.after or {}).get("status"), actor_role)
         if move is not None:
             return move.done.format(item=subject)
-    return f"{VERBS.get(event.action, event.action)} {subject}"
+    before, after = event.before or {}, event.after or {}
+    phrase = PHRASES.get(event.action)
+    if phrase is not None:
+        try:
+            return phrase(subject, before, after)
+        except (KeyError, TypeError):  # an event recorded before its details were: say it the plain way
+            pass
+    return f"{VERBS.get(event.action, event.action.replace('_', ' '))} {subject}"
+
+
+# Actions whose words need the event's details: (subject, before, after) -> what the actor did.
+PHRASES = {
+    "attend": lambda subject, before, after: f"added {after['username']} to {subject}",
+    "remove attendee": lambda subject, before, after: f"took {before['username']} off {subject}",
+    "submit": lambda subject, before, after: f"submitted their scores in {subject}",
+    "record": lambda subject, before, after: (f"recorded a consensus score for {subject.removeprefix('consensus ')} "
+                                              f"({after['vendor']})"),
+    "issue": lambda subject, before, after: f"issued {subject} to {after['vendor']}",
+    "import": lambda subject, before, after: f"imported {subject}",
+    "run": lambda subject, before, after: (f"ran the {after['probe']} probe on {subject.removeprefix('probe ')}: "
+                                           f"{'passed' if after['passed'] else 'failed'}"),
+    "strategy_weights": lambda subject, before, after: f"applied strategy weights in {subject}",
+    "strategy_weights_clear": lambda subject, before, after: f"cleared the strategy weights of {subject}",
+    "scoring_settings": lambda subject, before, after: f"changed the scoring settings of {subject}",
+    "password": lambda subject, before, after: f"set a new password for {subject}",
+    "logout": lambda subject, before, after: f"logged {subject} out everywhere",
+}
