@@ -566,6 +566,8 @@ def test_scores_are_sealed_until_every_attendee_submits(lead, evaluators, db, de
     assert lead.get(f"/p/crm/sessions/{demo}/checklist.json").status_code == 403  # the lead does not attend
     submit(evaluator, demo)
     assert lead.get(f"/p/crm/sessions/{demo}/consensus.json").status_code == 403  # one of two submitted
+    sealed = lead.get(f"/p/crm/sessions/{demo}/consensus").get_data(as_text=True)
+    assert "still to submit: evaluator2 (take someone who will never submit off the session" in sealed
     refused = lead.post(f"/p/crm/sessions/{demo}/consensus", {"step": far["hid"], "requirement":
                                                                far["requirements"][0], "score": "3",
                                                                "reason": "Too early."})
