@@ -41,6 +41,11 @@ def _what_if(strategies: list[str]) -> dict[str, float] | None:
 
     A JSON client gets 400; a page raises WhatIfRefused so the view can show the saved ranking again.
     """
+    unknown = sorted(name[2:] for name in request.args if name.startswith("w.") and name[2:] not in strategies)
+    if unknown:  # a strategy retired, or mistyped in a shared link: its weight would silently count for nothing
+        _refuse_what_if(f"{', '.join(unknown)} "
+                        f"{'is not an active strategy' if len(unknown) == 1 else 'are not active strategies'}"
+                        f" of this project; weigh {', '.join(strategies)}")
     raw = _typed(strategies)
     if not any(raw.values()):
         return None

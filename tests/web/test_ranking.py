@@ -194,6 +194,17 @@ def test_a_bad_what_if_weight_is_refused_with_a_message(visit, demo_db_url, valu
     assert _trail(demo_db_url) == trail
 
 
+def test_a_what_if_weight_for_a_strategy_the_project_does_not_have_is_refused_not_ignored(visit):
+    lead = visit("lead")
+    response = lead.get("/p/crm/ranking.json?w.STR-99=2&w.STR-1=1")
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith("STR-99 is not an active strategy of this project; weigh STR-1")
+    page = lead.get("/p/crm/ranking?w.STR-99=2")
+    assert page.status_code == 400
+    assert "STR-99 is not an active strategy" in parse_html(page.get_data(as_text=True)).one(
+        "div", cls="error-box").text
+
+
 def test_huge_what_if_weights_rank_as_their_proportions_do(visit):
     """1e308 twice is 1:1 between them and 0 for the rest, as 2 and 2 are: no overflow to a ranking of zeros."""
     lead = visit("lead")
