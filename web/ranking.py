@@ -15,7 +15,7 @@ from reqtrace.scoring.engine import score_vendors
 from reqtrace.scoring.load import load_scoring_input, score_one
 from reqtrace.scoring.report import BASIS_TEXT, build_report, strategy_chart, to_html, to_markdown
 from reqtrace.services.errors import NotFound
-from reqtrace.services.evidence import requirement_evidence, sealed_evaluators
+from reqtrace.services.evidence import requirement_evidence, rescore_counts, still_scoring
 from reqtrace.services.vendors import get_vendor
 from web.common import scores_project_or_403
 from web.db import session
@@ -96,7 +96,6 @@ def index(key: str):
     """The ranking with knock-outs and their reasons, scores per strategy, decision checks; what-if weights."""
     project = scores_project_or_403(key)
     data, strategies, what_if, weights, results, refused = _scored(project)
-    pending = sealed_evaluators(session(), project)  # (vendor, evaluator) still scoring
     checks = decision_checks(data.requirements, results, samples=WHAT_IF_SAMPLES if what_if else 1000)
     counted = [r for r in data.requirements if results and results[0].requirements[r.hid].weight > 0]
     strategy_rows = [{"id": node.hid, "title": node.title, "sponsor": node.attrs.get("sponsor") or "",
@@ -110,9 +109,6 @@ def index(key: str):
                 "value_per_million": checks["value_for_money"][result.vendor]} for result in results]
     active = {node.hid for node in strategies}
     stale = sorted(set(data.strategy_weights or {}) ^ active) if data.strategy_weights else []
-    still_scoring: dict[str, list[str]] = {}  # vendor -> attendees who have not submitted: not counted yet
-    for slug, evaluator in sorted(pending):
-        still_scoring.setdefault(slug, []).append(evaluator)
     typed = _typed([node.hid for node in strategies]) if (what_if is not None or refused) else {}
     for row in strategy_rows:  # the form shows the numbers as typed, not renormalised
         row["typed"] = typed.get(row["id"]) or ("1" if typed else None)
@@ -120,7 +116,8 @@ def index(key: str):
             "what_if": what_if is not None, "stored_weights": data.strategy_weights, "stale_weights": stale,
             "strategies": strategy_rows, "ranking": ranking, "checks": checks,
             "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking})),
-            "what_if_error": refused, "still_scoring": still_scoring, **({"_status": 400} if refused else {})}
+            "what_if_error": refused, "still_scoring": still_scoring(session(), project),
+            "rescore_needed": rescore_counts(session(), project), **({"_status": 400} if refused else {})}
 
 
 @page(blueprint, "/p/<key>/ranking/requirements", "ranking_requirements.html", permission="ranking")

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from reqtrace.model import Project
 from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks
 from reqtrace.scoring.load import score_project
-from reqtrace.services.evidence import sealed_evaluators
+from reqtrace.services.evidence import rescore_counts, still_scoring
 
 BASIS_TEXT = {"demo": "demonstrated", "consensus": "consensus score", "claim": "questionnaire claim only",
               "probe cap": "capped by a failed probe", "none": "no evidence"}
@@ -34,11 +34,9 @@ def build_report(session: Session, project: Project, *, samples: int = STABILITY
                    "requirements": sum(1 for r in counted if node.hid in r.strategies)}
                   for node in graph.active("strategy")]
     strategies = [s for s in strategies if s["requirements"]]
-    still_scoring: dict[str, list[str]] = {}  # vendor -> attendees who have not submitted: not counted yet
-    for slug, evaluator in sorted(sealed_evaluators(session, project)):
-        still_scoring.setdefault(slug, []).append(evaluator)
     return {
-        "still_scoring": still_scoring,
+        "still_scoring": still_scoring(session, project),
+        "rescore_needed": rescore_counts(session, project),
         "project": {"key": project.key, "name": project.name},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "scope": data.scope.label,
@@ -73,6 +71,11 @@ def _settled(checks: dict[str, Any]) -> int:
     return sum(1 for spread in checks["evaluator_spread"] if spread["consensus"] is not None)
 
 
+def _rescore(report: dict[str, Any]) -> str:
+    return "; ".join(f"{count} step{'' if count == 1 else 's'} of {slug}'s script"
+                     for slug, count in report["rescore_needed"].items())
+
+
 def _still_scoring(report: dict[str, Any]) -> str:
     return "; ".join(f"{slug} ({', '.join(people)})" for slug, people in report["still_scoring"].items())
 
@@ -88,6 +91,8 @@ def to_markdown(report: dict[str, Any]) -> str:
              f"{report['settings']['knockout_threshold']}, failed-probe cap {report['settings']['probe_cap']}).", "",
              *([f"**Not final: still scoring** — {_still_scoring(report)}. Their entries count once they submit, "
                 "so these numbers can still change.", ""] if report["still_scoring"] else []),
+             *([f"**Re-score needed** — {_rescore(report)}: they cite requirements that changed after the script "
+                "was issued, so their scores may be out of date.", ""] if report["rescore_needed"] else []),
              "## The chain", "",
              f"{report['chain']['strategies']} strategies → {report['chain']['roles']} roles → "
              f"{report['chain']['processes']} processes → {report['chain']['requirements']} requirements "
@@ -223,6 +228,8 @@ def to_html(report: dict[str, Any]) -> str:
            f'model and can be checked by hand against the evidence table at the end.</p>',
            (f'<p class="out">Not final: still scoring — {h(_still_scoring(report))}. Their entries count once they '
             f'submit, so these numbers can still change.</p>' if report["still_scoring"] else ""),
+           (f'<p class="out">Re-score needed — {h(_rescore(report))}: they cite requirements that changed after the '
+            f'script was issued, so their scores may be out of date.</p>' if report["rescore_needed"] else ""),
            "<h2>Ranking</h2><table><thead><tr><th>Rank</th><th>Vendor</th><th>Total</th><th>Must-haves</th>"
            "<th>First in (Monte Carlo)</th><th>Imbalance</th><th>Total per 1M (5 years)</th><th>Status</th></tr>"
            "</thead><tbody>"]

@@ -39,6 +39,25 @@ def sealed_evaluators(session: Session, project: Project) -> set[tuple[str, str]
     return {(slug, username) for slug, username in rows}
 
 
+def still_scoring(session: Session, project: Project) -> dict[str, list[str]]:
+    """Vendor slug -> the attendees of its sessions who have not submitted, whose entries do not count yet."""
+    found: dict[str, list[str]] = {}
+    for slug, evaluator in sorted(sealed_evaluators(session, project)):
+        found.setdefault(slug, []).append(evaluator)
+    return found
+
+
+def rescore_counts(session: Session, project: Project) -> dict[str, int]:
+    """Vendor slug -> how many steps of the script it was issued cite something changed since: their scores may
+    be out of date (the POC scripts page lists them)."""
+    from reqtrace.poc.scripts import rescore_needed
+
+    counts: dict[str, int] = {}
+    for entry in rescore_needed(session, project):
+        counts[entry["vendor"]] = counts.get(entry["vendor"], 0) + 1
+    return counts
+
+
 def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid: str, *, viewer: str
                          ) -> dict[str, Any]:
     demos = {demo.id: demo for demo in session.exec(select(DemoSession).where(

@@ -22,6 +22,7 @@ from tests.scoring.test_demo_ranking import (  # noqa: F401  (fixtures)
     score_json,
 )
 from tests.web.support import Visitor, parse_html
+from tests.web.test_scripts import steps_of
 from web import create_app
 
 RANKING_URLS = ["/p/crm/ranking", "/p/crm/ranking/requirements", "/p/crm/ranking/atlas/REQ-1"]
@@ -229,6 +230,30 @@ def test_what_if_weights_all_zero_are_refused(visit):
     tree = parse_html(page.get_data(as_text=True))
     assert "above zero" in tree.one("div", cls="error-box").text
     assert tree.one("input", id="w-STR-1").attrs["value"] == "0"  # what was typed stays in the form
+
+
+def test_the_ranking_and_the_report_say_when_scores_need_re_scoring(visit):
+    """A requirement edited after the script was issued: the steps citing it may have been scored on the old
+    text. The scripts page lists them; the ranking and the report must not keep quiet about it."""
+    lead = visit("lead")
+    assert lead.json("/p/crm/ranking.json")["rescore_needed"] == {}
+    scripts = lead.json("/p/crm/scripts.json")
+    assert scripts["rescore_needed"] == []
+    issued = {vendor["slug"]: vendor["issued"] for vendor in scripts["vendors"] if vendor["issued"]}
+    assert issued
+    step = steps_of(lead.json(f"/p/crm/scripts/{max(v['version'] for v in issued.values())}.json")["script"])[0]
+    hid = step["requirements"][0]
+    assert lead.save(hid, {"statement": "Reworded after the script went out."}).status_code == 302
+    flagged = lead.json("/p/crm/scripts.json")["rescore_needed"]
+    counts = {}
+    for entry in flagged:
+        counts[entry["vendor"]] = counts.get(entry["vendor"], 0) + 1
+    assert counts and lead.json("/p/crm/ranking.json")["rescore_needed"] == counts
+    line = " ".join(parse_html(lead.get("/p/crm/ranking").get_data(as_text=True)).one("p", **{"data-rescore": ""})
+                    .text.split())
+    assert line.startswith("Re-score needed:") and "changed after it was issued" in line
+    report = lead.get("/p/crm/report.md").get_data(as_text=True)
+    assert "**Re-score needed** —" in report
 
 
 def test_the_ranking_says_who_is_still_scoring(visit):
