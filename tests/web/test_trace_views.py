@@ -452,3 +452,18 @@ def test_a_retired_items_page_shows_no_suspect_links_and_no_review_button(auth):
     assert lead.post("/p/crm/items/STR-4/status", {"status": "retired", "version": version}).status_code == 302
     assert not any(link["suspect"] for link in lead.json("/p/crm/items/STR-4.json")["down"])
     assert _review_form(lead, "STR-4") is None
+
+
+def test_the_breadcrumbs_name_each_item_above_once(reader):
+    """QA: a role's page said "Serves STR-2 › STR-2 › ROL-1": its strategies are the items right above it."""
+    lead = reader("lead")
+    strategies = [link["id"] for link in lead.json("/p/crm/items/ROL-6.json")["up"]]
+    assert len(strategies) >= 2
+    crumbs = " ".join(parse_html(lead.get("/p/crm/items/ROL-6").get_data(as_text=True)).one("nav", cls="breadcrumbs")
+                      .text.split())
+    assert "Serves" not in crumbs and crumbs.endswith("› ROL-6")
+    for hid in strategies:
+        assert crumbs.count(hid) == 1, crumbs
+    requirement = " ".join(parse_html(lead.get("/p/crm/items/REQ-47").get_data(as_text=True))
+                           .one("nav", cls="breadcrumbs").text.split())
+    assert requirement.startswith("Serves STR-") and requirement.endswith("› REQ-47")
