@@ -21,7 +21,8 @@ from reqtrace.richtext import render_markdown
 from reqtrace.schemas import Problem
 from reqtrace.services import checklists
 from reqtrace.services.errors import Invalid, NotFound, PermissionDenied
-from reqtrace.services.sessions import add_attendee, consensus_recorded, create_session, get_session
+from reqtrace.services.sessions import (add_attendee, cancel_session, consensus_recorded, create_session, get_session,
+                                       recorded_in)
 from reqtrace.services.sessions import remove_attendee as remove_session_attendee  # the view is remove_attendee
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
@@ -130,6 +131,7 @@ def show(key: str, session_id: int):
             "submitted": bool(mine and mine.submitted_at), "may_schedule": role_may(current_user.role, "schedule"),
             "may_consensus": role_may(current_user.role, "consensus"),
             "consensus_recorded": consensus_recorded(db, demo),
+            "may_cancel": not any(recorded_in(db, demo).values()),
             "users": [username for username, _name, _role in active],
             "candidates": [{"username": username, "name": name, "role": role} for username, name, role in active
                            if username not in present]}
@@ -179,6 +181,24 @@ def remove_attendee(key: str, session_id: int, username: str):
         flash(f"Everyone left has submitted: the scores of {demo.title} count, and the consensus view is open.",
               "info")
     return redirect(url_for("sessions.show", key=key, session_id=session_id))
+
+
+@action(blueprint, "/p/<key>/sessions/<int:session_id>/cancel", permission="schedule")
+def cancel(key: str, session_id: int):
+    """Cancel a session scheduled by mistake, before anything was recorded in it; with the reason."""
+    project = project_or_404(key)
+    db = session()
+    demo = _session_or_404(project, session_id)
+    title = demo.title
+    try:
+        cancel_session(db, project, demo, actor=current_user.username, reason=request.form.get("reason", ""))
+        db.commit()
+    except Invalid as error:
+        db.rollback()
+        return refuse(str(error), 422, back=url_for("sessions.show", key=key, session_id=session_id),
+                      back_label="Back to the session", project=_project(project))
+    flash(f"Cancelled {title}.", "info")
+    return redirect(url_for("sessions.index", key=key))
 
 
 @page(blueprint, "/p/<key>/sessions/<int:session_id>/checklist", "checklist.html")

@@ -168,4 +168,5 @@ PHRASES = {
     "scoring_settings": lambda subject, before, after: f"changed the scoring settings of {subject}",
     "password": lambda subject, before, after: f"set a new password for {subject}",
     "logout": lambda subject, before, after: f"logged {subject} out everywhere",
+    "cancel": lambda subject, before, after: f"cancelled {subject} ({before['title']})",
 }

@@ -130,6 +130,45 @@ def remove_attendee(session: Session, project: Project, demo: DemoSession, usern
     return entries, photos
 
 
+def recorded_in(session: Session, demo: DemoSession) -> dict[str, int]:
+    """How many checklist entries, photos and consensus scores belong to a session."""
+    def count(model, column) -> int:
+        return session.exec(select(func.count()).select_from(model).where(column == demo.id)).scalar_one()
+    return {"entries": count(ChecklistResult, ChecklistResult.session_id),
+            "photos": count(Attachment, Attachment.session_id),
+            "consensus scores": count(ConsensusScore, ConsensusScore.session_id)}
+
+
+def cancel_session(session: Session, project: Project, demo: DemoSession, *, actor: str, reason: str) -> None:
+    """Delete a session scheduled by mistake (the wrong version, twice, a demo that never happened), with the reason
+    in the audit trail. Refused once anything was recorded in it: entries, photos and consensus scores are
+    evidence, and stay; take people off it instead."""
+    session.exec(select(DemoSession.id).where(DemoSession.id == demo.id).with_for_update()).first()  # vs ticks
+    recorded = {what: count for what, count in recorded_in(session, demo).items() if count}
+    if recorded:
+        singular = {"entries": "entry", "photos": "photo", "consensus scores": "consensus score"}
+        held = ", ".join(f"{count} {singular[what] if count == 1 else what}" for what, count in recorded.items())
+        raise Invalid([Problem("session", f"{demo.title} holds {held}: what was recorded in a session is evidence "
+                                          "and stays, so it cannot be cancelled")])
+    try:
+        why = clean_text(reason or "")
+    except ValueError as error:
+        raise Invalid([Problem("reason", str(error))]) from None
+    if not why:
+        raise Invalid([Problem("reason", f"say why {demo.title} is cancelled (it goes in the audit trail)")])
+    people = list(session.exec(select(SessionAttendee.username).where(SessionAttendee.session_id == demo.id))
+                  .scalars())
+    vendor = session.get(Vendor, demo.vendor_id)
+    script = session.get(PocScript, demo.script_id)
+    session.exec(delete(SessionAttendee).where(SessionAttendee.session_id == demo.id))
+    session.delete(demo)
+    session.flush()
+    audit.record(session, actor=actor, project_id=project.id, entity_type="session", entity_id=str(demo.id),
+                 action="cancel", before={"title": demo.title, "vendor": vendor.slug if vendor else None,
+                                          "script": script.version if script else None, "attendees": people},
+                 after={"reason": why})
+
+
 def consensus_recorded(session: Session, demo: DemoSession) -> bool:
     """Whether the lead has recorded a consensus in this session.
 

@@ -67,6 +67,7 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
                                                                        ("score", "3"), ("reason", "Forged")]),
         "sessions.upload_photo": ("/p/crm/sessions/1/photos", [("step", "STEP-1")]),
         "sessions.remove_attendee": ("/p/crm/sessions/1/attendees/evaluator/remove", [("reason", "Forged")]),
+        "sessions.cancel": ("/p/crm/sessions/1/cancel", [("reason", "Forged")]),
         "weights.apply": ("/p/crm/weights", [("pair.STR-1.STR-2", "3")]),
         "weights.clear": ("/p/crm/weights/clear", []),
         "weights.settings": ("/p/crm/settings/scoring", [("claim_factor", "0.9")]),
@@ -94,6 +95,7 @@ def test_every_post_endpoint_is_covered_here(shared_app):
                "workbooks.start_scores_export", "scripts.build", "scripts.issue", "scripts.edit",
                "sessions.schedule", "sessions.add_attendees", "sessions.results", "sessions.tick",
                "sessions.submit", "sessions.record_consensus", "sessions.upload_photo", "sessions.remove_attendee",
+               "sessions.cancel",
                "weights.apply", "weights.clear", "weights.settings", "vendors.create", "vendors.save",
                "users.create", "users.save", "users.reset_password", "users.logout_everywhere",
                "account.change_password", "home.create", "projects.about"}

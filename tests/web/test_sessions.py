@@ -1075,3 +1075,39 @@ def test_only_the_lead_takes_someone_off_a_session(auth, evaluators, demo):
     for username in ("owner", "procurement", "evaluator"):
         response = auth(username).post(f"/p/crm/sessions/{demo}/attendees/evaluator2/remove", {"reason": "x"})
         assert response.status_code == 403, username
+
+
+# --- cancelling a session scheduled by mistake -----------------------------------------------------------
+
+def test_the_lead_cancels_a_session_nothing_was_recorded_in(lead, db, demo, auth):
+    page = lead.page(f"/p/crm/sessions/{demo}")
+    assert page.find("form", action=f"/p/crm/sessions/{demo}/cancel") is not None
+    assert location(lead.post(f"/p/crm/sessions/{demo}/cancel", {"reason": "Scheduled twice."})) == "/p/crm/sessions"
+    assert lead.get(f"/p/crm/sessions/{demo}").status_code == 404
+    assert count(db, DemoSession) == 0 and count(db, SessionAttendee) == 0
+    event = db().exec(select(AuditEvent).where(AuditEvent.entity_type == "session",
+                                               AuditEvent.action == "cancel")).scalars().one()
+    assert event.before == {"title": "Atlas, day 1", "vendor": "atlas", "script": 1, "attendees": list(ATTENDING)}
+    assert event.after == {"reason": "Scheduled twice."}
+    assert demo not in [s["id"] for s in auth("evaluator").json("/p/crm/sessions.json")["sessions"]]
+
+
+def test_a_session_with_anything_recorded_in_it_is_not_cancelled(lead, db, demo, evaluators, script):
+    evaluator, _ = evaluators
+    stored(evaluator, demo, tick(steps_of(script)[0]["hid"], 3))
+    page = lead.page(f"/p/crm/sessions/{demo}")
+    assert page.find("form", action=f"/p/crm/sessions/{demo}/cancel") is None
+    refused = lead.post(f"/p/crm/sessions/{demo}/cancel", {"reason": "Changed my mind."})
+    assert refused.status_code == 422
+    assert "Atlas, day 1 holds 1 entry: what was recorded in a session is evidence" in \
+        parse_html(refused.get_data(as_text=True)).one("p", role="alert").text
+    assert count(db, DemoSession) == 1 and count(db, ChecklistResult) == 1
+
+
+def test_cancelling_needs_the_reason_and_the_lead(lead, db, demo, auth):
+    refused = lead.post(f"/p/crm/sessions/{demo}/cancel", {"reason": "  "})
+    assert refused.status_code == 422
+    assert "say why Atlas, day 1 is cancelled" in parse_html(refused.get_data(as_text=True)).one("p", role="alert").text
+    for username in ("owner", "procurement", "evaluator"):
+        assert auth(username).post(f"/p/crm/sessions/{demo}/cancel", {"reason": "x"}).status_code == 403
+    assert count(db, DemoSession) == 1
