@@ -22,7 +22,7 @@ from reqtrace.schemas import Problem
 from reqtrace.services import checklists
 from reqtrace.services.errors import Invalid, NotFound, PermissionDenied
 from reqtrace.services.sessions import (add_attendee, cancel_session, consensus_recorded, create_session, get_session,
-                                       recorded_in)
+                                       recorded_in, scheduling_notes)
 from reqtrace.services.sessions import remove_attendee as remove_session_attendee  # the view is remove_attendee
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
@@ -112,6 +112,8 @@ def schedule(key: str):
         return refuse(str(error), 422, back=url_for("sessions.index", key=key), back_label="Back to the sessions",
                       project=_project(project))
     flash(f"Scheduled {demo.title}.", "info")
+    for note in scheduling_notes(db, demo):
+        flash(f"Note: {note}.", "warning")
     return redirect(url_for("sessions.show", key=key, session_id=demo.id))
 
 

@@ -15,6 +15,7 @@ from reqtrace.model import (
     DemoSession,
     PocScript,
     Project,
+    ScriptIssue,
     SessionAttendee,
     Step,
     User,
@@ -63,6 +64,30 @@ def create_session(session: Session, project: Project, vendor: Vendor, script: P
                  action="create", after={"vendor": vendor.slug, "script": script.version, "title": demo.title,
                                          "attendees": list(attendees)})
     return demo
+
+
+def scheduling_notes(session: Session, demo: DemoSession) -> list[str]:
+    """What the lead should know about a session just scheduled: the vendor was issued another version of the
+    script, or none yet; the vendor has another session at the same time (scheduled twice?)."""
+    vendor, script = session.get(Vendor, demo.vendor_id), session.get(PocScript, demo.script_id)
+    notes = []
+    issued = session.exec(select(PocScript.version).join(ScriptIssue, ScriptIssue.script_id == PocScript.id)
+                          .where(ScriptIssue.vendor_id == vendor.id)
+                          .order_by(ScriptIssue.issued_at.desc(), ScriptIssue.id.desc())).scalars().first()
+    if issued is None:
+        notes.append(f"{vendor.slug} has not been issued a POC script yet: issue version {script.version} before "
+                     "the demonstration, so they prepare the steps that will be scored")
+    elif issued != script.version:
+        notes.append(f"{vendor.slug} was issued version {issued}, but this session follows version "
+                     f"{script.version}: the steps scored may not be the ones they prepared")
+    if demo.scheduled_for is not None:
+        twins = session.exec(select(DemoSession.title).where(
+            DemoSession.vendor_id == vendor.id, DemoSession.id != demo.id,
+            DemoSession.scheduled_for == demo.scheduled_for)).scalars().all()
+        if twins:
+            notes.append(f"{vendor.slug} already has {', '.join(twins)} at that time: if it was scheduled twice, "
+                         "cancel one")
+    return notes
 
 
 def add_attendee(session: Session, project: Project, demo: DemoSession, username: str, *, actor: str,

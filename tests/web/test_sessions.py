@@ -1111,3 +1111,19 @@ def test_cancelling_needs_the_reason_and_the_lead(lead, db, demo, auth):
     for username in ("owner", "procurement", "evaluator"):
         assert auth(username).post(f"/p/crm/sessions/{demo}/cancel", {"reason": "x"}).status_code == 403
     assert count(db, DemoSession) == 1
+
+
+def test_scheduling_says_when_the_vendor_holds_another_version_or_has_a_session_then(lead, people, script):
+    def schedule(version: str) -> list[str]:
+        response = lead.post("/p/crm/sessions", {"vendor": "atlas", "version": version, "title": f"On v{version}",
+                                                 "scheduled_for": "2030-05-01T09:30:00+00:00",
+                                                 "attendees": ["evaluator"]})
+        page = lead.page(location(response))
+        return [" ".join(p.text.split()) for p in page.find_all("p", cls="flash-warning")]
+
+    assert schedule("1") == ["Note: atlas has not been issued a POC script yet: issue version 1 before the "
+                             "demonstration, so they prepare the steps that will be scored."]
+    assert location(lead.post("/p/crm/scripts/1/issue", {"vendor": "atlas"})).startswith("/p/crm/scripts")
+    assert schedule("2") == ["Note: atlas was issued version 1, but this session follows version 2: the steps "
+                             "scored may not be the ones they prepared.",
+                             "Note: atlas already has On v1 at that time: if it was scheduled twice, cancel one."]
