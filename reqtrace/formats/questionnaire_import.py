@@ -35,6 +35,8 @@ from reqtrace.services.scope import effective_weight
 from reqtrace.trace.graph import hid_key
 from reqtrace.vocab import ANSWER, UnknownValue
 
+UNANSWERED_NAMED = 20  # the unanswered requirements a warning names, before "and N more"
+
 
 def import_responses(session: Session, project: Project, vendor: Vendor, path: str | Path, *, actor: str,
                      dry_run: bool = False, max_bytes: int = MAX_UPLOAD_BYTES,
@@ -74,8 +76,11 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
     summary["answered"], summary["unanswered"] = len(answers), sum(1 for row in rows if not row["answer_text"])
     summary["rows"] = len(rows)
     if summary["unanswered"]:
+        blank = [row["hid"] for row in rows if not row["answer_text"]]
+        named = ", ".join(blank[:UNANSWERED_NAMED]) + (f" and {len(blank) - UNANSWERED_NAMED} more"
+                                                       if len(blank) > UNANSWERED_NAMED else "")
         warnings.append(_error(SHEET, None, column_letter(4), f"{summary['unanswered']} requirement(s) have no "
-                                                             "answer: they are scored as unanswered"))
+                                                             f"answer ({named}): they are scored as unanswered"))
     for hid, row in answers.items():
         before = stored.get(hid)
         now = (row["answer"], row["comment"], row["demonstration"])

@@ -111,6 +111,9 @@ class ReadResult:
     # workbook), and the levels with a row whose ID cell itself is wrong (which item it is cannot be told).
     skipped: set[tuple[str, str]] = field(default_factory=set)
     unidentified: set[str] = field(default_factory=set)
+    # The well-formed links of rows left out for other errors: whether what they name exists is checked too, so
+    # that one pass reports every problem of a row.
+    unchecked_links: list[tuple[str, str | None, list[str], dict[str, Any]]] = field(default_factory=list)
 
 
 @nogc
@@ -174,6 +177,7 @@ def import_requirements(session: Session, project_key: str, path: str | Path, *,
     if project is not None and result.format == "reqtrace":
         _warn_about_stale_rows(plan, result)
     _refuse_new_links_to_retired_items(plan, result, state)
+    _check_links_of_skipped_rows(plan, result, state)
     if options.role is None or options.role == ADMIN:
         _check_owners(session, plan, result)
     if result.format == "foreign":
@@ -700,6 +704,9 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
         if errors:
             result.errors.extend(errors)
             _skip(result, kind, hid, raw_id)
+            if upstream:
+                result.unchecked_links.append((upstream_kind, hid, upstream, {
+                    "sheet": sheet.name, "row": number, "column": links_column.letter}))
             continue
         if foreign and status not in (None, "draft", "retired") and not upstream:
             result.warnings.append(_where(sheet, number, status_column, f"supports no process, so it arrives as a "
@@ -710,6 +717,23 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
             where["link_column"] = links_column.letter
         result.desired.append(Desired(kind=kind, hid=hid, fields=clean, upstream=upstream, status=status,
                                       where=where))
+
+
+def _check_links_of_skipped_rows(plan: SyncPlan, result: ReadResult, state: StoredState) -> None:
+    """A row left out for another error still has its links to items that exist neither in the project nor in the
+    workbook reported, in the same pass."""
+    if not result.unchecked_links:
+        return
+    known = {kind: set(rows) for kind, rows in state.items.items()}
+    for item in plan.items:
+        known.setdefault(item.kind, set()).add(item.hid)
+    for kind, hid in result.skipped:
+        known.setdefault(kind, set()).add(hid)
+    for upstream_kind, hid, upstream, where in result.unchecked_links:
+        for target in upstream:
+            if target not in known.get(upstream_kind, ()):
+                plan.errors.append({**where, "message": f"{hid or 'this row'} links to {upstream_kind} {target}, "
+                                                        "which does not exist"})
 
 
 def _skip(result: ReadResult, kind: str, hid: str | None, raw_id: Any) -> None:

@@ -156,6 +156,26 @@ def test_errors_are_reported_all_at_once_in_sheet_order(sample: Reqtrace, sample
         ("Roles", 3, "I"), ("Requirements", 6, "H"), ("Requirements", 10, "I")]
 
 
+def test_a_row_with_a_bad_cell_still_has_its_links_to_nothing_reported(sample: Reqtrace, sample_export):
+    """QA: Processes "PRC-99, ROL-1" and a bad priority; fixing them took several uploads, one error each."""
+    def edit(workbook):
+        sheet = workbook["Requirements"]
+        cell(sheet, "REQ-5", "Processes").value = "PRC-99, ROL-1, PRC-1"
+        cell(sheet, "REQ-5", "Priority").value = "banana"
+        return row_of(sheet, "REQ-5")
+    before = sample.snapshot()
+    edit_workbook(sample_export, edit)
+    code, summary = sample.import_json(sample_export)
+    assert code == 1 and summary["applied"] is False
+    row = [error for error in summary["errors"] if error["row"] == row_of(
+        openpyxl.load_workbook(sample_export)["Requirements"], "REQ-5")]
+    messages = " | ".join(error["message"] for error in row)
+    assert "ROL-1" in messages and "banana" in messages
+    assert "REQ-5 links to process PRC-99, which does not exist" in messages
+    assert "PRC-1," not in messages and "PRC-1 " not in messages  # the link that exists is no error
+    assert sample.snapshot() == before
+
+
 def test_dry_run_reports_the_same_errors_and_exits_1(sample: Reqtrace, sample_export):
     edit_workbook(sample_export, CASES["priority banana"].edit)
     code, summary = sample.import_json(sample_export, "crm", "--dry-run")

@@ -239,6 +239,19 @@ def test_a_corrected_workbook_replaces_the_vendors_answers(url, answered, tmp_pa
         ids[0]: "fully supported", ids[1]: "configuration", ids[3]: "roadmap", ids[4]: "not supported"}
 
 
+def test_the_warning_about_unanswered_rows_names_them(url, issued, tmp_path):
+    path, ids = issued
+    every = issued_ids(path)
+    target = answer(path, {hid: "configuration" for hid in every if hid != ids[2]}, target=tmp_path / "one.xlsx")
+    code, summary = import_responses(url, target, "atlas", "crm", "--dry-run")
+    assert code == 0
+    assert any(f"1 requirement(s) have no answer ({ids[2]}): they are scored as unanswered" == w["message"]
+               for w in summary["warnings"]), summary["warnings"]
+    code, summary = import_responses(url, path, "atlas", "crm", "--dry-run")  # none answered: refused, named
+    blank = [w["message"] for w in summary["warnings"] if "have no answer" in w["message"]]
+    assert blank and ", ".join(every[:20]) in blank[0] and f"and {len(every) - 20} more" in blank[0]
+
+
 def test_a_corrected_workbook_warns_about_the_answers_it_removes(url, answered, tmp_path):
     path, ids = answered
     corrected = answer(path, {ids[2]: None}, target=tmp_path / "corrected.xlsx")
