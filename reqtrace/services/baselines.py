@@ -61,6 +61,10 @@ def check_baseline_name(name: str) -> str:
     """The name, trimmed, runs of spaces made one; Invalid, saying why, if no baseline may carry it."""
     # A page shows "QA  B1" as "QA B1", and a list of names could not tell the two apart.
     name = " ".join((name or "").split())
+    if len(name) > 80:
+        raise Invalid([Problem("name", f"a baseline name has at most 80 characters (this one has {len(name)})")])
+    if not name:
+        raise Invalid([Problem("name", "give the baseline a name, e.g. POC issue 1")])
     if not BASELINE_NAME.match(name) or name.lower() == CURRENT:
         # ASCII only: "é" written as one character or as "e" plus an accent looks the same but differs.
         odd = sorted({c for c in name if not ((c.isascii() and c.isalnum()) or c in " ._-")})

@@ -64,6 +64,16 @@ def test_a_bad_name_is_refused(auth, name):
     assert lead.json("/p/crm/baselines.json")["baselines"] == []
 
 
+@pytest.mark.parametrize("name, says", [("x" * 500, "a baseline name has at most 80 characters (this one has 500)"),
+                                        ("   ", "give the baseline a name, e.g. POC issue 1")])
+def test_a_name_too_long_or_empty_is_refused_saying_just_that(auth, name, says):
+    lead = auth("lead")
+    response = lead.post("/p/crm/baselines", {"name": name})
+    assert response.status_code == 422
+    assert says in html.unescape(response.get_data(as_text=True))
+    assert lead.json("/p/crm/baselines.json")["baselines"] == []
+
+
 @pytest.mark.parametrize("name", ["x.json", "POC issue 1.json"])
 def test_a_name_ending_in_json_is_refused_because_its_page_could_never_open(app, auth, cli_env, name):
     lead = auth("lead")
