@@ -148,7 +148,7 @@ def to_markdown(report: dict[str, Any]) -> str:
               "| Requirement | Priority | Weight | " + " | ".join(v["vendor"] for v in report["ranking"]) + " |",
               "|---|---|---|" + "---|" * len(report["ranking"])]
     for row in report["evidence"]:
-        lines.append(f"| {row['requirement']} {_cell(row['title'])} | {row['priority']} | {row['weight']:.3g} | "
+        lines.append(f"| {row['requirement']} {_cell(row['title'])} | {row['priority']} | {row['weight']:g} | "
                      + " | ".join(_evidence_text(row["vendors"][v["vendor"]]) for v in report["ranking"]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -287,7 +287,7 @@ def to_html(report: dict[str, Any]) -> str:
                + "".join(f"<th>{h(v['vendor'])}</th>" for v in report["ranking"]) + "</tr></thead><tbody>")
     for row in report["evidence"]:
         out.append(f'<tr><td>{h(row["requirement"])} {h(row["title"])}</td><td>{h(row["priority"])}</td>'
-                   f'<td class="num">{row["weight"]:.3g}</td>' + "".join(
+                   f'<td class="num">{row["weight"]:g}</td>' + "".join(
                        f'<td>{h(_evidence_text(row["vendors"][v["vendor"]]))}</td>' for v in report["ranking"])
                    + "</tr>")
     out.append("</tbody></table></details></body></html>")
