@@ -183,6 +183,12 @@ def change_status(key: str, hid: str):
         return refuse(message, 409, back=url_for("items.detail", key=key, hid=hid), back_label=f"Back to {hid}",
                       project=_project(project))
     flash(f"{hid} is now {target}.", "info")
+    if target == "approved":
+        above = [link["id"] for link in neighbours(db, kind, item)["up"] if link["status"] != "approved"]
+        if above:
+            flash(f"{', '.join(above)}, above {hid}, {'is' if len(above) == 1 else 'are'} not approved yet: a "
+                  f"baseline leaves out what is not approved, so {hid} would arrive there without "
+                  f"{'it' if len(above) == 1 else 'them'}.", "warning")
     return redirect(url_for("items.detail", key=key, hid=hid))
 
 

@@ -374,3 +374,25 @@ def test_an_imported_text_no_page_can_format_does_not_block_an_edit_of_another_f
     assert refused.status_code == 422
     assert "cannot be formatted" in _errors_in(_field(parse_html(refused.get_data(as_text=True)), "description"))
     assert lead.item("PRC-2")["description"] == nested
+
+
+def test_approving_an_item_below_one_not_approved_warns_that_a_baseline_would_leave_that_out(auth):
+    lead = auth("lead")
+    process = _created(lead.create("processes", {"title": "Plan a visit", "links": ["ROL-6"]}))
+    requirement = _created(lead.create("requirements", {"title": "Visit plan on the phone", "links": [process]}))
+    for status in ("proposed", "approved"):
+        response = lead.post(f"/p/crm/items/{requirement}/status",
+                             {"status": status, "version": lead.item(requirement)["version"]})
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    flashes = [" ".join(p.text.split()) for p in lead.page(f"/p/crm/items/{requirement}").find_all("p", cls="flash")]
+    assert f"{requirement} is now approved." in flashes
+    assert f"{process}, above {requirement}, is not approved yet: a baseline leaves out what is not approved, so " \
+           f"{requirement} would arrive there without it." in flashes
+    for status in ("proposed", "approved"):  # the process approved, then the requirement again: no warning
+        lead.post(f"/p/crm/items/{process}/status", {"status": status, "version": lead.item(process)["version"]})
+    lead.post(f"/p/crm/items/{requirement}/status", {"status": "draft", "version": lead.item(requirement)["version"]})
+    for status in ("proposed", "approved"):
+        lead.post(f"/p/crm/items/{requirement}/status",
+                  {"status": status, "version": lead.item(requirement)["version"]})
+    flashes = [p.text for p in lead.page(f"/p/crm/items/{requirement}").find_all("p", cls="flash")]
+    assert flashes and not [text for text in flashes if "not approved yet" in text]
