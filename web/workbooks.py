@@ -326,7 +326,8 @@ def _responses_job(project_key: str, upload: str, *, dry_run: bool) -> str:
                                        actor=actor, dry_run=dry_run, progress=progress)
             if not summary["applied"]:
                 db.rollback()
-        summary.pop("answers", None)
+        if not dry_run:
+            summary.pop("answers", None)  # the preview listed them; the stored ones are on the ranking's evidence
         return summary
 
     return jobs.start(app, owner=actor, project=project_key, kind="responses-apply" if not dry_run else

@@ -1081,3 +1081,31 @@ def test_a_text_stored_before_the_length_check_gets_a_message_not_a_500(auth, db
     assert response.status_code == 409
     text = response.get_data(as_text=True)
     assert "Roles row" in text and "40000 characters do not fit in one Excel cell" in text
+
+
+def test_a_preview_that_would_change_nothing_says_so_and_offers_nothing_to_apply(auth, db, tmp_path):
+    procurement = auth("procurement")
+    path, expected = answered_questionnaire(procurement, "atlas", tmp_path)
+    first = job_path(upload(procurement, "/p/crm/import/responses", path.read_bytes(), "a.xlsx", vendor="atlas"))
+    finished(procurement, first)
+    page = parse_html(procurement.get(first).get_data(as_text=True))
+    assert [row.find_all("td")[0].text for row in page.one("table", cls="answers").one("tbody").find_all("tr")] == \
+        sorted(expected, key=lambda hid: int(hid.split("-")[1]))
+    assert finished(procurement, job_path(submit(procurement, first, "/apply")))["result"]["applied"] is True
+
+    again = job_path(upload(procurement, "/p/crm/import/responses", path.read_bytes(), "a.xlsx", vendor="atlas"))
+    assert finished(procurement, again)["result"]["unchanged"] == 3
+    page = parse_html(procurement.get(again).get_data(as_text=True))
+    assert "Nothing would change: these answers are the ones stored." in page.one("p", **{"data-nothing-to-do": ""}).text
+    assert page.find("button", cls="primary") is None
+
+
+def test_an_unchanged_requirements_workbook_says_nothing_would_change(auth):
+    lead = auth("lead")
+    content = lead.get("/p/crm/export/requirements.xlsx").data
+    job = job_path(upload(lead, "/p/crm/import/requirements", content, "requirements.xlsx"))
+    assert finished(lead, job, timeout=30)["result"]["changed"] == 0
+    page = parse_html(lead.get(job).get_data(as_text=True))
+    assert "Nothing would change: the workbook says what the project already holds." in \
+        page.one("p", **{"data-nothing-to-do": ""}).text
+    assert page.find("button", cls="primary") is None
