@@ -467,3 +467,16 @@ def test_the_breadcrumbs_name_each_item_above_once(reader):
     requirement = " ".join(parse_html(lead.get("/p/crm/items/REQ-47").get_data(as_text=True))
                            .one("nav", cls="breadcrumbs").text.split())
     assert requirement.startswith("Serves STR-") and requirement.endswith("› REQ-47")
+
+
+def test_a_suspect_link_someone_may_not_review_says_who_does(auth):
+    lead = auth("lead")
+    assert lead.save("STR-4", {"statement": "Changed, so its links are suspect."}).status_code == 302
+    evaluator = auth("evaluator")
+    page = evaluator.page("/p/crm/suspect")
+    article = next(a for a in page.find_all("article", cls="suspect-link") if "ROL-6" in a.text)
+    owner = lead.item("ROL-6")["owner"]
+    assert " ".join(article.one("p", **{"data-who-reviews": ""}).text.split()) == \
+        f"Reviewed by ROL-6's owner{f' ({owner})' if owner else ''} or the CRM lead."
+    assert article.find("button") is None
+    assert lead.page("/p/crm/suspect").find("p", **{"data-who-reviews": ""}) is None  # the lead reviews them all
