@@ -15,7 +15,7 @@ from reqtrace.scoring.engine import score_vendors
 from reqtrace.scoring.load import load_scoring_input, score_one
 from reqtrace.scoring.report import BASIS_TEXT, build_report, strategy_chart, to_html, to_markdown
 from reqtrace.services.errors import NotFound
-from reqtrace.services.evidence import requirement_evidence, rescore_counts, still_scoring
+from reqtrace.services.evidence import never_scripted, requirement_evidence, rescore_counts, still_scoring
 from reqtrace.services.vendors import get_vendor
 from web.common import scores_project_or_403
 from web.db import session
@@ -117,7 +117,8 @@ def index(key: str):
             "strategies": strategy_rows, "ranking": ranking, "checks": checks,
             "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking})),
             "what_if_error": refused, "still_scoring": still_scoring(session(), project),
-            "rescore_needed": rescore_counts(session(), project), **({"_status": 400} if refused else {})}
+            "rescore_needed": rescore_counts(session(), project),
+            "never_scripted": never_scripted(session(), project, [r.hid for r in counted]), **({"_status": 400} if refused else {})}
 
 
 @page(blueprint, "/p/<key>/ranking/requirements", "ranking_requirements.html", permission="ranking")

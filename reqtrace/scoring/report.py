@@ -16,7 +16,7 @@ from sqlmodel import Session
 from reqtrace.model import Project
 from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks
 from reqtrace.scoring.load import score_project
-from reqtrace.services.evidence import rescore_counts, still_scoring
+from reqtrace.services.evidence import never_scripted, rescore_counts, still_scoring
 
 BASIS_TEXT = {"demo": "demonstrated", "consensus": "consensus score", "claim": "questionnaire claim only",
               "probe cap": "capped by a failed probe", "none": "no evidence"}
@@ -37,6 +37,7 @@ def build_report(session: Session, project: Project, *, samples: int = STABILITY
     return {
         "still_scoring": still_scoring(session, project),
         "rescore_needed": rescore_counts(session, project),
+        "never_scripted": never_scripted(session, project, [r.hid for r in counted]),
         "project": {"key": project.key, "name": project.name},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "scope": data.scope.label,
@@ -71,6 +72,13 @@ def _settled(checks: dict[str, Any]) -> int:
     return sum(1 for spread in checks["evaluator_spread"] if spread["consensus"] is not None)
 
 
+def _never_scripted(report: dict[str, Any]) -> str:
+    hids = report["never_scripted"]
+    return (f"{len(hids)} counted requirement{'' if len(hids) == 1 else 's'} ({', '.join(hids)}) "
+            f"{'is' if len(hids) == 1 else 'are'} cited by no step of any script issued to a vendor, so no "
+            "demonstration scored them: at most the questionnaire's claim counts")
+
+
 def _rescore(report: dict[str, Any]) -> str:
     return "; ".join(f"{count} step{'' if count == 1 else 's'} of {slug}'s script"
                      for slug, count in report["rescore_needed"].items())
@@ -93,6 +101,7 @@ def to_markdown(report: dict[str, Any]) -> str:
                 "so these numbers can still change.", ""] if report["still_scoring"] else []),
              *([f"**Re-score needed** — {_rescore(report)}: they cite requirements that changed after the script "
                 "was issued, so their scores may be out of date.", ""] if report["rescore_needed"] else []),
+             *([f"**Never demonstrated** — {_never_scripted(report)}.", ""] if report["never_scripted"] else []),
              "## The chain", "",
              f"{report['chain']['strategies']} strategies → {report['chain']['roles']} roles → "
              f"{report['chain']['processes']} processes → {report['chain']['requirements']} requirements "
@@ -230,6 +239,8 @@ def to_html(report: dict[str, Any]) -> str:
             f'submit, so these numbers can still change.</p>' if report["still_scoring"] else ""),
            (f'<p class="out">Re-score needed — {h(_rescore(report))}: they cite requirements that changed after the '
             f'script was issued, so their scores may be out of date.</p>' if report["rescore_needed"] else ""),
+           (f'<p class="out">Never demonstrated — {h(_never_scripted(report))}.</p>'
+            if report["never_scripted"] else ""),
            "<h2>Ranking</h2><table><thead><tr><th>Rank</th><th>Vendor</th><th>Total</th><th>Must-haves</th>"
            "<th>First in (Monte Carlo)</th><th>Imbalance</th><th>Total per 1M (5 years)</th><th>Status</th></tr>"
            "</thead><tbody>"]

@@ -21,6 +21,7 @@ from reqtrace.model import (
     ProbeResult,
     Project,
     Requirement,
+    ScriptIssue,
     SessionAttendee,
     Step,
     Vendor,
@@ -56,6 +57,18 @@ def rescore_counts(session: Session, project: Project) -> dict[str, int]:
     for entry in rescore_needed(session, project):
         counts[entry["vendor"]] = counts.get(entry["vendor"], 0) + 1
     return counts
+
+
+def never_scripted(session: Session, project: Project, counted: list[str]) -> list[str]:
+    """Of the `counted` requirements, those no step of any script issued to a vendor cites: no demonstration can
+    have scored them (a baseline frozen after the scripts went out, say). Empty while no script was issued."""
+    issued = select(ScriptIssue.script_id).where(ScriptIssue.project_id == project.id)
+    cited: set[str] = set()
+    any_issued = False
+    for requirements in session.exec(select(Step.requirements).where(Step.script_id.in_(issued))).scalars():
+        any_issued = True
+        cited.update(requirements or ())
+    return [hid for hid in counted if hid not in cited] if any_issued else []
 
 
 def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid: str, *, viewer: str

@@ -256,6 +256,26 @@ def test_the_ranking_and_the_report_say_when_scores_need_re_scoring(visit):
     assert "**Re-score needed** —" in report
 
 
+def test_a_requirement_added_after_the_scripts_went_out_is_named_as_never_demonstrated(visit):
+    """QA: a new baseline with one more requirement; it counted 0 for everyone, and nothing said why."""
+    lead = visit("lead")
+    assert lead.json("/p/crm/ranking.json")["never_scripted"] == []
+    created = lead.create("requirements", {"title": "Quote in the customer's currency", "links": ["PRC-8"],
+                                           "priority": "must"})
+    hid = created.headers["Location"].rsplit("/", 1)[-1]
+    for status in ("proposed", "approved"):
+        assert lead.post(f"/p/crm/items/{hid}/status", {"status": status,
+                                                         "version": lead.item(hid)["version"]}).status_code == 302
+    assert lead.post("/p/crm/baselines", {"name": "POC issue 2"}).status_code == 302
+    data = lead.json("/p/crm/ranking.json")
+    assert data["scope"] == "baseline POC issue 2" and data["never_scripted"] == [hid]
+    line = " ".join(parse_html(lead.get("/p/crm/ranking").get_data(as_text=True)).one(
+        "p", **{"data-never-scripted": ""}).text.split())
+    assert line.startswith("1 counted requirement is cited by no step of any script issued to a vendor") and hid in line
+    assert f"**Never demonstrated** — 1 counted requirement ({hid}) is cited by no step" in \
+        lead.get("/p/crm/report.md").get_data(as_text=True)
+
+
 def test_the_ranking_says_who_is_still_scoring(visit):
     data = visit("procurement").json("/p/crm/ranking.json")
     assert data["still_scoring"] == {"atlas": ["evaluator"]}
