@@ -125,7 +125,7 @@ def edit_form(key: str, hid: str):
     kind, item = find_item(session(), project, hid)
     require(can_edit(item.owner), f"Only {item.owner or 'its owner'} or the CRM lead may edit {hid}.")
     values = values_of(kind, snapshot(kind, item), upstream_hids(session(), project, kind, item))
-    return _form_data(project, kind, values=values, item=item)
+    return _form_data(project, kind, values=values, item=item, was=_shown(kind, values))
 
 
 @action(blueprint, "/p/<key>/items/<hid>/edit", permission="edit")
@@ -225,7 +225,7 @@ def _project(project) -> dict:
 
 
 def _form_data(project, kind: str, *, values: dict, item, errors: dict | None = None, message: str = "",
-               conflict: dict | None = None) -> dict:
+               conflict: dict | None = None, was: dict | None = None) -> dict:
     db = session()
     choices: list[dict] = []
     if kind in LINKS_UP:
@@ -248,25 +248,39 @@ def _form_data(project, kind: str, *, values: dict, item, errors: dict | None = 
             "owners": owners, "may_assign_owner": role_may(current_user.role, "assign-owner"),
             "item": {"id": item.hid, "title": item.title, "version": item.version, "status": item.status}
             if item is not None else None,
-            "errors": errors or {}, "message": message, "conflict": conflict}
+            "errors": errors or {}, "message": message, "conflict": conflict, "was": was or {}}
 
 
 def _form_response(project, kind: str, item, raw: dict, error):
-    """The form again, with the user's input, the problems by field, and for a conflict both versions."""
+    """The form again, with the user's input, the problems by field, and for a conflict both versions.
+
+    A conflict merges what it safely can: the form says what each field held when it was opened ("was:"
+    fields), so a field only the other person changed takes their value, one only you changed keeps yours,
+    and one you both changed keeps yours, marked, for you to decide before saving again.
+    """
     values = {**empty_values(kind), **raw}
     errors: dict[str, list[str]] = {}
     conflict = None
+    was = {name[4:]: value for name, value in request.form.items() if name.startswith("was:")}
     if isinstance(error, VersionConflict):
         saved = values_of(kind, error.current, error.current.get("links", []))
         labels = {spec.name: spec.label for spec in FORMS[kind]}
-        conflict = {"saved_version": error.current.get("version"), "rows": [
-            {"field": labels.get(name, name), "yours": _show(values.get(name)), "saved": _show(saved.get(name))}
-            for name in [*EDITABLE_FIELDS[kind], "links"] if name in labels and name in raw
-            and _show(values.get(name)) != _show(saved.get(name))]}
+        rows = []
+        for name in [*EDITABLE_FIELDS[kind], "links"]:
+            if name not in labels or name not in raw or _show(values.get(name)) == _show(saved.get(name)):
+                continue
+            yours, theirs = _show(values.get(name)), _show(saved.get(name))
+            you, they = (yours != was[name], theirs != was[name]) if name in was else (True, True)
+            if they and not you:
+                values[name] = saved.get(name)  # only they changed it: their value stays
+            rows.append({"field": labels[name], "yours": yours, "saved": theirs,
+                         "by": "both" if you and they else "you" if you else "them"})
+        conflict = {"saved_version": error.current.get("version"), "rows": rows}
+        was = _shown(kind, saved)  # the form now builds on the saved version
         conflict.update(_status_since(project, kind, error))
         if conflict["status_was"] != conflict["status_now"]:
             conflict["rows"].insert(0, {"field": "Status", "yours": conflict["status_was"],
-                                        "saved": conflict["status_now"]})
+                                        "saved": conflict["status_now"], "by": "them"})
         item.version = error.current.get("version")  # a second save replaces it knowingly
         message = str(error)
     else:
@@ -276,8 +290,14 @@ def _form_response(project, kind: str, item, raw: dict, error):
             name = "links" if problem.field in (link_label, "links") else problem.field
             errors.setdefault(name if name in field_names else "", []).append(problem.message)
         message = "Nothing was saved: correct the fields marked below." if errors else str(error)
-    data = _form_data(project, kind, values=values, item=item, errors=errors, message=message, conflict=conflict)
+    data = _form_data(project, kind, values=values, item=item, errors=errors, message=message, conflict=conflict,
+                      was=was)
     return render_template("item_form.html", **data)
+
+
+def _shown(kind: str, values: dict) -> dict[str, str]:
+    """Each field of the form as `_show` compares it: what the form was opened with, sent back as "was:"."""
+    return {spec.name: _show(values.get(spec.name)) for spec in FORMS[kind]}
 
 
 def _status_since(project, kind: str, error: VersionConflict) -> dict:

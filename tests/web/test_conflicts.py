@@ -68,6 +68,34 @@ def test_multi_line_text_sent_with_a_browsers_line_breaks_is_no_difference(auth)
     assert list(rows) == ["Title"], rows
 
 
+def test_a_field_only_the_other_person_changed_keeps_their_value_and_saving_again_keeps_both_changes(auth):
+    """QA: tab A changed the title; tab B, opened before, changed only the statement: saving B again put the old
+    title back. Now the form merges: their title, your statement; only a field you both changed is yours."""
+    lead, owner, lead_form, owner_form = _open_both(auth)
+    assert lead.save("REQ-47", {"title": SAVED_TITLE}, form=lead_form).status_code == 302
+    response = owner.save("REQ-47", {"statement": "Reps see the whole account offline."}, form=owner_form)
+    assert response.status_code == 409
+    page = parse_html(response.get_data(as_text=True))
+    rows = {tr.find_all("td")[0].text: tr.one("td", cls="by").text
+            for tr in page.one("section", cls="conflict").one("tbody").find_all("tr")}
+    assert rows == {"Title": "them: theirs is in the form", "Statement": "you: yours is in the form"}
+    assert page.one("input", id="title").attrs["value"] == SAVED_TITLE
+    assert page.one("textarea", id="statement").text == "Reps see the whole account offline."
+
+    assert owner.post("/p/crm/items/REQ-47/edit", form_values(page.one("form", cls="item-form"))).status_code == 302
+    item = lead.item("REQ-47")
+    assert (item["title"], item["statement"]) == (SAVED_TITLE, "Reps see the whole account offline.")
+
+
+def test_a_field_both_changed_keeps_yours_marked_for_you_to_decide(auth):
+    lead, owner, lead_form, owner_form = _open_both(auth)
+    assert lead.save("REQ-47", {"title": SAVED_TITLE}, form=lead_form).status_code == 302
+    page = parse_html(owner.save("REQ-47", {"title": SECOND_TITLE}, form=owner_form).get_data(as_text=True))
+    (row,) = page.one("section", cls="conflict").one("tbody").find_all("tr")
+    assert row.one("td", cls="by").text.startswith("both")
+    assert page.one("input", id="title").attrs["value"] == SECOND_TITLE
+
+
 def test_a_conflict_on_links_shows_both_link_sets(auth):
     """A save that only relinks is a change too: a stale form must not silently undo it."""
     lead, owner, lead_form, owner_form = _open_both(auth)
