@@ -78,7 +78,8 @@ def index(key: str):
     """The demo sessions: who performs which script version when, and who scores it."""
     project = project_or_404(key)
     db = session()
-    demos = db.exec(select(DemoSession).where(DemoSession.project_id == project.id)
+    demos = db.exec(select(DemoSession)
+                    .where(DemoSession.project_id == project.id, DemoSession.cancelled_at.is_(None))
                     .order_by(DemoSession.scheduled_for.desc(), DemoSession.id.desc())).scalars().all()
     evaluators = [{"username": username, "name": name} for username, name in db.exec(
         select(User.username, User.display_name).where(User.active.is_(True)).order_by(User.username)).all()]

@@ -84,6 +84,9 @@ class DemoSession(SQLModel, table=True):
     scheduled_for: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(default="", max_length=80)
+    # Cancelled before anything was recorded in it. The row stays, so its id is never given to another
+    # session: a device still holding ticks for it must not send them to a new session of that number.
+    cancelled_at: datetime | None = None
 
 
 class SessionAttendee(SQLModel, table=True):

@@ -74,7 +74,8 @@ def never_scripted(session: Session, project: Project, counted: list[str]) -> li
 def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid: str, *, viewer: str
                          ) -> dict[str, Any]:
     demos = {demo.id: demo for demo in session.exec(select(DemoSession).where(
-        DemoSession.vendor_id == vendor.id, DemoSession.project_id == project.id)).scalars()}
+        DemoSession.vendor_id == vendor.id, DemoSession.project_id == project.id,
+        DemoSession.cancelled_at.is_(None))).scalars()}
     citing: dict[tuple[int, str], list[str]] = {}  # (script id, step) -> requirements, for steps citing hid
     scripts = {demo.script_id for demo in demos.values()}
     if scripts:

@@ -28,7 +28,7 @@ from reqtrace.services.errors import Invalid, NotFound
 
 def current_session(session: Session, vendor: Vendor, *, script: PocScript | None = None) -> DemoSession | None:
     """The vendor's latest session, or its latest on one script version (where a paper checklist goes)."""
-    statement = select(DemoSession).where(DemoSession.vendor_id == vendor.id)
+    statement = select(DemoSession).where(DemoSession.vendor_id == vendor.id, DemoSession.cancelled_at.is_(None))
     if script is not None:
         statement = statement.where(DemoSession.script_id == script.id)
     return session.exec(statement.order_by(DemoSession.created_at.desc(), DemoSession.id.desc())).scalars().first()
@@ -82,7 +82,7 @@ def scheduling_notes(session: Session, demo: DemoSession) -> list[str]:
                      f"{script.version}: the steps scored may not be the ones they prepared")
     if demo.scheduled_for is not None:
         twins = session.exec(select(DemoSession.title).where(
-            DemoSession.vendor_id == vendor.id, DemoSession.id != demo.id,
+            DemoSession.vendor_id == vendor.id, DemoSession.id != demo.id, DemoSession.cancelled_at.is_(None),
             DemoSession.scheduled_for == demo.scheduled_for)).scalars().all()
         if twins:
             notes.append(f"{vendor.slug} already has {', '.join(twins)} at that time: if it was scheduled twice, "
@@ -165,9 +165,10 @@ def recorded_in(session: Session, demo: DemoSession) -> dict[str, int]:
 
 
 def cancel_session(session: Session, project: Project, demo: DemoSession, *, actor: str, reason: str) -> None:
-    """Delete a session scheduled by mistake (the wrong version, twice, a demo that never happened), with the reason
-    in the audit trail. Refused once anything was recorded in it: entries, photos and consensus scores are
-    evidence, and stay; take people off it instead."""
+    """Cancel a session scheduled by mistake (the wrong version, twice, a demo that never happened), with the
+    reason in the audit trail: it leaves every list and takes no more ticks, and nobody attends it. Refused once
+    anything was recorded in it: entries, photos and consensus scores are evidence, and stay; take people off
+    it instead. The row stays (cancelled), so its id is never reused."""
     session.exec(select(DemoSession.id).where(DemoSession.id == demo.id).with_for_update()).first()  # vs ticks
     recorded = {what: count for what, count in recorded_in(session, demo).items() if count}
     if recorded:
@@ -186,7 +187,8 @@ def cancel_session(session: Session, project: Project, demo: DemoSession, *, act
     vendor = session.get(Vendor, demo.vendor_id)
     script = session.get(PocScript, demo.script_id)
     session.exec(delete(SessionAttendee).where(SessionAttendee.session_id == demo.id))
-    session.delete(demo)
+    demo.cancelled_at = utcnow()
+    session.add(demo)
     session.flush()
     audit.record(session, actor=actor, project_id=project.id, entity_type="session", entity_id=str(demo.id),
                  action="cancel", before={"title": demo.title, "vendor": vendor.slug if vendor else None,
@@ -219,4 +221,6 @@ def get_session(session: Session, project: Project, session_id: int) -> DemoSess
     demo = session.get(DemoSession, session_id)
     if demo is None or demo.project_id != project.id:
         raise NotFound(f"no demo session {session_id} in project {project.key}")
+    if demo.cancelled_at is not None:
+        raise NotFound(f"demo session {session_id} ({demo.title}) was cancelled: nothing can be recorded in it")
     return demo

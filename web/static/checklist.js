@@ -333,7 +333,13 @@
             return null;
           });
         }
-        if (!response.ok) { lastError = "the server answered " + response.status; return null; }
+        if (!response.ok) {  // kept waiting; the server's reason when it gave one (a session cancelled, say)
+          var code = response.status;
+          return response.json().catch(function () { return {}; }).then(function (data) {
+            lastError = (data && data.message) || "the server answered " + code;
+            return null;
+          });
+        }
         return response.json().then(function (data) {
           lastError = "";
           var done = [];
