@@ -93,18 +93,19 @@ def check_changed(before: dict[str, Any], after: dict[str, Any], what: str) -> N
 
 def check_citations(content: dict[str, Any], known: set[str], *, before: dict[str, Any] | None = None,
                     scope: set[str] | None = None, scope_label: str = "") -> None:
-    """Every cited requirement must exist; with `scope`, every citation an edit adds to a step must be one of the
+    """Every cited requirement must exist; with `scope`, every citation an edit adds must be one of the
     requirements the script proves (`scope_label` names them): a draft, a retired requirement or one outside
-    the baseline was never asked of the vendors. Citations the step had `before` stay, whatever became of them."""
-    had = {step["hid"]: set(step["requirements"]) for scenario in (before or {}).get("scenarios", [])
-           for step in scenario["steps"]}
+    the baseline was never asked of the vendors. What the script cited `before` stays citable, whatever became
+    of it, wherever it goes (two steps merged, a step's citations moved to another)."""
+    had = {hid for scenario in (before or {}).get("scenarios", []) for step in scenario["steps"]
+           for hid in step["requirements"]}
     problems = []
     for scenario in content["scenarios"]:
         for step in scenario["steps"]:
             for hid in step["requirements"]:
                 if hid not in known:
                     problems.append(Problem(step["hid"], f"cites {hid}, which is not a requirement of this project"))
-                elif scope is not None and hid not in scope and hid not in had.get(step["hid"], ()):
+                elif scope is not None and hid not in scope and hid not in had:
                     problems.append(Problem(step["hid"], f"cites {hid}, which is not among {scope_label}: a script "
                                                          "proves only the requirements it was built from"))
     if problems:

@@ -310,9 +310,15 @@ def test_a_step_may_not_start_citing_a_requirement_the_script_was_not_built_from
     assert lead.post(f"/p/crm/items/{kept}/status", {"status": "retired",
                                                      "version": lead.item(kept)["version"]}).status_code == 302
     assert lead.item(kept)["status"] == "retired"
-    # Retired since: the step keeps it, and other edits of the step go through.
+    # Retired since: the step keeps it, and other edits of the step go through; merged into another step, it
+    # goes with it.
     assert location(edit(lead, 1, **step_form(step, op="edit", instruction="Show it once more."))) == \
         f"/p/crm/scripts/2#{step['hid']}"
+    other = steps_of(built["script"])[1]
+    assert kept not in other["requirements"]
+    assert location(edit(lead, 2, op="merge", step=other["hid"], other=step["hid"])).startswith("/p/crm/scripts/3")
+    merged = next(s for s in steps_of(lead.json("/p/crm/scripts/3.json")["script"]) if s["hid"] == other["hid"])
+    assert kept in merged["requirements"]
 
 
 @pytest.mark.parametrize("form, says", [
