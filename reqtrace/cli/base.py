@@ -8,7 +8,6 @@ import io
 import json
 import atexit
 import os
-import select
 import shutil
 import sqlite3
 import stat
@@ -126,6 +125,7 @@ class Group(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         argv = list(sys.argv[1:] if args is None else args)
+        _whole_writes_to_a_pipe()
         try:
             super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
@@ -139,30 +139,51 @@ class Group(click.Group):
             else:
                 error.show()
             sys.exit(error.exit_code)
-        if _reader_went_away():
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # the end of the output met a reader that had gone
             _stdout_closed()
         sys.exit(0)
 
 
-def _reader_went_away() -> bool:
-    """True when stdout is a pipe whose reader has closed it, whether or not a write has said so.
+class _WholeWrites(io.RawIOBase):
+    """stdout's bytes, written whole or not at all: a short write to a pipe is continued until done.
 
-    A large write into a pipe whose reader leaves mid-way returns short, and Python's buffered stdout drops the
-    rest without raising BrokenPipeError: without this check `reqtrace … --json | head -c 1` would exit 0
-    having written part of its document.
+    Python's own stdout takes a short write (a pipe whose reader leaves mid-way through a large write) as
+    written and drops the rest silently, so `reqtrace … --json | head -c 1` would exit 0 with half a
+    document. Continuing the write meets EPIPE instead: BrokenPipeError, and exit 141 as for SIGPIPE. A
+    reader that leaves after everything was written changes nothing: exit 0, as for any program.
     """
+
+    def __init__(self, descriptor: int):
+        super().__init__()
+        self._descriptor = descriptor
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._descriptor
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._descriptor, view[done:])
+        return done
+
+
+def _whole_writes_to_a_pipe() -> None:
+    """When stdout is a pipe, write it through `_WholeWrites`."""
     try:
-        sys.stdout.flush()
         descriptor = sys.stdout.fileno()
         if not stat.S_ISFIFO(os.fstat(descriptor).st_mode):
-            return False
-        poller = select.poll()
-        poller.register(descriptor, select.POLLOUT)  # POLLERR: no reader is left
-        return any(event & select.POLLERR for _, event in poller.poll(0))
-    except BrokenPipeError:
-        return True
+            return
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # no real file behind stdout
-        return False
+        return
+    sys.stdout.flush()
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(_WholeWrites(descriptor)), encoding=sys.stdout.encoding,
+                                  errors=sys.stdout.errors, line_buffering=sys.stdout.line_buffering)
 
 
 def _stdout_closed() -> None:

@@ -387,6 +387,24 @@ def test_a_reader_that_stops_in_the_middle_of_a_large_document_gets_141_too(demo
     assert stderr == ""
 
 
+def test_a_reader_that_leaves_after_everything_was_written_gets_success(demo):
+    """`reqtrace … --json | grep -q key`: the reader stops early, but only after reqtrace wrote all it had to
+    write. Nothing was lost, so exit 0 — under `set -o pipefail` a 141 here would fail a script at random."""
+    process = subprocess.Popen([sys.executable, "-m", "reqtrace", "--db", demo, "vendor", "list", "--project",
+                                "crm", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                               env=os.environ.copy())
+    try:
+        assert process.stdout.read(1) == b"{"  # the whole (small) document is in the pipe by now
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
+    assert code == 0, stderr
+
+
 def test_a_reader_that_reads_everything_gets_success(demo):
     finished = subprocess.run([sys.executable, "-m", "reqtrace", "--db", demo, "trace", "matrix", "--project", "crm",
                                "--json"], capture_output=True, cwd=ROOT, env=os.environ.copy(), timeout=60)
