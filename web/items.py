@@ -173,6 +173,9 @@ def change_status(key: str, hid: str):
     try:
         set_status(session=db, project=project, kind=kind, item=item, status=target, actor=current_user.username,
                    expected_version=int(version) if version.isdigit() else None)
+        # Read before the commit: after it, a read would open a new (on SQLite, write-locked) transaction.
+        above = [link for link in neighbours(db, kind, item)["up"] if link["status"] != "approved"] \
+            if target == "approved" else []
         db.commit()
     except VersionConflict as conflict:
         db.rollback()
@@ -183,12 +186,11 @@ def change_status(key: str, hid: str):
         return refuse(message, 409, back=url_for("items.detail", key=key, hid=hid), back_label=f"Back to {hid}",
                       project=_project(project))
     flash(f"{hid} is now {target}.", "info")
-    if target == "approved":
-        above = [link["id"] for link in neighbours(db, kind, item)["up"] if link["status"] != "approved"]
-        if above:
-            flash(f"{', '.join(above)}, above {hid}, {'is' if len(above) == 1 else 'are'} not approved yet: a "
-                  f"baseline leaves out what is not approved, so {hid} would arrive there without "
-                  f"{'it' if len(above) == 1 else 'them'}.", "warning")
+    if above:
+        state = "retired" if all(link["status"] == "retired" for link in above) else "not approved yet"
+        flash(f"{', '.join(link['id'] for link in above)}, above {hid}, {'is' if len(above) == 1 else 'are'} "
+              f"{state}: a baseline leaves out what is not approved, so {hid} would arrive there without "
+              f"{'it' if len(above) == 1 else 'them'}.", "warning")
     return redirect(url_for("items.detail", key=key, hid=hid))
 
 

@@ -107,13 +107,14 @@ def schedule(key: str):
         demo = create_session(db, project, vendor, script, actor=current_user.username,
                               title=form.get("title", "").strip(), scheduled_for=when,
                               attendees=form.getlist("attendees"))
+        notes = scheduling_notes(db, demo)  # read in the transaction that wrote: none opens after the commit
         db.commit()
     except (Invalid, NotFound, ValueError) as error:
         db.rollback()
         return refuse(str(error), 422, back=url_for("sessions.index", key=key), back_label="Back to the sessions",
                       project=_project(project))
     flash(f"Scheduled {demo.title}.", "info")
-    for note in scheduling_notes(db, demo):
+    for note in notes:
         flash(f"Note: {note}.", "warning")
     return redirect(url_for("sessions.show", key=key, session_id=demo.id))
 
