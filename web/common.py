@@ -74,6 +74,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["summary"] = plain_summary
     app.jinja_env.filters["label"] = lambda value, vocabulary: VOCABULARIES[vocabulary].label(value) if value else ""
     app.jinja_env.filters["when"] = _when
+    # A weight to two decimals at most, never in exponent notation (AHP scales 5 to 2.45136; 1000 stays 1000).
+    app.jinja_env.filters["weight"] = lambda value: f"{value:.2f}".rstrip("0").rstrip(".")
     app.jinja_env.globals.update(PLURALS=PLURALS, LEVEL_TITLES=LEVEL_TITLES, VOCABULARIES=VOCABULARIES,
                                  ACTION_DONE=ACTION_DONE, may=_may, may_review_into=_may_review_into)
 

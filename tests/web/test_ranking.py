@@ -564,3 +564,9 @@ def test_report_markdown_is_served_to_those_who_may(visit):
     response = visit("procurement").get("/p/crm/report.md")
     assert response.status_code == 200 and response.mimetype == "text/markdown"
     assert response.get_data(as_text=True).startswith("# Decision report")
+
+
+def test_weights_on_the_pages_show_two_decimals_at_most_and_never_an_exponent(demo_app):
+    weight = demo_app.jinja_env.filters["weight"]
+    assert [weight(value) for value in (5, 2.45136, 1000, 1234.5, 0.5, 0)] == ["5", "2.45", "1000", "1234.5",
+                                                                              "0.5", "0"]
