@@ -117,7 +117,7 @@ def index(key: str):
             "strategies": strategy_rows, "ranking": ranking, "checks": checks,
             "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking})),
             "what_if_error": refused, "still_scoring": still_scoring(session(), project),
-            "rescore_needed": rescore_counts(session(), project),
+            "rescore_needed": rescore_counts(session(), project, data.graph),
             "never_scripted": never_scripted(session(), project, [r.hid for r in counted]), **({"_status": 400} if refused else {})}
 
 

@@ -185,9 +185,10 @@ def issue_to_vendor(session: Session, project: Project, script: PocScript, vendo
     return issue
 
 
-def rescore_needed(session: Session, project: Project) -> list[dict[str, Any]]:
-    """Steps whose requirements, or anything above them, changed since the script was issued to a vendor."""
-    graph = load_graph(session, project)
+def rescore_needed(session: Session, project: Project, graph=None) -> list[dict[str, Any]]:
+    """Steps whose requirements, or anything above them, changed since the script was issued to a vendor
+    (`graph`: the project's, when the caller has it loaded)."""
+    graph = graph if graph is not None else load_graph(session, project)
     current = {hid: node.fingerprint if node.active else "retired"
                for kind in graph.nodes for hid, node in graph.nodes[kind].items()}
     rows = session.exec(select(ScriptIssue, PocScript.version, Vendor.slug)

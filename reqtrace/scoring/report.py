@@ -36,7 +36,7 @@ def build_report(session: Session, project: Project, *, samples: int = STABILITY
     strategies = [s for s in strategies if s["requirements"]]
     return {
         "still_scoring": still_scoring(session, project),
-        "rescore_needed": rescore_counts(session, project),
+        "rescore_needed": rescore_counts(session, project, graph),
         "never_scripted": never_scripted(session, project, [r.hid for r in counted]),
         "project": {"key": project.key, "name": project.name},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -73,10 +73,12 @@ def _settled(checks: dict[str, Any]) -> int:
 
 
 def _never_scripted(report: dict[str, Any]) -> str:
-    hids = report["never_scripted"]
-    return (f"{len(hids)} counted requirement{'' if len(hids) == 1 else 's'} ({', '.join(hids)}) "
-            f"{'is' if len(hids) == 1 else 'are'} cited by no step of any script issued to a vendor, so no "
-            "demonstration scored them: at most the questionnaire's claim counts")
+    missing = report["never_scripted"]
+    one = len(missing) == 1
+    listed = ", ".join(f"{hid} ({', '.join(vendors)})" for hid, vendors in missing.items())
+    return (f"{len(missing)} counted requirement{'' if one else 's'} {'was' if one else 'were'} never put to some "
+            f"vendors in a script, so no demonstration of theirs scored {'it' if one else 'them'}: {listed}; at most "
+            "the questionnaire's claim counts")
 
 
 def _rescore(report: dict[str, Any]) -> str:

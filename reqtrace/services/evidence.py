@@ -48,27 +48,34 @@ def still_scoring(session: Session, project: Project) -> dict[str, list[str]]:
     return found
 
 
-def rescore_counts(session: Session, project: Project) -> dict[str, int]:
-    """Vendor slug -> how many steps of the script it was issued cite something changed since: their scores may
-    be out of date (the POC scripts page lists them)."""
-    from reqtrace.poc.scripts import rescore_needed
+def rescore_counts(session: Session, project: Project, graph=None) -> dict[str, int]:
+    """Vendor slug -> how many steps it was scored on cite something changed since the script was issued: those
+    scores may be out of date (the POC scripts page lists every such step; one nobody scored yet needs the
+    script issued again, not a re-score)."""
+    from reqtrace.poc.scripts import rescore_needed  # poc builds on services: imported here, not at the top
 
+    scored = set(session.exec(
+        select(Vendor.slug, ChecklistResult.step).distinct()
+        .join(DemoSession, DemoSession.id == ChecklistResult.session_id).join(Vendor, Vendor.id == DemoSession.vendor_id)
+        .where(DemoSession.project_id == project.id)).all())
     counts: dict[str, int] = {}
-    for entry in rescore_needed(session, project):
-        counts[entry["vendor"]] = counts.get(entry["vendor"], 0) + 1
+    for entry in rescore_needed(session, project, graph):
+        if (entry["vendor"], entry["step"]) in scored:
+            counts[entry["vendor"]] = counts.get(entry["vendor"], 0) + 1
     return counts
 
 
-def never_scripted(session: Session, project: Project, counted: list[str]) -> list[str]:
-    """Of the `counted` requirements, those no step of any script issued to a vendor cites: no demonstration can
-    have scored them (a baseline frozen after the scripts went out, say). Empty while no script was issued."""
-    issued = select(ScriptIssue.script_id).where(ScriptIssue.project_id == project.id)
-    cited: set[str] = set()
-    any_issued = False
-    for requirements in session.exec(select(Step.requirements).where(Step.script_id.in_(issued))).scalars():
-        any_issued = True
-        cited.update(requirements or ())
-    return [hid for hid in counted if hid not in cited] if any_issued else []
+def never_scripted(session: Session, project: Project, counted: list[str]) -> dict[str, list[str]]:
+    """Of the `counted` requirements, those some vendor was never asked to demonstrate: no step of any script
+    issued to that vendor cites them (a baseline frozen after the scripts went out, say); {hid: [vendors]}.
+    Vendors with no script issued yet are left out: nothing was asked of them at all."""
+    cited: dict[str, set[str]] = {}  # vendor -> requirements cited by the scripts issued to it
+    for slug, requirements in session.exec(
+            select(Vendor.slug, Step.requirements).join(ScriptIssue, ScriptIssue.script_id == Step.script_id)
+            .join(Vendor, Vendor.id == ScriptIssue.vendor_id).where(ScriptIssue.project_id == project.id)):
+        cited.setdefault(slug, set()).update(requirements or ())
+    missing = {hid: [slug for slug in sorted(cited) if hid not in cited[slug]] for hid in counted}
+    return {hid: vendors for hid, vendors in missing.items() if vendors}
 
 
 def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid: str, *, viewer: str
