@@ -25,7 +25,7 @@ def _described(project) -> dict:
 @command(project_group, "create")
 @click.argument("key")
 @click.option("--name", default="", help="What people call it (default: the key).")
-@click.option("--description", default="", help="What the selection is for (Markdown).")
+@click.option("--description", default="", help="What the selection is for.")
 @json_option
 def project_create(key: str, name: str, description: str, as_json: bool) -> None:
     """Create an empty project, ready for its strategies (the database is created when missing).
@@ -44,7 +44,7 @@ def project_create(key: str, name: str, description: str, as_json: bool) -> None
 @command(project_group, "edit")
 @click.argument("key")
 @click.option("--name", default=None, help="A new name.")
-@click.option("--description", default=None, help="A new description (Markdown).")
+@click.option("--description", default=None, help="A new description.")
 @json_option
 def project_edit(key: str, name: str | None, description: str | None, as_json: bool) -> None:
     """Rename a project or change its description; its key stays.

@@ -8,7 +8,7 @@ import click
 
 from reqtrace.cli.base import check_output, command, emit_json, fail, json_option, main, obj
 from reqtrace.db import session_scope
-from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks
+from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks, settled
 from reqtrace.scoring.load import score_project
 from reqtrace.scoring.report import build_report, write_report
 from reqtrace.services.projects import get_project
@@ -53,8 +53,8 @@ def score_command(project_key: str, details: bool, samples: int, seed: int, as_j
 
 
 def _settled(spreads: list[dict]) -> str:
-    settled = sum(1 for spread in spreads if spread["consensus"] is not None)
-    return f" ({settled} settled by a consensus score)" if settled else ""
+    count = settled(spreads)
+    return f" ({count} settled by a consensus score)" if count else ""
 
 
 def _first_places(results: list, shares: dict[str, float]) -> str:

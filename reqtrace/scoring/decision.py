@@ -56,6 +56,11 @@ def evaluator_spread(results: list[VendorScore]) -> list[Spread]:
     return sorted(flagged, key=lambda s: (-s.spread, s.vendor, s.requirement))
 
 
+def settled(spreads: list[dict[str, Any]]) -> int:
+    """How many of the flagged spreads (as `decision_checks` lists them) a consensus score has settled."""
+    return sum(1 for spread in spreads if spread["consensus"] is not None)
+
+
 def claims_not_backed(results: list[VendorScore]) -> list[dict[str, Any]]:
     """Claimed fully supported or configuration, then demonstrated with D below 2."""
     found = []

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from reqtrace.model import Project
-from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks
+from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks, settled
 from reqtrace.scoring.load import score_project
 from reqtrace.services.evidence import never_scripted, rescore_counts, still_scoring
 
@@ -66,10 +66,6 @@ def _evidence(score) -> dict[str, Any]:
 
 def _number(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _settled(checks: dict[str, Any]) -> int:
-    return sum(1 for spread in checks["evaluator_spread"] if spread["consensus"] is not None)
 
 
 def _never_scripted(report: dict[str, Any]) -> str:
@@ -140,7 +136,7 @@ def to_markdown(report: dict[str, Any]) -> str:
                   f"{vendor} first in {share:.0%}" for vendor, share in
                   checks["rank_stability"]["first_place_share"].items()) + ".",
               f"- Evaluator spread of 2 or more: {len(checks['evaluator_spread'])} requirement scores "
-              f"(listed below; {_settled(checks)} settled by a consensus score).",
+              f"(listed below; {settled(checks['evaluator_spread'])} settled by a consensus score).",
               f"- Claims the demo did not back: {len(checks['claims_not_backed'])}.", ""]
     if checks["evaluator_spread"]:
         lines += ["| Vendor | Requirement | Spread | Evaluator means | Consensus |", "|---|---|---|---|---|"]
@@ -280,7 +276,7 @@ def to_html(report: dict[str, Any]) -> str:
                    f"{h(vendor)} first in {share:.0%}" for vendor, share in stability["first_place_share"].items())
                + ".</p>")
     out.append(f"<details><summary>Evaluator spread of 2 or more: {len(checks['evaluator_spread'])} "
-               f"({_settled(checks)} settled by a consensus score)</summary>"
+               f"({settled(checks['evaluator_spread'])} settled by a consensus score)</summary>"
                "<table><thead><tr><th>Vendor</th><th>Requirement</th><th>Spread</th><th>Evaluator means</th>"
                "<th>Consensus</th></tr></thead><tbody>" + "".join(
                    f"<tr><td>{h(s['vendor'])}</td><td>{h(s['requirement'])}</td><td class='num'>{s['spread']:.1f}"

@@ -29,8 +29,9 @@ def attempt(session: Session, key: tuple[str, str], *, limit: int, window: timed
     """Count a password about to be checked under `key`, and commit the count; False (nothing counted) when
     `limit` guesses under `key` are already in the window.
 
-    Commits, so that the count stands whatever the check then does, and so the lock is held only while
-    counting, never during the (deliberately slow) password check.
+    Commits, so that the count stands whatever the check then does, and so this key's lock is held only while
+    counting, not during the (deliberately slow) password check. (On SQLite a web request that goes on to
+    write takes the database's write lock again for the rest of its work, the check included.)
     """
     address, username = key
     _lock(session, key)

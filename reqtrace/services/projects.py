@@ -80,7 +80,7 @@ def update_project(session: Session, project: Project, *, actor: str, name: str 
 
 
 def _clean_fields(problems: list[Problem], **values: str | None) -> dict[str, str]:
-    """The given name (one line, at most MAX_NAME characters) and description (Markdown), cleaned."""
+    """The given name (one line, at most MAX_NAME characters) and description (plain text), cleaned."""
     clean: dict[str, str] = {}
     for field, value in values.items():
         if value is None:
@@ -159,7 +159,9 @@ PHRASES = {
     "submit": lambda subject, before, after: f"submitted their scores in {subject}",
     "record": lambda subject, before, after: (f"recorded a consensus score for {subject.removeprefix('consensus ')} "
                                               f"({after['vendor']})"),
-    "issue": lambda subject, before, after: f"issued {subject} to {after['vendor']}",
+    "issue": lambda subject, before, after: (f"issued the questionnaire to {after['vendor']}"
+                                             if subject.startswith("questionnaire ")
+                                             else f"issued {subject} to {after['vendor']}"),
     "import": lambda subject, before, after: f"imported {subject}",
     "run": lambda subject, before, after: (f"ran the {after['probe']} probe on {subject.removeprefix('probe ')}: "
                                            f"{'passed' if after['passed'] else 'failed'}"),

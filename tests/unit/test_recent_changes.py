@@ -21,6 +21,8 @@ def event(entity_type: str, entity_id: str, action: str, before=None, after=None
     (event("project", "acme", "strategy_weights_clear"), "cleared the strategy weights of project acme"),
     (event("project", "acme", "scoring_settings"), "changed the scoring settings of project acme"),
     (event("script", "v3", "issue", after={"vendor": "atlas", "version": 3}), "issued script v3 to atlas"),
+    (event("questionnaire", "atlas", "issue", after={"vendor": "atlas", "rows": 12}),
+     "issued the questionnaire to atlas"),
     (event("probe", "atlas", "run", after={"probe": "offline", "passed": False}),
      "ran the offline probe on atlas: failed"),
     (event("consensus", "REQ-4", "record", after={"vendor": "atlas", "step": "STEP-4"}),
