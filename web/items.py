@@ -326,7 +326,7 @@ def _moved(event) -> bool:
 
 
 def _show(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(part) for part in value)
+    if isinstance(value, list):  # links and tags: a set, whatever order a form or the database gives them in
+        return ", ".join(sorted(str(part) for part in value))
     # A browser sends a textarea's line breaks as CRLF: the same text stored with LF is no difference.
     return "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n").strip()

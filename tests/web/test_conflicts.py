@@ -87,6 +87,20 @@ def test_a_field_only_the_other_person_changed_keeps_their_value_and_saving_agai
     assert (item["title"], item["statement"]) == (SAVED_TITLE, "Reps see the whole account offline.")
 
 
+def test_links_sent_in_another_order_are_no_change_of_yours(auth):
+    lead, owner, lead_form, owner_form = _open_both(auth)
+    assert lead.save("REQ-47", {"links": ["PRC-8", "PRC-9"]}, form=lead_form).status_code == 302
+    fresh = owner.edit_form("REQ-47")  # opened on PRC-8, PRC-9
+    assert lead.save("REQ-47", {"title": SAVED_TITLE}).status_code == 302
+    response = owner.save("REQ-47", {"links": ["PRC-9", "PRC-8"], "statement": "Reps see it all offline."},
+                          form=fresh)
+    assert response.status_code == 409
+    page = parse_html(response.get_data(as_text=True))
+    rows = {tr.find_all("td")[0].text: tr.one("td", cls="by").text
+            for tr in page.one("section", cls="conflict").one("tbody").find_all("tr")}
+    assert rows == {"Title": "them: theirs is in the form", "Statement": "you: yours is in the form"}
+
+
 def test_a_field_both_changed_keeps_yours_marked_for_you_to_decide(auth):
     lead, owner, lead_form, owner_form = _open_both(auth)
     assert lead.save("REQ-47", {"title": SAVED_TITLE}, form=lead_form).status_code == 302
