@@ -192,13 +192,13 @@ def test_a_correction_whose_answer_was_lost_is_corrected_again_without_loss(brow
     context.close()
 
 
-def test_a_refused_change_is_never_reported_as_all_saved(browser, server, demo_url, atlas):  # noqa: F811
-    """QA: a tab opened earlier corrected a step another tab had corrected since; the server refused it (it
-    corrected an entry no longer counting), the step said so, and the bar said every score was saved."""
-    context, first = evaluator_checklist(browser, server.url, atlas)
-    submit_and_reopen(first, server.url, atlas)
+def corrected_in_two_tabs(browser, url: str, session_id: int):
+    """After submitting, a step corrected to 1 on one tab, then to 5 on a second tab opened before that:
+    (context, the second tab, the step)."""
+    context, first = evaluator_checklist(browser, url, session_id)
+    submit_and_reopen(first, url, session_id)
     second = context.new_page()
-    open_checklist(second, server.url, atlas)
+    open_checklist(second, url, session_id)
     hid = first.locator(".cl-step.scored").first.get_attribute("data-step")
     for page, value, reason in ((first, "1", "Re-watched it on the first tab."),
                                 (second, "5", "Re-watched it on the second tab.")):
@@ -208,6 +208,13 @@ def test_a_refused_change_is_never_reported_as_all_saved(browser, server, demo_u
         step.get_by_role("button", name="Record a correction").click()
         if page is first:
             expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=30_000)
+    return context, second, hid
+
+
+def test_a_refused_change_is_never_reported_as_all_saved(browser, server, demo_url, atlas):  # noqa: F811
+    """QA: a tab opened earlier corrected a step another tab had corrected since; the server refused it (it
+    corrected an entry no longer counting), the step said so, and the bar said every score was saved."""
+    context, second, hid = corrected_in_two_tabs(browser, server.url, atlas)
     expect(second.locator(f"#{hid} [data-step-state]")).to_contain_text("not saved: entry", timeout=30_000)
     expect(second.locator("[data-sync-state]")).to_have_text(
         "Submitted: 1 step's last change not saved (the step says why); every other score is saved on the server")
@@ -217,19 +224,7 @@ def test_a_refused_change_is_never_reported_as_all_saved(browser, server, demo_u
 def test_a_correction_refused_because_another_came_first_is_offered_against_that_one(
         browser, server, demo_url, atlas):  # noqa: F811
     """The second tab learns which score counts now; recording its correction again replaces that one."""
-    context, first = evaluator_checklist(browser, server.url, atlas)
-    submit_and_reopen(first, server.url, atlas)
-    second = context.new_page()
-    open_checklist(second, server.url, atlas)
-    hid = first.locator(".cl-step.scored").first.get_attribute("data-step")
-    for page, value, reason in ((first, "1", "Re-watched it on the first tab."),
-                                (second, "5", "Re-watched it on the second tab.")):
-        step = page.locator(f"#{hid}")
-        step.locator("fieldset.scores label").filter(has_text=value).click()
-        step.locator("textarea").fill(reason)
-        step.get_by_role("button", name="Record a correction").click()
-        if page is first:
-            expect(step.locator("[data-step-state]")).to_have_text(re.compile(r"^saved "), timeout=30_000)
+    context, second, hid = corrected_in_two_tabs(browser, server.url, atlas)
     state = second.locator(f"#{hid} [data-step-state]")
     expect(state).to_contain_text("It now counts the score 1", timeout=30_000)
     expect(state).to_contain_text("to replace it with yours, record your correction again")

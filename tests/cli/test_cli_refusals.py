@@ -352,16 +352,15 @@ def test_score_with_every_vendor_knocked_out_says_none_ranks_first(catalogue_pro
     assert "): no vendor ranks first: every vendor is knocked out" in result.stdout
 
 
-def _reader_leaves(demo: str, *args: str, read_first: bool) -> tuple[int, str]:
-    """Run `reqtrace trace matrix --project crm ARGS` into a pipe whose reader leaves; (exit code, stderr)."""
-    process = subprocess.Popen([sys.executable, "-m", "reqtrace", "--db", demo, "trace", "matrix", "--project", "crm",
-                                *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                               env=os.environ.copy())
+def _reader_leaves(demo: str, *command: str, read_first: bool, wait: float = 0.0) -> tuple[int, str]:
+    """Run `reqtrace COMMAND` into a pipe whose reader leaves (after reading one byte, when `read_first`, then
+    after `wait` seconds); returns (exit code, stderr)."""
+    process = subprocess.Popen([sys.executable, "-m", "reqtrace", "--db", demo, *command], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=ROOT, env=os.environ.copy())
     try:
         if read_first:
-            # Wait until the pipe is full (64 KiB; the document is larger), so the write is under way.
             assert process.stdout.read(1) == b"{"
-            time.sleep(1.0)
+            time.sleep(wait)
         process.stdout.close()  # without reading: before reqtrace has written a line, every write finds no reader
         stderr = process.stderr.read().decode()
         code = process.wait(timeout=60)
@@ -374,7 +373,7 @@ def _reader_leaves(demo: str, *args: str, read_first: bool) -> tuple[int, str]:
 
 def test_a_reader_that_stops_early_gets_no_error_message(demo):
     """`reqtrace trace matrix | head -1`: the reader goes away; reqtrace stops quietly with 141, as for SIGPIPE."""
-    code, stderr = _reader_leaves(demo, read_first=False)
+    code, stderr = _reader_leaves(demo, "trace", "matrix", "--project", "crm", read_first=False)
     assert code == 141, stderr
     assert stderr == ""
 
@@ -382,7 +381,8 @@ def test_a_reader_that_stops_early_gets_no_error_message(demo):
 def test_a_reader_that_stops_in_the_middle_of_a_large_document_gets_141_too(demo):
     """`reqtrace trace matrix --json | head -c 1`: one write larger than the pipe holds, cut short by the reader
     leaving; Python drops the rest without an error, and reqtrace must still not claim success."""
-    code, stderr = _reader_leaves(demo, "--json", read_first=True)
+    # Wait until the pipe is full (64 KiB; the document is larger), so the write is under way.
+    code, stderr = _reader_leaves(demo, "trace", "matrix", "--project", "crm", "--json", read_first=True, wait=1.0)
     assert code == 141, stderr
     assert stderr == ""
 
@@ -390,18 +390,7 @@ def test_a_reader_that_stops_in_the_middle_of_a_large_document_gets_141_too(demo
 def test_a_reader_that_leaves_after_everything_was_written_gets_success(demo):
     """`reqtrace … --json | grep -q key`: the reader stops early, but only after reqtrace wrote all it had to
     write. Nothing was lost, so exit 0 — under `set -o pipefail` a 141 here would fail a script at random."""
-    process = subprocess.Popen([sys.executable, "-m", "reqtrace", "--db", demo, "vendor", "list", "--project",
-                                "crm", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                               env=os.environ.copy())
-    try:
-        assert process.stdout.read(1) == b"{"  # the whole (small) document is in the pipe by now
-        process.stdout.close()
-        stderr = process.stderr.read().decode()
-        code = process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stderr.close()
+    code, stderr = _reader_leaves(demo, "vendor", "list", "--project", "crm", "--json", read_first=True)
     assert code == 0, stderr
 
 
