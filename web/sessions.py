@@ -49,6 +49,12 @@ def _session_or_404(project, session_id: int) -> DemoSession:
         abort(404, description=str(error))
 
 
+def _refused_here(error: Invalid, project, session_id: int):
+    """A refused change to a session: the reason, and the way back to the session's page."""
+    return refuse(str(error), 422, back=url_for("sessions.show", key=project.key, session_id=session_id),
+                  back_label="Back to the session", project=_project(project))
+
+
 def _describe(db, demo: DemoSession, known: dict | None = None) -> dict:
     """A session for the pages; `known` (from `_known`) spares a list page three queries per session."""
     if known is None:
@@ -154,8 +160,7 @@ def add_attendees(key: str, session_id: int):
         db.commit()
     except Invalid as error:
         db.rollback()
-        return refuse(str(error), 422, back=url_for("sessions.show", key=key, session_id=session_id),
-                      back_label="Back to the session", project=_project(project))
+        return _refused_here(error, project, session_id)
     flash(f"{username} now attends {demo.title}." if added else f"{username} already attends {demo.title}.", "info")
     if added and was_open:
         flash(f"Everyone else had submitted: the scores of {demo.title} are sealed again, and the consensus view "
@@ -177,8 +182,7 @@ def remove_attendee(key: str, session_id: int, username: str):
             (_attachments_dir() / stored_as).unlink(missing_ok=True)
     except Invalid as error:
         db.rollback()
-        return refuse(str(error), 422, back=url_for("sessions.show", key=key, session_id=session_id),
-                      back_label="Back to the session", project=_project(project))
+        return _refused_here(error, project, session_id)
     flash(f"{username} no longer attends {demo.title}; {removed} sealed entr{'y' if removed == 1 else 'ies'} of "
           "theirs, never seen nor counted, went with them.", "info")
     if checklists.all_submitted(db, demo):
@@ -199,8 +203,7 @@ def cancel(key: str, session_id: int):
         db.commit()
     except Invalid as error:
         db.rollback()
-        return refuse(str(error), 422, back=url_for("sessions.show", key=key, session_id=session_id),
-                      back_label="Back to the session", project=_project(project))
+        return _refused_here(error, project, session_id)
     flash(f"Cancelled {title}.", "info")
     return redirect(url_for("sessions.index", key=key))
 

@@ -68,6 +68,20 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _warnings(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """What makes the numbers less than final, as (title, text), for both renderers to put first."""
+    found = []
+    if report["still_scoring"]:
+        found.append(("Not final: still scoring", f"{_still_scoring(report)}. Their entries count once they submit, "
+                                                  "so these numbers can still change."))
+    if report["rescore_needed"]:
+        found.append(("Re-score needed", f"{_rescore(report)}: they cite requirements that changed after the "
+                                         "script was issued, so their scores may be out of date."))
+    if report["never_scripted"]:
+        found.append(("Never demonstrated", f"{_never_scripted(report)}."))
+    return found
+
+
 def _never_scripted(report: dict[str, Any]) -> str:
     missing = report["never_scripted"]
     one = len(missing) == 1
@@ -95,11 +109,7 @@ def to_markdown(report: dict[str, Any]) -> str:
              f"Scored on {report['scope']}; generated {report['generated_at']}. Model: docs/scoring.md "
              f"(claim factor {report['settings']['claim_factor']}, knock-out below "
              f"{report['settings']['knockout_threshold']}, failed-probe cap {report['settings']['probe_cap']}).", "",
-             *([f"**Not final: still scoring** — {_still_scoring(report)}. Their entries count once they submit, "
-                "so these numbers can still change.", ""] if report["still_scoring"] else []),
-             *([f"**Re-score needed** — {_rescore(report)}: they cite requirements that changed after the script "
-                "was issued, so their scores may be out of date.", ""] if report["rescore_needed"] else []),
-             *([f"**Never demonstrated** — {_never_scripted(report)}.", ""] if report["never_scripted"] else []),
+             *(line for title, text in _warnings(report) for line in (f"**{title}** — {text}", "")),
              "## The chain", "",
              f"{report['chain']['strategies']} strategies → {report['chain']['roles']} roles → "
              f"{report['chain']['processes']} processes → {report['chain']['requirements']} requirements "
@@ -233,12 +243,7 @@ def to_html(report: dict[str, Any]) -> str:
            f'{report["settings"]["claim_factor"]}, knock-out below {report["settings"]["knockout_threshold"]}, '
            f'failed-probe cap {report["settings"]["probe_cap"]}. Every number follows the documented scoring '
            f'model and can be checked by hand against the evidence table at the end.</p>',
-           (f'<p class="out">Not final: still scoring — {h(_still_scoring(report))}. Their entries count once they '
-            f'submit, so these numbers can still change.</p>' if report["still_scoring"] else ""),
-           (f'<p class="out">Re-score needed — {h(_rescore(report))}: they cite requirements that changed after the '
-            f'script was issued, so their scores may be out of date.</p>' if report["rescore_needed"] else ""),
-           (f'<p class="out">Never demonstrated — {h(_never_scripted(report))}.</p>'
-            if report["never_scripted"] else ""),
+           *(f'<p class="out">{h(title)} — {h(text)}</p>' for title, text in _warnings(report)),
            "<h2>Ranking</h2><table><thead><tr><th>Rank</th><th>Vendor</th><th>Total</th><th>Must-haves</th>"
            "<th>First in (Monte Carlo)</th><th>Imbalance</th><th>Total per 1M (5 years)</th><th>Status</th></tr>"
            "</thead><tbody>"]

@@ -54,12 +54,15 @@ def rescore_counts(session: Session, project: Project, graph=None) -> dict[str, 
     script issued again, not a re-score)."""
     from reqtrace.poc.scripts import rescore_needed  # poc builds on services: imported here, not at the top
 
+    flagged = rescore_needed(session, project, graph)
+    if not flagged:  # the usual case: no need to look through every entry of the project
+        return {}
     scored = set(session.exec(
         select(Vendor.slug, ChecklistResult.step).distinct()
         .join(DemoSession, DemoSession.id == ChecklistResult.session_id).join(Vendor, Vendor.id == DemoSession.vendor_id)
         .where(DemoSession.project_id == project.id)).all())
     counts: dict[str, int] = {}
-    for entry in rescore_needed(session, project, graph):
+    for entry in flagged:
         if (entry["vendor"], entry["step"]) in scored:
             counts[entry["vendor"]] = counts.get(entry["vendor"], 0) + 1
     return counts

@@ -136,12 +136,7 @@ def remove_attendee(session: Session, project: Project, demo: DemoSession, usern
     if person.submitted_at is not None:
         raise Invalid([Problem("username", f"{username} has submitted their scores of {demo.title}: they count "
                                            "in the ranking and stay")])
-    try:
-        why = clean_text(reason or "")
-    except ValueError as error:
-        raise Invalid([Problem("reason", str(error))]) from None
-    if not why:
-        raise Invalid([Problem("reason", f"say why {username} no longer attends (it goes in the audit trail)")])
+    why = _reason(reason, f"say why {username} no longer attends (it goes in the audit trail)")
     entries = session.exec(delete(ChecklistResult).where(ChecklistResult.session_id == demo.id,
                                                          ChecklistResult.evaluator == username)).rowcount or 0
     theirs = (Attachment.session_id == demo.id) & (Attachment.evaluator == username)
@@ -153,6 +148,17 @@ def remove_attendee(session: Session, project: Project, demo: DemoSession, usern
                  action="remove attendee", before={"username": username},
                  after={"reason": why, "sealed_entries_removed": entries, "photos_removed": len(photos)})
     return entries, photos
+
+
+def _reason(reason: str | None, missing: str) -> str:
+    """The reason given for the audit trail, cleaned; Invalid on "reason" (`missing` when there is none)."""
+    try:
+        why = clean_text(reason or "")
+    except ValueError as error:
+        raise Invalid([Problem("reason", str(error))]) from None
+    if not why:
+        raise Invalid([Problem("reason", missing)])
+    return why
 
 
 def recorded_in(session: Session, demo: DemoSession) -> dict[str, int]:
@@ -176,12 +182,7 @@ def cancel_session(session: Session, project: Project, demo: DemoSession, *, act
         held = ", ".join(f"{count} {singular[what] if count == 1 else what}" for what, count in recorded.items())
         raise Invalid([Problem("session", f"{demo.title} holds {held}: what was recorded in a session is evidence "
                                           "and stays, so it cannot be cancelled")])
-    try:
-        why = clean_text(reason or "")
-    except ValueError as error:
-        raise Invalid([Problem("reason", str(error))]) from None
-    if not why:
-        raise Invalid([Problem("reason", f"say why {demo.title} is cancelled (it goes in the audit trail)")])
+    why = _reason(reason, f"say why {demo.title} is cancelled (it goes in the audit trail)")
     people = list(session.exec(select(SessionAttendee.username).where(SessionAttendee.session_id == demo.id))
                   .scalars())
     vendor = session.get(Vendor, demo.vendor_id)
