@@ -73,6 +73,7 @@ def show(key: str, version: int):
     content = read_version(db, script)
     for scenario in content["scenarios"]:
         scenario["minutes_text"] = minutes_text(scenario["minutes"])
+        scenario["narrative_html"] = render_markdown(scenario["narrative"]) if scenario["narrative"].strip() else ""
         for step in scenario["steps"]:
             step["instruction_html"] = render_markdown(step["instruction"])
             step["expected_html"] = render_markdown(step["expected"])
@@ -145,13 +146,13 @@ def issue(key: str, version: int):
 
 @action(blueprint, "/p/<key>/scripts/<int:version>/edit", permission="script")
 def edit(key: str, version: int):
-    """Reorder, edit, merge, add or remove steps; the result is saved as the next version."""
+    """Edit the opening, reorder, edit, add or remove scenarios and steps, merge steps; saved as the next version."""
     project = project_or_404(key)
     db = session()
     script = get_version(db, project, version)
     content = read_version(db, script)
     form = request.form
-    operation, step = form.get("op", ""), form.get("step", "")
+    operation, step, scenario = form.get("op", ""), form.get("step", ""), form.get("scenario", "")
     try:
         if operation in ("up", "down"):
             changed, note = edits.move_step(content, step, -1 if operation == "up" else 1), f"moved {step} {operation}"
@@ -167,13 +168,29 @@ def edit(key: str, version: int):
             changed, note = edits.remove_step(content, step), f"removed {step}"
         elif operation == "add":
             new = next_step_id(db, project)
-            changed = edits.add_step(content, form.get("scenario", ""), new, instruction=form.get("instruction", ""),
+            changed = edits.add_step(content, scenario, new, instruction=form.get("instruction", ""),
                                      expected=form.get("expected", ""), timebox_minutes=form.get("timebox_minutes", "5"),
                                      requirements=form.get("requirements", ""), action=form.get("action", ""))
-            note = f"added {new}"
+            note, step = f"added {new}", new
+        elif operation == "opening":
+            # Only the fields sent: a client that sends the title alone must not blank the introduction.
+            changed = edits.edit_opening(content, **_sent(form, "title", "introduction", "sample_data"))
+            note = "edited the " + (" and ".join(name.replace("_", " ") for name in ("title", "introduction", "sample_data")
+                                                 if changed[name] != content[name]) or "script")
+        elif operation == "scenario":
+            changed, note = edits.edit_scenario(content, scenario, **_sent(form, "title", "narrative")), f"edited {scenario}"
+        elif operation in ("scenario-up", "scenario-down"):
+            offset = -1 if operation == "scenario-up" else 1
+            changed, note = edits.move_scenario(content, scenario, offset), f"moved {scenario} {operation[9:]}"
+        elif operation == "add-scenario":
+            changed = edits.add_scenario(content, title=form.get("title", ""), narrative=form.get("narrative", ""))
+            scenario = changed["scenarios"][-1]["key"]
+            note = f"added {scenario}"
+        elif operation == "remove-scenario":
+            changed, note = edits.remove_scenario(content, scenario), f"removed {scenario}"
         else:
             raise Invalid([], f"unknown edit {operation!r}")
-        edits.check_changed(content, changed, step or "the script")
+        edits.check_changed(content, changed, step or scenario or "the script")
         known = set(db.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).scalars())
         scope_label, scope = citable(db, project, script.baseline)
         edits.check_citations(changed, known, before=content, scope=scope, scope_label=scope_label)
@@ -183,10 +200,18 @@ def edit(key: str, version: int):
     except edits.Unchanged as unchanged:
         db.rollback()
         flash(f"{unchanged}: nothing was saved, this is still version {version}.", "info")
-        return redirect(url_for("scripts.show", key=key, version=version) + (f"#{step}" if step else ""))
+        return redirect(url_for("scripts.show", key=key, version=version) + _anchor(step or scenario))
     except (Invalid, Conflict) as error:
         db.rollback()
         return refuse(str(error), 409 if isinstance(error, Conflict) else 422, back=url_for("scripts.show", key=key, version=version),
                       back_label=f"Back to version {version}", project=_project(project))
     flash(f"Saved as version {saved.version}: {note}.", "info")
-    return redirect(url_for("scripts.show", key=key, version=saved.version) + (f"#{step}" if step else ""))
+    return redirect(url_for("scripts.show", key=key, version=saved.version) + _anchor(step or scenario))
+
+
+def _sent(form, *names: str) -> dict[str, str]:
+    return {name: form[name] for name in names if name in form}
+
+
+def _anchor(target: str) -> str:
+    return f"#{target}" if target else ""

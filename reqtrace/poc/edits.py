@@ -69,9 +69,7 @@ def merge_steps(content: dict[str, Any], first: str, second: str) -> dict[str, A
 def add_step(content: dict[str, Any], scenario_key: str, hid: str, *, instruction: str, expected: str = "",
              timebox_minutes: Any = 5, requirements: Any = (), action: str = "") -> dict[str, Any]:
     result = copy.deepcopy(content)
-    scenario = next((s for s in result["scenarios"] if s["key"] == scenario_key), None)
-    if scenario is None:
-        raise Invalid([Problem("scenario", f"there is no scenario {scenario_key}")])
+    scenario = _scenario(result["scenarios"], scenario_key)
     scenario["steps"].append({"hid": hid, "instruction": _text(instruction), "expected": _text(expected),
                               "timebox_minutes": _minutes(hid, timebox_minutes),
                               "requirements": split_list(requirements), "action": _text(action)})
@@ -82,6 +80,61 @@ def remove_step(content: dict[str, Any], hid: str) -> dict[str, Any]:
     result = copy.deepcopy(content)
     index, position = _locate(result["scenarios"], hid)
     result["scenarios"][index]["steps"].pop(position)
+    return result
+
+
+def edit_opening(content: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """Change the script's title, its introduction (how the demonstration runs) or its sample data."""
+    result = copy.deepcopy(content)
+    for name, value in fields.items():
+        if name not in ("title", "introduction", "sample_data"):
+            raise Invalid([Problem(name, "is not a field of the script's opening")])
+        result[name] = _text(value or "")
+    return result
+
+
+def edit_scenario(content: dict[str, Any], key: str, **fields: Any) -> dict[str, Any]:
+    """Change a scenario's title or narrative (the story the vendor's demonstration of it follows)."""
+    result = copy.deepcopy(content)
+    scenario = _scenario(result["scenarios"], key)
+    for name, value in fields.items():
+        if name not in ("title", "narrative"):
+            raise Invalid([Problem(name, "is not a field of a scenario")])
+        scenario[name] = _text(value or "")
+    return result
+
+
+def move_scenario(content: dict[str, Any], key: str, offset: int) -> dict[str, Any]:
+    """Move a scenario, with its steps, one place earlier (-1) or later (+1) in the running order."""
+    result = copy.deepcopy(content)
+    scenarios = result["scenarios"]
+    index = scenarios.index(_scenario(scenarios, key))
+    target = index + offset
+    if not 0 <= target < len(scenarios):
+        raise Unchanged(f"{key} is already {'first' if offset < 0 else 'last'} in the script")
+    scenarios.insert(target, scenarios.pop(index))
+    return result
+
+
+def add_scenario(content: dict[str, Any], *, title: str, narrative: str = "") -> dict[str, Any]:
+    """Append an empty scenario (steps are added to it afterwards), keyed one past the highest SC-n."""
+    result = copy.deepcopy(content)
+    numbers = [int(s["key"][3:]) for s in result["scenarios"] if s["key"][:3] == "SC-" and s["key"][3:].isdigit()]
+    key = f"SC-{max(numbers, default=0) + 1}"
+    result["scenarios"].append({"key": key, "title": _text(title or ""), "narrative": _text(narrative or ""),
+                                "process": "", "roles": [], "steps": []})
+    return result
+
+
+def remove_scenario(content: dict[str, Any], key: str) -> dict[str, Any]:
+    """Remove a scenario with no steps left: removing steps is its own, deliberate edit, one step at a time."""
+    result = copy.deepcopy(content)
+    scenario = _scenario(result["scenarios"], key)
+    if scenario["steps"]:
+        count = len(scenario["steps"])
+        raise Invalid([Problem(key, f"still has {count} step{'s' if count != 1 else ''}: move or remove "
+                                    f"{'them' if count != 1 else 'it'} first")])
+    result["scenarios"].remove(scenario)
     return result
 
 
@@ -118,6 +171,13 @@ def _substance(content: dict[str, Any]) -> dict[str, Any]:
             "sample_data": content.get("sample_data"),
             "scenarios": [{**{key: value for key, value in scenario.items() if key != "minutes"},
                            "steps": [dict(step) for step in scenario["steps"]]} for scenario in content["scenarios"]]}
+
+
+def _scenario(scenarios: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    scenario = next((s for s in scenarios if s["key"] == key), None)
+    if scenario is None:
+        raise Invalid([Problem("scenario", f"there is no scenario {key} in this script")])
+    return scenario
 
 
 def _locate(scenarios: list[dict[str, Any]], hid: str) -> tuple[int, int]:

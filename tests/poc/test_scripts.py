@@ -389,3 +389,81 @@ def test_html_of_an_edited_step_is_sanitised(url, db, built, tmp_path):
     html = (tmp_path / "issued" / "poc-script-v2.html").read_text(encoding="utf-8").lower()
     assert "<script" not in html and "onerror" not in html
     assert "show it." in html
+
+
+# --- the opening and the scenarios ----------------------------------------------------------------
+
+def test_editing_the_opening_changes_the_title_introduction_and_sample_data_only(db, built):
+    v1, _ = load(db)
+    changed = edits.edit_opening(v1, title="  POC for the field sales team ", introduction="Each vendor has\r\n"
+                                 "90 minutes.", sample_data="Load **50 accounts**.")
+    version = save(db, changed, "edited the opening")
+    v2, _ = load(db, version)
+    assert (v2["title"], v2["introduction"], v2["sample_data"]) == \
+        ("POC for the field sales team", "Each vendor has\n90 minutes.", "Load **50 accounts**.")
+    assert v2["scenarios"] == v1["scenarios"]
+    assert load(db, 1)[0]["title"] == v1["title"]  # the older version keeps its wording
+    only_title = edits.edit_opening(v2, title="Another title")
+    assert (only_title["introduction"], only_title["sample_data"]) == (v2["introduction"], v2["sample_data"])
+    with pytest.raises(Invalid, match="not a field"):
+        edits.edit_opening(v1, minutes=3)
+    with pytest.raises(Invalid, match="needs a title"):
+        save(db, edits.edit_opening(v1, title="  "), "no title")
+
+
+def test_editing_a_scenario_keeps_its_steps_process_and_roles(db, built):
+    v1, _ = load(db)
+    target = v1["scenarios"][1]
+    changed = edits.edit_scenario(v1, target["key"], title="Plan tomorrow's visits",
+                                  narrative="Anna opens her week on the phone.")
+    version = save(db, changed, "edited")
+    v2, _ = load(db, version)
+    edited = v2["scenarios"][1]
+    assert (edited["key"], edited["title"], edited["narrative"]) == \
+        (target["key"], "Plan tomorrow's visits", "Anna opens her week on the phone.")
+    assert (edited["process"], edited["roles"], edited["steps"]) == (target["process"], target["roles"], target["steps"])
+    with pytest.raises(Invalid, match="SC-999"):
+        edits.edit_scenario(v1, "SC-999", title="x")
+    with pytest.raises(Invalid, match=f"{target['key']}: a scenario needs a title"):
+        save(db, edits.edit_scenario(v1, target["key"], title=""), "no title")
+    with pytest.raises(Invalid, match=f"the title has at most {MAX_TITLE:,}"):
+        save(db, edits.edit_scenario(v1, target["key"], title="x" * (MAX_TITLE + 1)), "long")
+
+
+def test_moving_a_scenario_takes_its_steps_along(db, built):
+    v1, _ = load(db)
+    first, second = v1["scenarios"][:2]
+    moved = edits.move_scenario(v1, first["key"], 1)
+    assert [s["key"] for s in moved["scenarios"][:2]] == [second["key"], first["key"]]
+    assert moved["scenarios"][1]["steps"] == first["steps"]
+    version = save(db, moved, "moved")
+    v2, _ = load(db, version)
+    assert [s["key"] for s in v2["scenarios"]] == [s["key"] for s in moved["scenarios"]]
+    assert [step["hid"] for step in steps_of(v2)][:len(second["steps"])] == [step["hid"] for step in second["steps"]]
+    with pytest.raises(edits.Unchanged, match=f"{first['key']} is already first"):
+        edits.move_scenario(v1, first["key"], -1)
+    with pytest.raises(edits.Unchanged, match="is already last"):
+        edits.move_scenario(v1, v1["scenarios"][-1]["key"], 1)
+
+
+def test_a_new_scenario_comes_last_empty_and_takes_steps(db, built):
+    v1, _ = load(db)
+    count = len(v1["scenarios"])
+    added = edits.add_scenario(v1, title="Month-end forecast review", narrative="The sales director asks why.")
+    new = added["scenarios"][-1]
+    assert (new["key"], new["title"], new["steps"]) == (f"SC-{count + 1}", "Month-end forecast review", [])
+    version = save(db, added, "added")
+    with db() as session:
+        hid = next_step_id(session, db.project(session))
+    v2, _ = load(db, version)
+    with_step = edits.add_step(v2, new["key"], hid, instruction="Show the forecast by region.",
+                               requirements=steps_of(v1)[0]["requirements"][0])
+    v3, _ = load(db, save(db, with_step, "step"))
+    assert [s["hid"] for s in v3["scenarios"][-1]["steps"]] == [hid]
+    assert v3["minutes"] == v1["minutes"] + 5
+    with pytest.raises(Invalid, match=f"{new['key']}: still has 1 step: move or remove it first"):
+        edits.remove_scenario(v3, new["key"])
+    assert edits.remove_scenario(v2, new["key"])["scenarios"] == v1["scenarios"]
+    # Keys belong to a version: the next one is one past the highest this version holds.
+    assert edits.add_scenario(edits.remove_scenario(v2, new["key"]), title="x")["scenarios"][-1]["key"] == \
+        f"SC-{count + 1}"

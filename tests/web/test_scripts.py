@@ -1,7 +1,8 @@
 """POC scripts in the web app: versions, coverage, the lead's edits, issue, print, and re-score flags.
 
 The lead builds the script (POST /p/crm/scripts/build), each edit
-(POST /p/crm/scripts/<v>/edit with op=up|down|edit|merge|remove|add) saves the
+(POST /p/crm/scripts/<v>/edit with op=up|down|edit|merge|remove|add, or opening|scenario|scenario-up|
+scenario-down|add-scenario|remove-scenario) saves the
 next version; every page has its JSON twin.
 """
 
@@ -242,7 +243,7 @@ def test_adding_a_step_to_a_scenario(lead, built):
     key = built["script"]["scenarios"][2]["key"]
     response = edit(lead, 1, op="add", scenario=key, instruction="Show the audit trail of an account.",
                     expected="Who changed what, when.", timebox_minutes="6", requirements="REQ-1")
-    assert location(response) == "/p/crm/scripts/2"
+    assert location(response) == f"/p/crm/scripts/2#STEP-{count + 1}"
     data = lead.json("/p/crm/scripts/2.json")
     scenario = next(s for s in data["script"]["scenarios"] if s["key"] == key)
     added = scenario["steps"][-1]
@@ -269,7 +270,9 @@ def test_only_the_lead_may_build_issue_or_edit(auth, db, built, username):
     assert visitor.post("/p/crm/scripts/build").status_code == 403
     assert visitor.post("/p/crm/scripts/1/issue", {"vendor": "atlas"}).status_code == 403
     for form in ({"op": "remove", "step": step["hid"]}, {"op": "up", "step": step["hid"]},
-                 {"op": "add", "scenario": "SC-1", "instruction": "x"}, step_form(step, op="edit", instruction="x")):
+                 {"op": "add", "scenario": "SC-1", "instruction": "x"}, step_form(step, op="edit", instruction="x"),
+                 {"op": "opening", "title": "x"}, {"op": "scenario", "scenario": "SC-1", "title": "x"},
+                 {"op": "scenario-down", "scenario": "SC-1"}, {"op": "add-scenario", "title": "x"}):
         assert edit(visitor, 1, **form).status_code == 403
     assert versions(db) == [1]
     assert db().exec(select(func.count()).select_from(ScriptIssue)).scalar_one() == 0
@@ -450,3 +453,111 @@ def test_an_edit_posted_from_an_older_version_does_not_undo_the_newer_one(lead, 
     else:
         assert response.status_code in (409, 422)
         assert versions(db) == [1, 2]
+
+
+
+# --- the opening and the scenarios ------------------------------------------------------------------
+
+def form_of(page, field_id: str, **changes) -> tuple[str, list[tuple[str, str]]]:
+    """The action and the fields of the form holding `field_id`, as a browser sends them, some changed."""
+    form = page.one(id=field_id).parent
+    assert form.tag == "form"
+    return form.attrs["action"], [(name, changes.pop(name, value)) for name, value in form_values(form)] + \
+        list(changes.items())
+
+
+def test_editing_the_title_introduction_and_sample_data_through_the_form(lead, db, built):
+    action, fields = form_of(lead.page("/p/crm/scripts/1"), "script-title", title="POC for field sales",
+                             sample_data="Load **40 accounts** and their open deals.", op="opening")
+    assert location(lead.post(action, fields)) == "/p/crm/scripts/2"
+    data = lead.json("/p/crm/scripts/2.json")
+    assert (data["script"]["title"], data["script"]["sample_data"], data["script"]["introduction"]) == \
+        ("POC for field sales", "Load **40 accounts** and their open deals.", built["script"]["introduction"])
+    assert data["script"]["scenarios"] == built["script"]["scenarios"]
+    assert lead.json("/p/crm/scripts.json")["versions"][0]["note"] == "edited the title and sample data"
+    page = lead.page("/p/crm/scripts/2")
+    assert page.one("h1").text.startswith("POC for field sales")
+    assert "<strong>40 accounts</strong>" in lead.get("/p/crm/scripts/2").get_data(as_text=True)
+    printed = lead.get("/p/crm/scripts/2/print").get_data(as_text=True)
+    assert "POC for field sales" in printed and "<strong>40 accounts</strong>" in printed
+    # Sending the title alone (a script, not the page) leaves the introduction and sample data as they were.
+    assert location(edit(lead, 2, op="opening", title="Shorter")) == "/p/crm/scripts/3"
+    v3 = lead.json("/p/crm/scripts/3.json")["script"]
+    assert (v3["title"], v3["sample_data"], v3["introduction"]) == \
+        ("Shorter", data["script"]["sample_data"], data["script"]["introduction"])
+    assert versions(db) == [1, 2, 3]
+
+
+def test_the_opening_form_sent_as_it_stands_changes_nothing(lead, db, built):
+    action, fields = form_of(lead.page("/p/crm/scripts/1"), "script-title", op="opening")
+    assert location(lead.post(action, [(n, v.replace("\n", "\r\n")) for n, v in fields])) == "/p/crm/scripts/1"
+    assert "the script is unchanged: nothing was saved, this is still version 1." in \
+        [flash.text for flash in lead.page("/p/crm/scripts/1").find_all("p", role="status")]
+    assert versions(db) == [1]
+
+
+def test_editing_a_scenario_shows_its_narrative_sanitised(lead, built):
+    key = built["script"]["scenarios"][1]["key"]
+    action, fields = form_of(lead.page("/p/crm/scripts/1"), f"title-{key}", title="Plan tomorrow's visits",
+                             narrative="Anna plans her **Tuesday**. <script>alert(1)</script>", op="scenario")
+    assert location(lead.post(action, fields)) == f"/p/crm/scripts/2#{key}"
+    section = lead.page("/p/crm/scripts/2").one("section", id=key)
+    assert section.one("h2").text.startswith(f"{key}: Plan tomorrow's visits")
+    narrative = section.one("div", cls="narrative")
+    assert narrative.one("strong").text == "Tuesday" and not narrative.find_all("script")
+    saved = lead.json("/p/crm/scripts/2.json")["script"]["scenarios"][1]
+    assert saved["steps"] == built["script"]["scenarios"][1]["steps"]
+    assert lead.json("/p/crm/scripts.json")["versions"][0]["note"] == f"edited {key}"
+
+
+def test_moving_a_scenario_down_and_the_first_up(lead, db, built):
+    first, second = (s["key"] for s in built["script"]["scenarios"][:2])
+    assert location(edit(lead, 1, op="scenario-down", scenario=first)) == f"/p/crm/scripts/2#{first}"
+    keys = [s["key"] for s in lead.json("/p/crm/scripts/2.json")["script"]["scenarios"]]
+    assert keys[:2] == [second, first]
+    page = lead.page("/p/crm/scripts/2")
+    # The page offers only the moves that change something.
+    assert not page.one(id=f"title-{second}").parent.find_all("button", value="scenario-up")
+    assert location(edit(lead, 2, op="scenario-up", scenario=second)) == f"/p/crm/scripts/2#{second}"
+    assert f"{second} is already first in the script: nothing was saved, this is still version 2." in \
+        [flash.text for flash in lead.page("/p/crm/scripts/2").find_all("p", role="status")]
+    assert versions(db) == [1, 2]
+
+
+def test_adding_a_scenario_then_a_step_to_it_then_removing_it(lead, db, built):
+    count = len(built["script"]["scenarios"])
+    new = f"SC-{count + 1}"
+    action, fields = form_of(lead.page("/p/crm/scripts/1"), "new-scenario-title", title="Month-end forecast",
+                             narrative="The director asks why the forecast moved.")
+    assert location(lead.post(action, fields)) == f"/p/crm/scripts/2#{new}"
+    section = lead.page("/p/crm/scripts/2").one("section", id=new)
+    assert section.one("h2").text.startswith(f"{new}: Month-end forecast")
+    assert section.find_all("button", value="remove-scenario")  # empty: it may go
+    edit(lead, 2, op="add", scenario=new, instruction="Show the forecast by region.", requirements="REQ-1")
+    page = lead.page("/p/crm/scripts/3")
+    assert not page.one("section", id=new).find_all("button", value="remove-scenario")
+    response = edit(lead, 3, op="remove-scenario", scenario=new)
+    assert response.status_code == 422
+    assert f"{new}: still has 1 step: move or remove it first" in \
+        parse_html(response.get_data(as_text=True)).one("p", role="alert").text
+    step = lead.json("/p/crm/scripts/3.json")["script"]["scenarios"][-1]["steps"][0]["hid"]
+    edit(lead, 3, op="remove", step=step)
+    assert location(edit(lead, 4, op="remove-scenario", scenario=new)) == f"/p/crm/scripts/5#{new}"
+    assert [s["key"] for s in lead.json("/p/crm/scripts/5.json")["script"]["scenarios"]] == \
+        [s["key"] for s in built["script"]["scenarios"]]
+    assert versions(db) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("form, says", [
+    ({"op": "add-scenario", "title": "  "}, "a scenario needs a title"),
+    ({"op": "scenario", "scenario": "SC-1", "title": ""}, "SC-1: a scenario needs a title"),
+    ({"op": "scenario", "scenario": "SC-999", "title": "x"}, "there is no scenario SC-999"),
+    ({"op": "scenario-down", "scenario": "SC-999"}, "SC-999"),
+    ({"op": "opening", "title": ""}, "a script needs a title"),
+    ({"op": "opening", "introduction": "x" * (MAX_TEXT + 1)}, "the introduction has at most"),
+])
+def test_invalid_scenario_and_opening_edits_are_refused(lead, db, built, form, says):
+    response = edit(lead, 1, **form)
+    assert response.status_code == 422
+    assert says in parse_html(response.get_data(as_text=True)).one("p", role="alert").text
+    assert versions(db) == [1]
