@@ -226,7 +226,7 @@ def checklist(key: str, session_id: int):
         photos.setdefault(photo.step, []).append({"id": photo.id, "filename": photo.filename,
                                                   "url": url_for("sessions.photo", key=key, attachment_id=photo.id)})
     scenarios = []
-    for scenario in script["scenarios"]:
+    for scenario in (s for s in script["scenarios"] if s["steps"]):  # an empty scenario has nothing to score
         steps = []
         for step in scenario["steps"]:
             entry = mine.get((current_user.username, step["hid"]))

@@ -62,7 +62,7 @@ def script(lead) -> dict:
     response = lead.post("/p/crm/scripts/1/edit", {"op": "add", "scenario": key, "instruction": "A later step.",
                                                    "expected": "Something.", "timebox_minutes": "5",
                                                    "requirements": "REQ-1"})
-    assert location(response) == "/p/crm/scripts/2"
+    assert location(response).startswith("/p/crm/scripts/2#STEP-")
     return first
 
 
@@ -309,6 +309,19 @@ def test_the_checklist_carries_the_script_and_a_sync_token(evaluators, demo, scr
     assert response.status_code == 200 and response.get_json()["results"][0]["status"] == "stored"
     assert my_results(evaluator, demo)[step]["score"] == 4
     assert evaluator.json(f"/p/crm/sessions/{demo}/checklist.json")["done_steps"] == 1
+
+
+def test_the_checklist_leaves_out_a_scenario_with_no_steps(lead, auth, people, script):
+    """A scenario the lead added but gave no step yet has nothing to score: no empty section with a timer."""
+    assert location(lead.post("/p/crm/scripts/2/edit", {"op": "add-scenario", "title": "Not written yet"})) \
+        .startswith("/p/crm/scripts/3#")
+    response = lead.post("/p/crm/sessions", {"vendor": "atlas", "version": "3", "title": "Atlas, day 2",
+                                             "scheduled_for": "2030-05-02T09:30:00+00:00",
+                                             "attendees": list(ATTENDING)})
+    demo = int(location(response).rsplit("/", 1)[1])
+    data = auth("evaluator").json(f"/p/crm/sessions/{demo}/checklist.json")
+    assert [s["key"] for s in data["scenarios"]] == [s["key"] for s in script["scenarios"]]
+    assert "Not written yet" not in auth("evaluator").get(f"/p/crm/sessions/{demo}/checklist").get_data(as_text=True)
 
 
 def test_the_same_tick_sent_twice_is_stored_once(evaluators, db, demo, script):
