@@ -12,6 +12,9 @@ from dataclasses import dataclass
 ADMIN, OWNER, PROCUREMENT, EVALUATOR = "admin", "owner", "procurement", "evaluator"
 OWNING_ROLES = (OWNER, ADMIN)  # who may own items: requirement owners and the CRM lead
 ROLES = (ADMIN, OWNER, PROCUREMENT, EVALUATOR)
+APPROVED = "approved"
+# The status that precedes approval: an owner proposes an item, and the lead's approval queue lists it.
+AWAITING_APPROVAL = "proposed"
 
 # The least a role must be to attempt an action; item-level rules come on top.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {

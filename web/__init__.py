@@ -56,8 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from web import (access_log, account, auth, baselines, common, db, errors, help, home, items, projects, ranking,
-                     scripts, security, sessions, trace, users, vendors, weights, workbooks)
+    from web import (access_log, account, approvals, auth, baselines, common, db, errors, help, home, items, projects,
+                     ranking, scripts, security, sessions, trace, users, vendors, weights, workbooks)
 
     db.init_app(app)
     common.init_app(app)
@@ -65,8 +65,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     access_log.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, home, projects, items, trace, baselines, vendors, workbooks, scripts, sessions, ranking,
-                   weights, users, account, help):
+    for module in (auth, home, projects, items, approvals, trace, baselines, vendors, workbooks, scripts, sessions,
+                   ranking, weights, users, account, help):
         app.register_blueprint(module.blueprint)
     security.check_every_view_declares_a_permission(app)
     return app

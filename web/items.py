@@ -12,6 +12,7 @@ from reqtrace import audit
 from reqtrace.model import ITEM_MODELS, LINKS_UP, PLURALS, User
 from reqtrace.richtext import render_markdown
 from reqtrace.schemas import EDITABLE_FIELDS, MARKDOWN_FIELDS
+from reqtrace.services.approvals import unapproved_above, unapproved_above_warning
 from reqtrace.services.editing import create_from_form, edit_from_form
 from reqtrace.services.errors import Invalid, VersionConflict
 from reqtrace.services.items import find_item, set_status, snapshot
@@ -174,8 +175,7 @@ def change_status(key: str, hid: str):
         set_status(session=db, project=project, kind=kind, item=item, status=target, actor=current_user.username,
                    expected_version=int(version) if version.isdigit() else None)
         # Read before the commit: after it, a read would open a new (on SQLite, write-locked) transaction.
-        above = [link for link in neighbours(db, kind, item)["up"] if link["status"] != "approved"] \
-            if target == "approved" else []
+        above = unapproved_above(db, {kind: [item]}).get((kind, item.id), []) if target == "approved" else []
         db.commit()
     except VersionConflict as conflict:
         db.rollback()
@@ -187,10 +187,7 @@ def change_status(key: str, hid: str):
                       project=_project(project))
     flash(f"{hid} is now {target}.", "info")
     if above:
-        state = "retired" if all(link["status"] == "retired" for link in above) else "not approved yet"
-        flash(f"{', '.join(link['id'] for link in above)}, above {hid}, {'is' if len(above) == 1 else 'are'} "
-              f"{state}: a baseline leaves out what is not approved, so {hid} would arrive there without "
-              f"{'it' if len(above) == 1 else 'them'}.", "warning")
+        flash(unapproved_above_warning(hid, above), "warning")
     return redirect(url_for("items.detail", key=key, hid=hid))
 
 

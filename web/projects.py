@@ -11,7 +11,7 @@ from reqtrace.readiness import AREAS, assess
 from reqtrace.services.baselines import latest_baseline
 from reqtrace.services.errors import Invalid
 from reqtrace.services.projects import MAX_NAME, recent_changes, set_readiness, update_project
-from reqtrace.workflow import role_may
+from reqtrace.workflow import AWAITING_APPROVAL, role_may
 from reqtrace.trace import check
 from reqtrace.trace.load import load_graph
 from web.common import project_or_404
@@ -42,6 +42,7 @@ def overview(key: str):
                     "status": project.status},
         "counts": report.counts,
         "statuses": statuses,
+        "awaiting_approval": sum(counts.get(AWAITING_APPROVAL, 0) for counts in statuses.values()),
         "mine": mine,
         "trace": {"technology_driven": report.technology_driven,
                   "unsupported_strategies": report.unsupported_strategies,

@@ -35,3 +35,15 @@ class VersionConflict(ServiceError):
 
 class PermissionDenied(ServiceError):
     pass
+
+
+class SelectionRefused(ServiceError):
+    """Some items of a selection cannot take the change as it was shown; none of them took it.
+
+    `reasons` maps each such item's ID to why, in the order the items were listed (top-down).
+    """
+
+    def __init__(self, reasons: dict[str, str], *, done: str = "approved"):
+        self.reasons = reasons
+        named = "; ".join(f"{hid} {reason}" for hid, reason in reasons.items())
+        super().__init__(f"Nothing was {done}: {named}.")

@@ -26,7 +26,7 @@ TABLET = {"width": 768, "height": 1024}
 
 PAGES = ["/p/crm", "/p/crm/strategies", "/p/crm/roles", "/p/crm/processes", "/p/crm/requirements",
          "/p/crm/items/REQ-1", "/p/crm/items/REQ-1/edit", "/p/crm/items/REQ-1/history", "/p/crm/items/STR-1/impact",
-         "/p/crm/tree", "/p/crm/matrix", "/p/crm/gaps", "/p/crm/suspect", "/p/crm/baselines",
+         "/p/crm/tree", "/p/crm/matrix", "/p/crm/gaps", "/p/crm/suspect", "/p/crm/approvals", "/p/crm/baselines",
          "/p/crm/baselines/" + quote("POC issue 1"), "/p/crm/vendors", "/p/crm/vendors/atlas/edit",
          "/p/crm/workbooks", "/p/crm/scripts", "/p/crm/scripts/1", "/p/crm/scripts/1/print", "/p/crm/sessions",
          "/p/crm/sessions/{atlas}", "/p/crm/ranking",

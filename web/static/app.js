@@ -62,6 +62,24 @@
     });
   });
 
+  // The approval queue: one box selects (or clears) every item of a level.
+  document.querySelectorAll("[data-select-all]").forEach(function (box) {
+    var level = box.getAttribute("data-select-all");
+    var items = document.querySelectorAll('input[name="item"][data-level="' + level + '"]');
+    var sync = function () {
+      var ticked = Array.prototype.filter.call(items, function (item) { return item.checked; }).length;
+      box.checked = ticked === items.length;
+      box.indeterminate = ticked > 0 && ticked < items.length;
+    };
+    box.closest("label").hidden = false;
+    box.addEventListener("change", function () {
+      items.forEach(function (item) { item.checked = box.checked; });
+      sync();
+    });
+    items.forEach(function (item) { item.addEventListener("change", sync); });
+    sync();
+  });
+
   // Ask before retiring.
   document.querySelectorAll("[data-confirm]").forEach(function (button) {
     button.addEventListener("click", function (event) {
