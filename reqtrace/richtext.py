@@ -62,12 +62,21 @@ def render_markdown(text: str | None) -> str:
     """Sanitised HTML for a Markdown text (empty string for empty input); never raises, never takes long."""
     if not text:
         return ""
+    rendered = unsanitised_html(text)
+    return sanitise(rendered if rendered is not None else _as_plain_text(text))
+
+
+def unsanitised_html(text: str) -> str | None:
+    """python-markdown's HTML for `text` (page extensions, bounded work), or None when it cannot be formatted.
+
+    Not safe to show: pass it through `sanitise` (or a stricter allow-list) first. For renderers of other
+    forms of the same text (reqtrace.plaintext), so every form is formatted, and bounded, alike.
+    """
     try:
-        rendered = _to_html(text, "page")
+        return _to_html(text, "page")
     except Exception as error:  # noqa: BLE001 — any failure of the library shows the text, never an error page
         logger.warning("Markdown text of %d characters shown as plain text: %s", len(text), type(error).__name__)
-        rendered = _as_plain_text(text)
-    return sanitise(rendered)
+        return None
 
 
 def formatting_problem(text: str | None) -> str | None:

@@ -1,5 +1,10 @@
 """The vendor questionnaire: the requirements in scope, locked, with an answer dropdown per row.
 
+Statements and acceptance criteria are Markdown, but Excel shows no formatting, so the vendor gets them as
+plain text (reqtrace.plaintext): "Reps **must**" reads "Reps must", a link "text (url)", a list "• item"
+lines. Questionnaires issued before held the Markdown as written, and still come back: see `locked_values`
+and the import's check.
+
 The hidden metadata names the project, the vendor, the baseline and a token
 for this issue of the questionnaire, and holds a checksum of the issued rows,
 so an answered workbook cannot be read into another vendor's or project's
@@ -19,6 +24,7 @@ from reqtrace import __version__, audit
 from reqtrace.formats import Progress, report_rows
 from reqtrace.formats.xlsx_writer import SheetColumn, SheetWriter, text_rows, xml_text
 from reqtrace.model import Project, QuestionnaireIssue, Vendor, utcnow
+from reqtrace.plaintext import markdown_to_plain_text
 from reqtrace.schemas import MAX_TEXT
 from reqtrace.services.scope import current_scope, effective_weight
 from reqtrace.vocab import ANSWER, PRIORITY
@@ -31,32 +37,45 @@ ANSWER_CHOICES = tuple(ANSWER.slugs)
 
 
 CUT_NOTE = " … (cut to fit one Excel cell: the requirements workbook has the whole text)"
+# How the locked Markdown texts are written: PLAIN now; MARKDOWN (as written) in questionnaires issued before.
+PLAIN, MARKDOWN = "plain", "markdown"
+TEXT_FORMS = (PLAIN, MARKDOWN)
 
 
-def requirement_text(row: dict[str, Any]) -> str:
+def requirement_text(row: dict[str, Any], form: str = PLAIN) -> str:
     """What the vendor answers to: the title, then the statement, cut to fit one cell.
 
     Title and statement each fit a cell, but together they may not. The cut is the same on export and on
     the check of the answered workbook, which compares against this very text.
     """
-    statement = (row.get("statement") or "").strip()
-    text = f"{row['title']}\n\n{statement}" if statement else row["title"]
-    if len(text) > MAX_TEXT:
-        text = text[:MAX_TEXT - len(CUT_NOTE)].rstrip() + CUT_NOTE
-    return text
+    statement = _as_issued((row.get("statement") or "").strip(), form)
+    return _fit(f"{row['title']}\n\n{statement}" if statement else row["title"])
 
 
 LOCKED = ("Requirement", "Acceptance criteria", "Priority")  # the locked columns after ID
 
 
-def locked_values(row: dict[str, Any]) -> tuple[str, str, str]:
+def locked_values(row: dict[str, Any], form: str = PLAIN) -> tuple[str, str, str]:
     """What the vendor may not change on a row: the requirement, its acceptance criteria, its priority.
 
     As the workbook holds them: without characters no workbook can hold (old data may have them), so the
-    checksum, the cells and the check of the answered workbook all read the same text.
+    checksum, the cells and the check of the answered workbook all read the same text. `form` is how the
+    Markdown texts are written: PLAIN, or MARKDOWN as questionnaires issued before plain text held them
+    (computed exactly as then, so their cells still compare equal).
     """
-    return (xml_text(requirement_text(row)), xml_text((row.get("acceptance") or "").strip()),
-            PRIORITY.label(row["priority"]))
+    acceptance = _as_issued((row.get("acceptance") or "").strip(), form)
+    return xml_text(requirement_text(row, form)), xml_text(_fit(acceptance)), PRIORITY.label(row["priority"])
+
+
+def _as_issued(markdown: str, form: str) -> str:
+    # Characters no workbook holds go first: the renderer's HTML parser would turn some of them into others.
+    return markdown_to_plain_text(xml_text(markdown)) if form == PLAIN and markdown else markdown
+
+
+def _fit(text: str) -> str:
+    """`text`, cut with a note saying so when it does not fit one cell. Plain text can outgrow its Markdown
+    (a reference link's address is written out at each use)."""
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - len(CUT_NOTE)].rstrip() + CUT_NOTE
 
 
 def checksum(rows: list[tuple[str, tuple[str, ...]]]) -> str:

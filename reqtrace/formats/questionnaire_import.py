@@ -23,6 +23,7 @@ from reqtrace.formats.questionnaire_export import (
     LOCKED,
     META_SHEET,
     SHEET,
+    TEXT_FORMS,
     checksum,
     locked_values,
 )
@@ -183,25 +184,32 @@ def _answer_row(row: list[Any], index: int, cell: Callable[[list[Any], str], Any
 
 def _check_locked_text(session: Session, project: Project, issue: QuestionnaireIssue, rows: list[dict],
                        errors: list) -> None:
-    """The ID and requirement text of every row must be as issued; say which rows are not."""
+    """The ID and requirement text of every row must be as issued; say which rows are not.
+
+    The checksum decides. It was taken of the cells as written, in whichever form the Markdown texts were
+    issued (plain text; the Markdown as written before), so an untouched questionnaire of either kind
+    matches it, and any change does not. Only then is each cell compared with both forms, to say which
+    cells changed.
+    """
     if checksum([(row["hid"], row["locked"]) for row in rows]) == issue.checksum:
         return
-    issued, exact = _issued_texts(session, project, issue)
+    issued, exact = _issued_rows(session, project, issue)
     reported = False
     for row in rows:
-        expected = issued.get(row["hid"])
-        if expected is None:
+        data = issued.get(row["hid"])
+        if data is None:
             errors.append(_error(SHEET, row["row"], "A", f"{row['hid'] or 'a row'} was not in the questionnaire "
                                                          "as issued"))
             reported = True
-        elif expected != row["locked"]:
-            for name, was, now in zip(LOCKED, expected, row["locked"]):
-                if was != now:
-                    position = row["columns"].get(name)
-                    errors.append(_error(SHEET, row["row"], column_letter(position) if position is not None else None,
-                                         f"{row['hid']}: its locked {name} text was changed; answers must be "
-                                         "given to the requirement as issued"))
-            reported = True
+            continue
+        forms = [locked_values(data, form) for form in TEXT_FORMS]
+        for index, (name, now) in enumerate(zip(LOCKED, row["locked"])):
+            if all(expected[index] != now for expected in forms):
+                position = row["columns"].get(name)
+                errors.append(_error(SHEET, row["row"], column_letter(position) if position is not None else None,
+                                     f"{row['hid']}: its locked {name} text was changed; answers must be "
+                                     "given to the requirement as issued"))
+                reported = True
     if exact:
         for hid in sorted(set(issued) - {row["hid"] for row in rows}, key=hid_key):
             errors.append(_error(SHEET, None, "A", f"{hid} was removed from the questionnaire"))
@@ -211,9 +219,9 @@ def _check_locked_text(session: Session, project: Project, issue: QuestionnaireI
                                                 "answer in the original questionnaire"))
 
 
-def _issued_texts(session: Session, project: Project,
-                  issue: QuestionnaireIssue) -> tuple[dict[str, tuple[str, ...]], bool]:
-    """The issued rows' texts, and whether that set is exactly the issued one.
+def _issued_rows(session: Session, project: Project,
+                 issue: QuestionnaireIssue) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The issued rows' data (for `locked_values`), and whether that set is exactly the issued one.
 
     A baseline is frozen, so its questionnaire can be rebuilt row for row; the
     approved set may have moved on since, so then only each row's text is compared.
@@ -223,12 +231,12 @@ def _issued_texts(session: Session, project: Project,
             state = baseline_state(session, get_baseline(session, project, issue.baseline))
         except NotFound:
             return {}, False
-        return {hid: locked_values(data) for (kind, hid), data in state.items()
+        return {hid: data for (kind, hid), data in state.items()
                 if kind == "requirement" and effective_weight(data) > 0}, True
     rows = session.exec(select(Requirement.hid, Requirement.title, Requirement.statement, Requirement.acceptance,
                                Requirement.priority).where(Requirement.project_id == project.id)).all()
-    return {hid: locked_values({"title": title, "statement": statement, "acceptance": acceptance,
-                                "priority": priority}) for hid, title, statement, acceptance, priority in rows}, False
+    return {hid: {"title": title, "statement": statement, "acceptance": acceptance, "priority": priority}
+            for hid, title, statement, acceptance, priority in rows}, False
 
 
 def _store(session: Session, project: Project, vendor: Vendor, issue: QuestionnaireIssue, answers: dict[str, dict],

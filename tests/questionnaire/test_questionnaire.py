@@ -90,8 +90,12 @@ def test_columns_text_and_priority_as_the_vendor_sees_them(url, tmp_path):
 
     first = requirement(url, "REQ-1")
     row = questionnaire_rows(tmp_path / "atlas.xlsx")["REQ-1"]
-    assert row[1].startswith(first["title"]) and first["statement"].strip() in row[1]
-    assert row[2] == first["acceptance"]
+    # Plain text, not Markdown: the statement's wrapped lines flow as one paragraph (as on the web page), the
+    # acceptance criteria's "- " items are bullets and their *emphasis* markers are gone.
+    assert row[1] == f"{first['title']}\n\n{' '.join(first['statement'].split())}"
+    items = first["acceptance"].strip().split("\n")
+    assert len(items) == 3 and all(item.startswith("- ") for item in items) and "*" in first["acceptance"]
+    assert row[2] == "\n".join("• " + item[2:].replace("*", "") for item in items)
     assert row[3] == "Must"
     assert row[4:] == (None, None, None)  # nothing answered yet
 
