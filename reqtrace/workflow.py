@@ -37,6 +37,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "consensus": frozenset({ADMIN}),  # ... and records the consensus once everyone has submitted
     # The ranking and its evidence: not for evaluators (they must score unswayed) or requirement owners.
     "ranking": frozenset({ADMIN, PROCUREMENT}),
+    # Vendors' questionnaire answers: the ranking's evidence shows each one, so the same readers see them all.
+    "answers": frozenset({ADMIN, PROCUREMENT}),
     "weights": frozenset({ADMIN}),  # strategy weights and scoring settings: the lead, audited
     "users": frozenset({ADMIN}),  # accounts: who logs in, with which role
     "projects": frozenset({ADMIN}),  # new projects, and a project's name and description
@@ -53,6 +55,7 @@ ACTION_PHRASES: dict[str, str] = {
     "script": "write or issue POC scripts", "schedule": "schedule demo sessions or change who attends",
     "consensus": "see or record the consensus of a demo session (the CRM lead does)",
     "ranking": "see the ranking, its evidence or the scoring record (the CRM lead and procurement do)",
+    "answers": "read vendors' questionnaire answers (the CRM lead and procurement do)",
     "weights": "change strategy weights or scoring settings (the CRM lead does)",
     "users": "manage user accounts (the CRM lead does)",
     "projects": "create projects or rename them (the CRM lead does)",

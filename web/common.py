@@ -15,6 +15,7 @@ from reqtrace.services.evidence import sealed_evaluators
 from reqtrace.services.projects import get_project
 from reqtrace.services.sync import ACTION_DONE
 from reqtrace.vocab import (
+    ANSWER,
     CAPABILITY,
     DEPLOYMENT,
     KIND,
@@ -31,9 +32,9 @@ from web.db import session
 KIND_BY_PLURAL = {plural: kind for kind, plural in PLURALS.items()}
 LEVEL_TITLES = {"strategy": "Strategies", "role": "Roles", "process": "Processes", "requirement": "Requirements"}
 LEVEL_NAMES = {"strategy": "strategy", "role": "role", "process": "process", "requirement": "requirement"}
-VOCABULARIES = {"capability": CAPABILITY, "deployment": DEPLOYMENT, "kind": KIND, "management": MANAGEMENT,
-                "perspective": PERSPECTIVE, "priority": PRIORITY, "status": STATUS, "role": USER_ROLE,
-                "project_status": PROJECT_STATUS}
+VOCABULARIES = {"answer": ANSWER, "capability": CAPABILITY, "deployment": DEPLOYMENT, "kind": KIND,
+                "management": MANAGEMENT, "perspective": PERSPECTIVE, "priority": PRIORITY, "status": STATUS,
+                "role": USER_ROLE, "project_status": PROJECT_STATUS}
 
 
 def scores_project_or_403(key: str) -> Project:

@@ -12,6 +12,7 @@ from reqtrace import audit
 from reqtrace.model import ITEM_MODELS, LINKS_UP, PLURALS, User
 from reqtrace.richtext import render_markdown
 from reqtrace.schemas import EDITABLE_FIELDS, MARKDOWN_FIELDS
+from reqtrace.services.answers import requirement_answers
 from reqtrace.services.approvals import unapproved_above, unapproved_above_warning
 from reqtrace.services.editing import create_from_form, edit_from_form
 from reqtrace.services.errors import Invalid, VersionConflict
@@ -81,12 +82,17 @@ def detail(key: str, hid: str):
     kind, item = find_item(session(), project, hid)
     data = snapshot(kind, item)
     rendered = {name: render_markdown(data.get(name)) for name in MARKDOWN_FIELDS[kind]}
+    # Every vendor's questionnaire answer to a requirement, side by side: only for those who may read answers
+    # (so not in the JSON twin of anyone else either).
+    answers = {"vendor_answers": requirement_answers(session(), project, item)} \
+        if kind == "requirement" and role_may(current_user.role, "answers") else {}
     return {"project": _project(project), "kind": kind, "item": data, "rendered": rendered,
             "updated_at": item.updated_at, "created_at": item.created_at,
             **neighbours(session(), kind, item),
             "can_edit": can_edit(item.owner),
             "transitions": [{"status": target, "label": label} for target, label in
-                            available_transitions(current_user.role, current_user.username, item.owner, item.status)]}
+                            available_transitions(current_user.role, current_user.username, item.owner, item.status)],
+            **answers}
 
 
 @page(blueprint, PLURAL_RULE + "/new", "item_form.html", permission="create")

@@ -1,8 +1,9 @@
-"""Vendors: who competes, with what product, deployment model, flags and five-year cost.
+"""Vendors: who competes, with what product, deployment model, flags and five-year cost; their answers.
 
 The CRM lead and procurement add and edit them; everyone reads who competes with what. Flags, notes and the
 five-year cost only those who may see the ranking do: a flag can knock a vendor out, notes may hold prices, and
-evaluators (and requirement owners) must score the demos unswayed by any of that.
+evaluators (and requirement owners) must score the demos unswayed by any of that. The same goes for a vendor's
+questionnaire answers, its claims.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from reqtrace.services.answers import AnswerFilter, vendor_answers
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.services.vendors import (
     FIELDS,
@@ -29,6 +31,7 @@ from web.db import session
 from web.pages import action, field_errors, page
 
 blueprint = Blueprint("vendors", __name__)
+ANSWERS_PER_PAGE = 50  # as the requirements list and the matrix
 
 LABELS = {"slug": "Slug", "name": "Name", "product": "Product", "deployment": "Deployment model",
           "sandbox_url": "Sandbox URL", "flags": "Flags", "cost_5y": "Five-year cost", "notes": "Notes"}
@@ -155,3 +158,22 @@ def save(key: str, vendor: str):
                         message="Nothing was saved: correct the fields marked.")
     flash(f"Vendor {vendor} saved (version {changed.version}).", "info")
     return redirect(url_for("vendors.index", key=key) + f"#vendor-{vendor}")
+
+
+@page(blueprint, "/p/<key>/vendors/<vendor>/answers", "vendor_answers.html", permission="answers")
+def answers(key: str, vendor: str):
+    """A vendor's questionnaire answers, counted per answer, filtered by answer and priority; what it left blank."""
+    project = project_or_404(key)
+    seller = _vendor_or_404(project, vendor)
+    # No check for a demo still being scored (as the ranking has): these are the vendor's claims, which the lead
+    # imports himself; no evaluator's score is on the page.
+    try:
+        answer_filter = AnswerFilter.parse(answer=request.args.get("answer", ""),
+                                           priority=request.args.get("priority", ""))
+    except Invalid as error:
+        abort(400, description=f"The filter cannot be used: {error}.")
+    found = vendor_answers(session(), project, seller, answer_filter, page=request.args.get("page", 1, type=int),
+                           per_page=ANSWERS_PER_PAGE)
+    return {"project": _project(project), "vendor": {"slug": seller.slug, "name": seller.name,
+                                                     "product": seller.product},
+            "may_edit": role_may(current_user.role, "vendors"), **found}

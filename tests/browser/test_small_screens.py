@@ -28,6 +28,7 @@ PAGES = ["/p/crm", "/p/crm/strategies", "/p/crm/roles", "/p/crm/processes", "/p/
          "/p/crm/items/REQ-1", "/p/crm/items/REQ-1/edit", "/p/crm/items/REQ-1/history", "/p/crm/items/STR-1/impact",
          "/p/crm/tree", "/p/crm/matrix", "/p/crm/gaps", "/p/crm/suspect", "/p/crm/approvals", "/p/crm/baselines",
          "/p/crm/baselines/" + quote("POC issue 1"), "/p/crm/vendors", "/p/crm/vendors/atlas/edit",
+         "/p/crm/vendors/atlas/answers", "/p/crm/vendors/nimbus/answers?answer=not+supported",
          "/p/crm/workbooks", "/p/crm/scripts", "/p/crm/scripts/1", "/p/crm/scripts/1/print", "/p/crm/sessions",
          "/p/crm/sessions/{atlas}", "/p/crm/ranking",
          "/p/crm/ranking/requirements", "/p/crm/ranking/keystone/REQ-130", "/p/crm/report", "/p/crm/weights",

@@ -18,10 +18,12 @@ import shutil
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
+import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import DEMO_PASSWORD, start_server
+from tests.questionnaire.support import answer, export_questionnaire, import_responses, row_numbers
 from tests.web.support import form_values, parse_html
 
 pytestmark = pytest.mark.browser
@@ -148,6 +150,7 @@ class Hostile:
     items: dict[str, str] = field(default_factory=dict)  # ID -> the hostile title saved
     draft_requirements: int = 0
     pages: list[str] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)  # Atlas's answers, with PAYLOADS as comments in this order
 
 
 class Api:
@@ -250,6 +253,17 @@ def hostile(playwright, tmp_path_factory, sample_sqlite_file) -> Hostile:
         assert any(hid for hid, _t in result.items.items() if hid.startswith("REQ-")
                    and hid in {e["id"] for e in api.json("/p/crm/gaps.json")["technology_driven"]})
 
+        # Atlas's questionnaire comes back with a hostile comment and demonstration on the first answers.
+        database_url = f"sqlite:///{folder / 'hostile.db'}"
+        questionnaire = folder / "atlas.xlsx"
+        export_questionnaire(database_url, "atlas", questionnaire)
+        answered = list(row_numbers(openpyxl.load_workbook(questionnaire)["Questionnaire"]))[:len(texts)]
+        answer(questionnaire, {hid: "configuration" for hid in answered}, comments=dict(zip(answered, texts)),
+               demonstrations=dict(zip(answered, reversed(texts))))
+        code, summary = import_responses(database_url, questionnaire, "atlas")
+        assert code == 0 and summary["applied"], summary
+        result.answered = answered
+
         result.pages = [
             "/", "/p/crm", "/p/crm/requirements?status=draft", "/p/crm/strategies?status=draft",
             "/p/crm/roles?status=draft", "/p/crm/processes?status=draft", "/p/crm/requirements?owner=me",
@@ -261,6 +275,8 @@ def hostile(playwright, tmp_path_factory, sample_sqlite_file) -> Hostile:
             "/p/crm/items/STR-4", "/p/crm/items/STR-4/history", "/p/crm/items/STR-4/impact",
             "/p/crm/items/ROL-6/history", f"/p/crm/items/{strategy}/impact", f"/p/crm/items/{role}/edit",
             f"/p/crm/items/{process}/edit", f"/p/crm/items/{strategy}/edit",
+            "/p/crm/vendors/atlas/answers", "/p/crm/vendors/atlas/answers?answer=configuration",
+            f"/p/crm/items/{answered[0]}", f"/p/crm/items/{answered[-1]}",
         ]
         yield result
     finally:
@@ -334,6 +350,12 @@ def test_every_page_that_shows_hostile_text_runs_none_of_it(browse, hostile, art
     browse("/p/crm/compare?from=B1&to=current").screenshot(path=artifacts / "xss-compare.png", full_page=True)
 
 
+def test_a_vendors_hostile_comments_show_as_text(browse, hostile):
+    page = browse("/p/crm/vendors/atlas/answers")
+    for hid, (_name, payload) in zip(hostile.answered, PAYLOADS):
+        expect(page.locator(f"#answer-{hid} td.vendor-text").first).to_have_text(payload)
+
+
 def test_history_of_hostile_items_runs_none_of_it(browse, hostile):
     for hid in list(hostile.items)[:12]:
         browse(f"/p/crm/items/{hid}/history")
@@ -349,6 +371,7 @@ def test_hostile_query_strings_are_not_executed(browse, name, payload):
     browse(f"/p/crm/matrix?text={text}")
     browse(f"/p/crm/tree?q={text}")
     browse(f"/p/crm/requirements?q={text}")
+    browse(f"/p/crm/vendors/atlas/answers?answer={text}", expected_status=400)  # the refusal names the value
     browse(f"/p/crm/compare?from={text}", expected_status=404)
     browse(f"/p/crm/items/{quote(payload, safe='')}", expected_status=404)
 
