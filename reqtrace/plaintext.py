@@ -5,7 +5,8 @@ of the syntax, the same bounds on work) and sanitised by the same allow-list, im
 of that HTML is then written out as text:
 
 - emphasis and other inline markup: the words alone;
-- a link: "text (url)"; a bare address (autolink) once; an image: "alt text (url)";
+- a link: "text (url)"; a bare address (autolink) once; a relative one (within the app) its text alone;
+  an image: "alt text (url)";
 - a heading: its text, as a paragraph of its own;
 - a list: "• item" or "1. item" lines (numbered from the list's start), nested lists and further
   paragraphs of an item indented under its text;
@@ -217,7 +218,8 @@ def _joined(parts) -> str:
 def _labelled(text: str, url: str) -> str:
     """A link's text with its address after it, once: "text (url)"; a bare address is not repeated."""
     text, url = text.strip(), url.strip()
-    if not url or text in (url, url.removeprefix("mailto:")):
+    # An address within the app or the page ("/p/crm/items/REQ-2", "#scope") leads nowhere outside it.
+    if not url or text in (url, url.removeprefix("mailto:")) or (url.startswith(("/", "#", "?", "./", "../")) and text):
         return text
     return f"{text} ({url})" if text else url
 

@@ -28,10 +28,11 @@ def queue(key: str):
 def approve(key: str):
     """Approve the items selected, each at the version the page showed, or none of them."""
     project = project_or_404(key)
+    level = _level_arg()  # before anything is written: an unknown level is no page to come back to
     selected = list(dict.fromkeys(request.form.getlist("item")))
     if not selected:
         flash("Nothing was approved: select the items to approve.", "error")
-        return redirect(url_for("approvals.queue", key=key, **_level_arg()))
+        return redirect(url_for("approvals.queue", key=key, **level))
     # Each row carries the version it showed: an item changed since then must be looked at again first.
     versions = {hid: _number(request.form.get(f"version:{hid}")) for hid in selected}
     db = session()
@@ -41,7 +42,7 @@ def approve(key: str):
         db.commit()
     except SelectionRefused as refusal:
         db.rollback()
-        data = _queue(project, refused=refusal.reasons, selected=selected, message=str(refusal))
+        data = _queue(project, refused=refusal.reasons, selected=selected)
         return render_template("approvals.html", **data), 409
     named = ", ".join(done.items[:SHOWN]) + (f" and {len(done.items) - SHOWN} more" if len(done.items) > SHOWN else "")
     flash(f"Approved {named}.", "info")
@@ -50,10 +51,10 @@ def approve(key: str):
     if len(done.warnings) > SHOWN:
         flash(f"{len(done.warnings) - SHOWN} more of them sit below items not approved: the queue and the items' "
               "pages show which.", "warning")
-    return redirect(url_for("approvals.queue", key=key, **_level_arg()))
+    return redirect(url_for("approvals.queue", key=key, **level))
 
 
-def _queue(project, *, refused: dict[str, str] | None = None, selected: list[str] = (), message: str = "") -> dict:
+def _queue(project, *, refused: dict[str, str] | None = None, selected: list[str] = ()) -> dict:
     """The page's data; after a refusal, with each refused item's reason and the rest of the selection kept."""
     level = _level_arg().get("level")
     data = approval_queue(session(), project, level=KIND_BY_PLURAL[level] if level else None)
@@ -63,9 +64,11 @@ def _queue(project, *, refused: dict[str, str] | None = None, selected: list[str
             item["refused"] = refused.get(item["id"])
             # Kept selected unless refused: a changed item is looked at again before it is chosen again.
             item["selected"] = item["id"] in selected and item["id"] not in refused
+    # The refusal names SHOWN items and counts the rest: a crafted selection of thousands is no page to read.
+    named = dict(list(refused.items())[:SHOWN])
     return {"project": {"key": project.key, "name": project.name, "status": project.status}, **data,
-            "level": level, "may_approve": role_may(current_user.role, "approve"), "message": message,
-            "refused": refused}
+            "level_filter": level, "may_approve": role_may(current_user.role, "approve"), "refused": named,
+            "refused_more": len(refused) - len(named)}
 
 
 def _level_arg() -> dict[str, str]:

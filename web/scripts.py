@@ -175,8 +175,8 @@ def edit(key: str, version: int):
         elif operation == "opening":
             # Only the fields sent: a client that sends the title alone must not blank the introduction.
             changed = edits.edit_opening(content, **_sent(form, "title", "introduction", "sample_data"))
-            note = "edited the " + (" and ".join(name.replace("_", " ") for name in ("title", "introduction", "sample_data")
-                                                 if changed[name] != content[name]) or "script")
+            note = "edited the " + _and([name.replace("_", " ") for name in ("title", "introduction", "sample_data")
+                                         if changed[name] != content[name]] or ["script"])
         elif operation == "scenario":
             changed, note = edits.edit_scenario(content, scenario, **_sent(form, "title", "narrative")), f"edited {scenario}"
         elif operation in ("scenario-up", "scenario-down"):
@@ -188,6 +188,7 @@ def edit(key: str, version: int):
             note = f"added {scenario}"
         elif operation == "remove-scenario":
             changed, note = edits.remove_scenario(content, scenario), f"removed {scenario}"
+            scenario = ""  # no such place on the next version's page
         else:
             raise Invalid([], f"unknown edit {operation!r}")
         edits.check_changed(content, changed, step or scenario or "the script")
@@ -207,6 +208,10 @@ def edit(key: str, version: int):
                       back_label=f"Back to version {version}", project=_project(project))
     flash(f"Saved as version {saved.version}: {note}.", "info")
     return redirect(url_for("scripts.show", key=key, version=saved.version) + _anchor(step or scenario))
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _sent(form, *names: str) -> dict[str, str]:

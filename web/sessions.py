@@ -240,7 +240,7 @@ def checklist(key: str, session_id: int):
                                      "counts": checklists.counts(entry)}
                           if entry else None})
         scenarios.append({"key": scenario["key"], "title": scenario["title"], "minutes": scenario["minutes"],
-                          "steps": steps})
+                          "narrative_html": _markdown(scenario["narrative"]), "steps": steps})
     name_the_login()  # the page may be kept for offline use: it takes ticks only while its evaluator is logged in
     total = sum(len(s["steps"]) for s in scenarios)
     # Scored: the latest entry counts (a verdict other than "not shown" with no score is "not assessed").

@@ -27,6 +27,7 @@ from reqtrace.formats.requirements_export import export_requirements
 from reqtrace.formats.requirements_import import ImportOptions, import_requirements
 from reqtrace.formats.scores_export import export_scores
 from reqtrace.model import QuestionnaireIssue, VendorResponse
+from reqtrace.services.errors import NotFound
 from reqtrace.services.projects import get_project
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import action_phrase, role_may
@@ -293,7 +294,8 @@ def _heading(state: dict) -> str:
         return f"Questionnaire for {state.get('vendor_name') or state.get('vendor')}"
     if kind.startswith("export-"):
         return {"export-requirements": "Requirements workbook", "export-scores": "Scoring record"}[kind]
-    return f"Answers of {state.get('vendor')}" if kind.startswith("responses") else "Requirements import"
+    return f"Answers of {state.get('vendor_name') or state.get('vendor')}" if kind.startswith("responses") \
+        else "Requirements import"
 
 
 def _preview_requirements(project_key: str, upload: str, mapping: dict[str, str]) -> str:
@@ -316,6 +318,10 @@ def _preview_requirements(project_key: str, upload: str, mapping: dict[str, str]
 
 def _responses_job(project_key: str, upload: str, *, dry_run: bool) -> str:
     meta = _upload_or_404(upload, project_key, "responses")
+    try:  # the job's page names the vendor as the questionnaire's did; the import itself says if it is gone
+        vendor_name = get_vendor(session(), project_or_404(project_key), meta["vendor"]).name
+    except NotFound:
+        vendor_name = meta["vendor"]
     app = current_app._get_current_object()
     actor = current_user.username
 
@@ -332,7 +338,8 @@ def _responses_job(project_key: str, upload: str, *, dry_run: bool) -> str:
 
     return jobs.start(app, owner=actor, project=project_key, kind="responses-apply" if not dry_run else
                       "responses-preview", describe={"file": meta["filename"], "upload": upload,
-                                                     "vendor": meta["vendor"]}, work=work,
+                                                     "vendor": meta["vendor"], "vendor_name": vendor_name},
+                      work=work,
                       files={meta["path"]: meta["filename"]})
 
 

@@ -37,6 +37,8 @@ from reqtrace.trace.graph import hid_key
 from reqtrace.vocab import ANSWER, UnknownValue
 
 UNANSWERED_NAMED = 20  # the unanswered requirements a warning names, before "and N more"
+# The columns the vendor fills in.
+ANSWERED = ("Answer", "Comment", "How we will demonstrate it")
 
 
 def import_responses(session: Session, project: Project, vendor: Vendor, path: str | Path, *, actor: str,
@@ -157,6 +159,13 @@ def _answers(sheet, errors: list, progress: Progress | None = None) -> list[dict
         if any(value not in ("", None) for value in row):  # a blank row is skipped, but counts as validated
             rows.append(_answer_row(row, index, cell, positions, seen, errors))
         report_rows(progress, "validate", index - 1, total)
+    # A formula never calculated reads as empty: an answer or comment would be lost without a word.
+    for row_index, column in sorted(sheet.formulas_without_value):
+        name = next((name for name in ANSWERED if positions[name] == column), None)
+        if name is not None and row_index > 0:
+            errors.append(_error(SHEET, row_index + 1, column_letter(column),
+                                 f"the {name} cell holds a formula with no calculated value: open and save the "
+                                 "workbook in Excel or LibreOffice to calculate it, or type the value"))
     return rows
 
 

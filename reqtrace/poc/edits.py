@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from reqtrace.schemas import Problem, split_list
+from reqtrace.schemas import Problem, clean_line, split_list
 from reqtrace.services.errors import Invalid
 
 
@@ -89,7 +89,7 @@ def edit_opening(content: dict[str, Any], **fields: Any) -> dict[str, Any]:
     for name, value in fields.items():
         if name not in ("title", "introduction", "sample_data"):
             raise Invalid([Problem(name, "is not a field of the script's opening")])
-        result[name] = _text(value or "")
+        result[name] = _line("title", value) if name == "title" else _text(value or "")
     return result
 
 
@@ -100,7 +100,7 @@ def edit_scenario(content: dict[str, Any], key: str, **fields: Any) -> dict[str,
     for name, value in fields.items():
         if name not in ("title", "narrative"):
             raise Invalid([Problem(name, "is not a field of a scenario")])
-        scenario[name] = _text(value or "")
+        scenario[name] = _line(key, value) if name == "title" else _text(value or "")
     return result
 
 
@@ -118,10 +118,13 @@ def move_scenario(content: dict[str, Any], key: str, offset: int) -> dict[str, A
 
 def add_scenario(content: dict[str, Any], *, title: str, narrative: str = "") -> dict[str, Any]:
     """Append an empty scenario (steps are added to it afterwards), keyed one past the highest SC-n."""
+    title = _line("title", title)
+    if not title:  # said before the scenario has a key the lead has never seen
+        raise Invalid([Problem("title", "a scenario needs a title")])
     result = copy.deepcopy(content)
     numbers = [int(s["key"][3:]) for s in result["scenarios"] if s["key"][:3] == "SC-" and s["key"][3:].isdigit()]
     key = f"SC-{max(numbers, default=0) + 1}"
-    result["scenarios"].append({"key": key, "title": _text(title or ""), "narrative": _text(narrative or ""),
+    result["scenarios"].append({"key": key, "title": title, "narrative": _text(narrative or ""),
                                 "process": "", "roles": [], "steps": []})
     return result
 
@@ -191,6 +194,14 @@ def _locate(scenarios: list[dict[str, Any]], hid: str) -> tuple[int, int]:
 def _text(value: str) -> str:
     """Stripped, with a browser's CRLF line breaks as the script stores them (a form sent as it stands is no change)."""
     return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _line(where: str, value: Any) -> str:
+    """A title: one line, as items' titles are (a heading of the printed script, a line of the checklist)."""
+    try:
+        return clean_line(value or "")
+    except ValueError as error:
+        raise Invalid([Problem(where, str(error))]) from None
 
 
 def _minutes(hid: str, value: Any) -> int:

@@ -14,6 +14,8 @@ def minutes_text(minutes: int) -> str:
 
 
 def to_markdown(content: dict[str, Any], *, project_name: str, vendor_name: str | None = None) -> str:
+    # A scenario with no steps asks nothing of the vendor (the checklist leaves it out too).
+    content = {**content, "scenarios": [scenario for scenario in content["scenarios"] if scenario["steps"]]}
     source = f"baseline {content['baseline']}" if content["baseline"] else "the approved requirements"
     lines = [f"# {content['title']}", "",
              f"Version {content['version']} of the scripted demonstration for {project_name}"

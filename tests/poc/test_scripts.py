@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from reqtrace.model import PocScript, ScriptIssue, Vendor
 from reqtrace.poc import edits
-from reqtrace.poc.render import minutes_text
+from reqtrace.poc.render import minutes_text, to_html, to_markdown
 from reqtrace.poc.scripts import get_version, next_step_id, read_version, save_version, script_coverage
 from reqtrace.schemas import MAX_TEXT, MAX_TITLE
 from reqtrace.services.errors import Invalid, NotFound
@@ -467,3 +467,13 @@ def test_a_new_scenario_comes_last_empty_and_takes_steps(db, built):
     # Keys belong to a version: the next one is one past the highest this version holds.
     assert edits.add_scenario(edits.remove_scenario(v2, new["key"]), title="x")["scenarios"][-1]["key"] == \
         f"SC-{count + 1}"
+
+
+def test_the_vendors_copy_leaves_out_a_scenario_with_no_steps(db, built):
+    v1, _ = load(db)
+    version = save(db, edits.add_scenario(v1, title="Not written yet"), "added")
+    content, project = load(db, version)
+    markdown = to_markdown(content, project_name=project.name, vendor_name="Atlas")
+    assert "Not written yet" not in markdown
+    assert f"in {len(v1['scenarios'])} scenarios." in markdown
+    assert "Not written yet" not in to_html(content, project_name=project.name)

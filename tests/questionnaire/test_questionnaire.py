@@ -390,6 +390,25 @@ def test_an_answer_outside_the_six_names_its_row_and_column(url, answered, tmp_p
     assert stored_answers(url, "atlas") == before
 
 
+def test_an_answer_or_comment_left_as_an_uncalculated_formula_is_refused_where_it_is(url, answered, tmp_path):
+    """openpyxl (and other scripts) write formulas without a calculated value: read as empty, the answer and the
+    comment would be lost without a word."""
+    path, ids = answered
+    before = stored_answers(url, "atlas")
+    rows = row_numbers(openpyxl.load_workbook(path)[SHEET])
+    bad = answer(path, {ids[4]: '="roadmap"', ids[5]: "configuration"}, comments={ids[5]: "=1+1"},
+                 target=tmp_path / "formulas.xlsx")
+
+    code, summary = import_responses(url, bad, "atlas")
+
+    assert code == 1 and summary["applied"] is False
+    located = sorted((error["row"], error["column"]) for error in summary["errors"] if "formula" in error["message"])
+    assert located == [(rows[ids[4]], "E"), (rows[ids[5]], "F")], summary["errors"]
+    assert any("the Comment cell holds a formula with no calculated value" in error["message"]
+               for error in summary["errors"])
+    assert stored_answers(url, "atlas") == before
+
+
 def test_a_questionnaire_whose_only_answer_is_outside_the_six_is_not_called_blank(url, issued, tmp_path):
     path, ids = issued
     rows = row_numbers(openpyxl.load_workbook(path)[SHEET])

@@ -28,6 +28,11 @@ def test_a_link_that_pages_would_not_follow_keeps_only_its_text():
     assert plain("[Click](javascript:alert(1)) here") == "Click here"
 
 
+def test_a_link_within_the_app_keeps_only_its_text_a_vendor_could_not_follow_it():
+    assert plain("As [REQ-2](/p/crm/items/REQ-2) and [the scope](#scope) say; see [site](www.example.com).") == \
+        "As REQ-2 and the scope say; see site (www.example.com)."
+
+
 def test_an_image_shows_its_description_and_address():
     assert plain("The mock-up: ![order screen](https://example.com/order.png)") == \
         "The mock-up: order screen (https://example.com/order.png)"

@@ -180,3 +180,30 @@ def test_a_large_selection_is_named_in_short(auth, project_of):
     assert response.status_code == 302
     assert f"Approved {', '.join(hids[:20])} and 2 more." in _flashes(lead.page(response.headers["Location"]))
     assert set(_statuses(lead, *hids).values()) == {"approved"}
+
+
+def test_the_level_filter_stays_chosen_and_survives_approving(lead):
+    url = "/p/crm/approvals?level=requirements"
+    page = lead.page(url)
+    assert page.one("option", selected="").attrs["value"] == "requirements"
+    response = lead.post(page.one("form", cls="approval-queue").attrs["action"], _ticked(lead, "REQ-47", url=url))
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    assert _statuses(lead, "REQ-47") == {"REQ-47": "approved"}
+    assert lead.page("/p/crm/approvals?level=processes").one("p", cls="ok").text == \
+        "Nothing awaits approval at this level."
+
+
+def test_an_approval_posted_with_an_unknown_level_approves_nothing(lead):
+    response = lead.post("/p/crm/approvals?level=banana", _ticked(lead, "REQ-47"))
+    assert response.status_code == 404
+    assert _statuses(lead, "REQ-47") == {"REQ-47": "proposed"}
+
+
+def test_a_refusal_of_thousands_of_items_names_twenty_and_counts_the_rest(lead):
+    unknown = [f"REQ-{9000 + n}" for n in range(300)]
+    pairs = _ticked(lead, *unknown) + [(f"version:{hid}", "1") for hid in unknown]
+    response = lead.post("/p/crm/approvals", pairs)
+    assert response.status_code == 409
+    refusals = parse_html(response.get_data(as_text=True)).one("ul", cls="refusals").find_all("li")
+    assert len(refusals) == 21 and refusals[-1].text == "and 280 more"
+    assert "REQ-9000 is not an item of project crm" in refusals[0].text

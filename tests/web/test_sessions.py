@@ -324,6 +324,20 @@ def test_the_checklist_leaves_out_a_scenario_with_no_steps(lead, auth, people, s
     assert "Not written yet" not in auth("evaluator").get(f"/p/crm/sessions/{demo}/checklist").get_data(as_text=True)
 
 
+def test_the_checklist_shows_each_scenarios_narrative(lead, auth, people, script):
+    key = script["scenarios"][0]["key"]
+    assert location(lead.post("/p/crm/scripts/2/edit", {"op": "scenario", "scenario": key,
+                                                        "narrative": "Anna plans her **Tuesday** visits."})) \
+        == f"/p/crm/scripts/3#{key}"
+    response = lead.post("/p/crm/sessions", {"vendor": "atlas", "version": "3", "title": "Atlas, day 2",
+                                             "scheduled_for": "2030-05-02T09:30:00+00:00",
+                                             "attendees": list(ATTENDING)})
+    demo = int(location(response).rsplit("/", 1)[1])
+    page = auth("evaluator").page(f"/p/crm/sessions/{demo}/checklist")
+    story = page.one("section", id=key).one("details", cls="cl-narrative")
+    assert story.one("strong").text == "Tuesday" and "Anna plans her Tuesday visits." in story.text
+
+
 def test_the_same_tick_sent_twice_is_stored_once(evaluators, db, demo, script):
     evaluator, _ = evaluators
     same = tick(steps_of(script)[0]["hid"], 3, client_id="retry-after-a-dropped-connection")

@@ -755,11 +755,14 @@ def test_the_answers_preview_page_offers_to_store_them(auth, db, tmp_path):
 
     assert response.status_code == 200, response.get_data(as_text=True)[-800:]
     page = parse_html(response.get_data(as_text=True))
-    assert "Answers of atlas" in page.text and "Nothing is saved yet" in page.text
+    name = next(v["name"] for v in procurement.json("/p/crm/vendors.json")["vendors"] if v["slug"] == "atlas")
+    assert f"Answers of {name}" in page.one("h1").text and "Nothing is saved yet" in page.text
     assert "3 answered" in page.text
+    assert not page.find("a", href="/p/crm/vendors/atlas/answers")  # nothing stored yet
     stored = finished(procurement, job_path(submit(procurement, job, "/apply")))
     assert stored["result"]["applied"] is True
-    assert procurement.get(f"/p/crm/jobs/{stored['id']}").status_code == 200
+    done = procurement.page(f"/p/crm/jobs/{stored['id']}")
+    assert done.one("a", href="/p/crm/vendors/atlas/answers").text == f"See the answers of {name} as stored"
     assert answers_of(db, "atlas") == expected
 
 
