@@ -110,7 +110,8 @@ def plain_summary(text: str | None, limit: int = 160) -> str:
     if not text:
         return ""
     try:
-        plain = nh3.clean(_to_html(text, "summary"), tags=set())
+        # Tags stripped, the entities they leave decoded: a workbook cell shows "R&D", and a page escapes it anew.
+        plain = html_lib.unescape(nh3.clean(_to_html(text, "summary"), tags=set()))
     except Exception:  # noqa: BLE001 — as render_markdown: the words as written
         plain = text
     plain = " ".join(plain.split())

@@ -152,46 +152,10 @@ def edit(key: str, version: int):
     script = get_version(db, project, version)
     content = read_version(db, script)
     form = request.form
-    operation, step, scenario = form.get("op", ""), form.get("step", ""), form.get("scenario", "")
     try:
-        if operation in ("up", "down"):
-            changed, note = edits.move_step(content, step, -1 if operation == "up" else 1), f"moved {step} {operation}"
-        elif operation == "edit":
-            changed = edits.edit_step(content, step, instruction=form.get("instruction", ""),
-                                      expected=form.get("expected", ""), timebox_minutes=form.get("timebox_minutes", ""),
-                                      requirements=form.get("requirements", ""), action=form.get("action", ""))
-            note = f"edited {step}"
-        elif operation == "merge":
-            other = form.get("other", "")
-            changed, note = edits.merge_steps(content, step, other), f"merged {other} into {step}"
-        elif operation == "remove":
-            changed, note = edits.remove_step(content, step), f"removed {step}"
-        elif operation == "add":
-            new = next_step_id(db, project)
-            changed = edits.add_step(content, scenario, new, instruction=form.get("instruction", ""),
-                                     expected=form.get("expected", ""), timebox_minutes=form.get("timebox_minutes", "5"),
-                                     requirements=form.get("requirements", ""), action=form.get("action", ""))
-            note, step = f"added {new}", new
-        elif operation == "opening":
-            # Only the fields sent: a client that sends the title alone must not blank the introduction.
-            changed = edits.edit_opening(content, **_sent(form, "title", "introduction", "sample_data"))
-            note = "edited the " + _and([name.replace("_", " ") for name in ("title", "introduction", "sample_data")
-                                         if changed[name] != content[name]] or ["script"])
-        elif operation == "scenario":
-            changed, note = edits.edit_scenario(content, scenario, **_sent(form, "title", "narrative")), f"edited {scenario}"
-        elif operation in ("scenario-up", "scenario-down"):
-            offset = -1 if operation == "scenario-up" else 1
-            changed, note = edits.move_scenario(content, scenario, offset), f"moved {scenario} {operation[9:]}"
-        elif operation == "add-scenario":
-            changed = edits.add_scenario(content, title=form.get("title", ""), narrative=form.get("narrative", ""))
-            scenario = changed["scenarios"][-1]["key"]
-            note = f"added {scenario}"
-        elif operation == "remove-scenario":
-            changed, note = edits.remove_scenario(content, scenario), f"removed {scenario}"
-            scenario = ""  # no such place on the next version's page
-        else:
-            raise Invalid([], f"unknown edit {operation!r}")
-        edits.check_changed(content, changed, step or scenario or "the script")
+        changed, note, anchor = edits.apply_edit(content, form.get("op", ""), form,
+                                                 new_step=lambda: next_step_id(db, project))
+        edits.check_changed(content, changed, anchor or "the script")
         known = set(db.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).scalars())
         scope_label, scope = citable(db, project, script.baseline)
         edits.check_citations(changed, known, before=content, scope=scope, scope_label=scope_label)
@@ -201,21 +165,14 @@ def edit(key: str, version: int):
     except edits.Unchanged as unchanged:
         db.rollback()
         flash(f"{unchanged}: nothing was saved, this is still version {version}.", "info")
-        return redirect(url_for("scripts.show", key=key, version=version) + _anchor(step or scenario))
+        return redirect(url_for("scripts.show", key=key, version=version)
+                        + _anchor(form.get("step") or form.get("scenario") or ""))
     except (Invalid, Conflict) as error:
         db.rollback()
         return refuse(str(error), 409 if isinstance(error, Conflict) else 422, back=url_for("scripts.show", key=key, version=version),
                       back_label=f"Back to version {version}", project=_project(project))
     flash(f"Saved as version {saved.version}: {note}.", "info")
-    return redirect(url_for("scripts.show", key=key, version=saved.version) + _anchor(step or scenario))
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
-def _sent(form, *names: str) -> dict[str, str]:
-    return {name: form[name] for name in names if name in form}
+    return redirect(url_for("scripts.show", key=key, version=saved.version) + _anchor(anchor))
 
 
 def _anchor(target: str) -> str:

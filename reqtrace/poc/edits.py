@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reqtrace.schemas import Problem, clean_line, split_list
@@ -11,6 +12,54 @@ from reqtrace.services.errors import Invalid
 
 class Unchanged(Exception):
     """The edit leaves the script as it was: there is nothing to save as a new version."""
+
+
+OPENING = ("title", "introduction", "sample_data")
+STEP_FIELDS = ("instruction", "expected", "timebox_minutes", "requirements", "action")
+
+
+def apply_edit(content: dict[str, Any], operation: str, form: Mapping[str, str], *,
+               new_step: Callable[[], str]) -> tuple[dict[str, Any], str, str]:
+    """One edit of the lead's script page, as its form sends it: (the next version's content, the change note,
+    the step or scenario it concerns, "" for the script as a whole or one no longer there).
+
+    `operation` is the form's `op`; `new_step` gives the ID of a step being added. Only the fields sent are
+    changed by an edit of the opening or a scenario: a client sending the title alone keeps the introduction.
+    Raises Invalid for an unknown operation or bad input, Unchanged for a move at the edge."""
+    step, scenario = form.get("step", ""), form.get("scenario", "")
+    sent = {name: form[name] for name in (*OPENING, "narrative") if name in form}
+    if operation in ("up", "down"):
+        return move_step(content, step, -1 if operation == "up" else 1), f"moved {step} {operation}", step
+    if operation == "edit":
+        fields = {name: form.get(name, "") for name in STEP_FIELDS}
+        return edit_step(content, step, **fields), f"edited {step}", step
+    if operation == "merge":
+        other = form.get("other", "")
+        return merge_steps(content, step, other), f"merged {other} into {step}", step
+    if operation == "remove":
+        return remove_step(content, step), f"removed {step}", step
+    if operation == "add":
+        hid = new_step()
+        fields = {name: form.get(name, "5" if name == "timebox_minutes" else "") for name in STEP_FIELDS}
+        return add_step(content, scenario, hid, **fields), f"added {hid}", hid
+    if operation == "opening":
+        changed = edit_opening(content, **{name: value for name, value in sent.items() if name in OPENING})
+        edited = [name.replace("_", " ") for name in OPENING if changed[name] != content[name]] or ["script"]
+        return changed, f"edited the {_and(edited)}", ""
+    if operation == "scenario":
+        fields = {name: value for name, value in sent.items() if name in ("title", "narrative")}
+        return edit_scenario(content, scenario, **fields), f"edited {scenario}", scenario
+    if operation in ("scenario-up", "scenario-down"):
+        direction = operation.removeprefix("scenario-")
+        return move_scenario(content, scenario, -1 if direction == "up" else 1), f"moved {scenario} {direction}", \
+            scenario
+    if operation == "add-scenario":
+        changed = add_scenario(content, title=form.get("title", ""), narrative=form.get("narrative", ""))
+        added = changed["scenarios"][-1]["key"]
+        return changed, f"added {added}", added
+    if operation == "remove-scenario":
+        return remove_scenario(content, scenario), f"removed {scenario}", ""
+    raise Invalid([], f"unknown edit {operation!r}")
 
 
 def move_step(content: dict[str, Any], hid: str, offset: int) -> dict[str, Any]:
@@ -202,6 +251,10 @@ def _line(where: str, value: Any) -> str:
         return clean_line(value or "")
     except ValueError as error:
         raise Invalid([Problem(where, str(error))]) from None
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _minutes(hid: str, value: Any) -> int:

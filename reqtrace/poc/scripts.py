@@ -1,8 +1,10 @@
 """POC scripts in the database: build a version, read one, edit into the next version, issue to vendors.
 
 A version never changes once saved: demo sessions and issues point at the
-version they used. Step IDs (STEP-n) and scenario keys (SC-n) carry over from
-version to version, so evidence recorded on a step keeps its meaning.
+version they used. Step IDs (STEP-n) carry over from version to version and are
+never given twice, so evidence recorded on a step keeps its meaning. Scenario keys
+(SC-n) carry over too, but only name a scenario within a version: evidence never
+points at one, and a key freed by removing a scenario may be taken by a new one.
 """
 
 from __future__ import annotations

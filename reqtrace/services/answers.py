@@ -18,13 +18,13 @@ from sqlmodel import Session
 from reqtrace.model import Project, QuestionnaireIssue, Requirement, Vendor, VendorResponse
 from reqtrace.schemas import Problem
 from reqtrace.services.errors import Invalid
-from reqtrace.services.scope import current_scope, effective_weight
+from reqtrace.services.scope import weighted_scope_ids
 from reqtrace.vocab import ANSWER, PRIORITY, UnknownValue
 
 MAX_PER_PAGE = 500
 # A vendor that answered nothing leaves the whole scope unanswered (10,000 rows at stress size): the page names
 # this many, says how many more, and the priority filter narrows them down.
-UNANSWERED_SHOWN = 500
+UNANSWERED_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,13 @@ def vendor_answers(session: Session, project: Project, vendor: Vendor, answer_fi
     total = session.exec(matching).scalar_one()
     pages = max(1, math.ceil(total / per_page))
     page = max(1, min(page, pages))
-    scope = current_scope(session, project)
-    in_scope = {row["id"] for row in scope.requirements if effective_weight(row) > 0}
+    label, baseline, in_scope = weighted_scope_ids(session, project)
     rows = session.exec(
         select(Requirement.id, Requirement.hid, Requirement.title, Requirement.priority, Requirement.status,
                VendorResponse.answer, VendorResponse.comment, VendorResponse.demonstration)
         .join(Requirement, Requirement.id == VendorResponse.requirement_id).where(*conditions)
         .order_by(Requirement.seq, Requirement.hid).offset((page - 1) * per_page).limit(per_page)).all()
-    unanswered = _unanswered(session, project, vendor, in_scope, answer_filter.priority)
+    unanswered, unanswered_total = _unanswered(session, project, vendor, in_scope, answer_filter.priority)
     return {
         "counts": counts, "answered": sum(counts.values()), "total": total, "page": page, "pages": pages,
         "per_page": per_page, "filter": answer_filter.as_dict(),
@@ -89,8 +88,8 @@ def vendor_answers(session: Session, project: Project, vendor: Vendor, answer_fi
                   "comment": comment, "demonstration": demonstration, "in_scope": requirement_id in in_scope}
                  for requirement_id, hid, title, priority, status, answer, comment, demonstration in rows],
         "imports": _imports(session, vendor),
-        "scope": {"label": scope.label, "baseline": scope.baseline, "requirements": len(in_scope)},
-        "unanswered": unanswered[:UNANSWERED_SHOWN], "unanswered_total": len(unanswered),
+        "scope": {"label": label, "baseline": baseline, "requirements": len(in_scope)},
+        "unanswered": unanswered, "unanswered_total": unanswered_total,
     }
 
 
@@ -106,22 +105,24 @@ def requirement_answers(session: Session, project: Project, requirement: Require
 
 
 def _unanswered(session: Session, project: Project, vendor: Vendor, in_scope: set[int],
-                priority: str) -> list[dict[str, Any]]:
-    """The scope's requirements without an answer from `vendor`, in ID order: they are scored as unanswered."""
-    answered = set(session.exec(select(VendorResponse.requirement_id)
-                                .where(VendorResponse.vendor_id == vendor.id)).scalars())
-    missing = in_scope - answered
-    if not missing:
-        return []
-    conditions = [Requirement.project_id == project.id]
+                priority: str) -> tuple[list[dict[str, Any]], int]:
+    """The first UNANSWERED_SHOWN of the scope's requirements without an answer from `vendor`, in ID order (they
+    are scored as unanswered), and how many there are."""
+    conditions = [Requirement.project_id == project.id,
+                  ~select(VendorResponse.id).where(VendorResponse.vendor_id == vendor.id,
+                                                   VendorResponse.requirement_id == Requirement.id).exists()]
     if priority:
         conditions.append(Requirement.priority == priority)
-    # The project's requirements in one statement, kept when missing: an IN list of 10,000 ids would not be.
-    return [{"id": hid, "title": title, "priority": priority_}
-            for requirement_id, hid, title, priority_ in session.exec(
-                select(Requirement.id, Requirement.hid, Requirement.title, Requirement.priority)
-                .where(*conditions).order_by(Requirement.seq, Requirement.hid))
-            if requirement_id in missing]
+    shown, total = [], 0
+    # The scope is a set of ids (an IN list of 10,000 would not do): the unanswered are kept when in it.
+    for requirement_id, hid, title, priority_ in session.exec(
+            select(Requirement.id, Requirement.hid, Requirement.title, Requirement.priority)
+            .where(*conditions).order_by(Requirement.seq, Requirement.hid)):
+        if requirement_id in in_scope:
+            total += 1
+            if len(shown) < UNANSWERED_SHOWN:
+                shown.append({"id": hid, "title": title, "priority": priority_})
+    return shown, total
 
 
 def _imports(session: Session, vendor: Vendor) -> list[dict[str, Any]]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
-from reqtrace.model import Project, Requirement
+from reqtrace.model import BaselineItem, Project, Requirement
 from reqtrace.schemas import EDITABLE_FIELDS
 from reqtrace.services.baselines import baseline_state, latest_baseline
 from reqtrace.trace.graph import hid_key
@@ -23,7 +23,11 @@ class Scope:
 
     @property
     def label(self) -> str:
-        return f"baseline {self.baseline}" if self.baseline else "the approved requirements (no baseline yet)"
+        return scope_label(self.baseline)
+
+
+def scope_label(baseline: str) -> str:
+    return f"baseline {baseline}" if baseline else "the approved requirements (no baseline yet)"
 
 
 def effective_weight(requirement: dict[str, Any]) -> float:
@@ -48,3 +52,29 @@ def current_scope(session: Session, project: Project) -> Scope:
     rows = [row for row in rows if row["id"] is not None]
     rows.sort(key=lambda row: hid_key(row["hid"]))
     return Scope(source, name, rows)
+
+
+def weighted_scope_ids(session: Session, project: Project) -> tuple[str, str, set[int]]:
+    """(label, baseline name, database ids) of the requirements vendors are scored on: `current_scope`'s with a
+    weight above 0, chosen in SQL without reading their texts (for pages that only need what is in scope)."""
+    baseline = latest_baseline(session, project)
+    if baseline is None:
+        statement = select(Requirement.id).where(
+            Requirement.project_id == project.id, Requirement.status == "approved",
+            _weighted(Requirement.weight, Requirement.priority))
+        return scope_label(""), "", set(session.exec(statement).scalars())
+    frozen = BaselineItem.data
+    statement = select(Requirement.id).join(BaselineItem, and_(
+        BaselineItem.baseline_id == baseline.id, BaselineItem.kind == "requirement",
+        BaselineItem.hid == Requirement.hid)).where(
+        Requirement.project_id == project.id,
+        _weighted(frozen["weight"].as_float(), frozen["priority"].as_string()))
+    return scope_label(baseline.name), baseline.name, set(session.exec(statement).scalars())
+
+
+def _weighted(weight, priority):
+    """`effective_weight(...) > 0` as SQL: the stored weight when there is one, else the priority's default."""
+    weightless = [name for name, default in PRIORITY_WEIGHT.items() if default <= 0]
+    by_priority = or_(priority.is_(None), priority == "", priority.notin_(weightless)) \
+        if PRIORITY_WEIGHT["should"] > 0 else priority.notin_(weightless)
+    return or_(and_(weight.isnot(None), weight > 0), and_(weight.is_(None), by_priority))

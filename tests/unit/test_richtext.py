@@ -98,3 +98,9 @@ def test_validation_can_ask_why_a_text_would_not_be_formatted():
     assert "never close" in formatting_problem("<a " * 10_666)
     assert formatting_problem("[a](" * 8_000) is None  # formatted (as the text it is), quickly
     assert formatting_problem("Plain **text**") is None and formatting_problem("") is None
+
+
+def test_a_summary_is_plain_text_with_entities_decoded():
+    """The checklist workbook's cells show it as it reads: "R&D", not "R&amp;D"."""
+    assert plain_summary("R&D **and** ops & [sales](https://example.com) &amp; 2 < 3 <b>more</b>") == \
+        "R&D and ops & sales & 2 < 3 more"

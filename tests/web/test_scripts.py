@@ -517,7 +517,9 @@ def test_moving_a_scenario_down_and_the_first_up(lead, db, built):
     assert keys[:2] == [second, first]
     page = lead.page("/p/crm/scripts/2")
     # The page offers only the moves that change something.
-    assert not page.one(id=f"title-{second}").parent.find_all("button", value="scenario-up")
+    assert not page.one("section", id=second).find_all("button", value="scenario-up")
+    assert page.one("section", id=second).find_all("button", value="scenario-down")
+    assert page.one("section", id=first).find_all("button", value="scenario-up")
     assert location(edit(lead, 2, op="scenario-up", scenario=second)) == f"/p/crm/scripts/2#{second}"
     assert f"{second} is already first in the script: nothing was saved, this is still version 2." in \
         [flash.text for flash in lead.page("/p/crm/scripts/2").find_all("p", role="status")]
