@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from reqtrace.model import AuditEvent, utcnow
+from reqtrace.model.types import like_literal
 
 
 def event(*, actor: str, project_id: int | None, entity_type: str, entity_id: str, action: str,
@@ -32,7 +33,7 @@ def record_all(session: Session, events: Iterable[dict[str, Any]]) -> int:
 
 def history(session: Session, *, project_id: int, entity_type: str, entity_id: str) -> list[AuditEvent]:
     """Events about an item and the links into and out of it, oldest first."""
-    escaped = entity_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = like_literal(entity_id)
     statement = select(AuditEvent).where(
         AuditEvent.project_id == project_id,
         or_(and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id),

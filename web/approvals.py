@@ -9,7 +9,7 @@ from reqtrace.services.approval_queue import approval_queue
 from reqtrace.services.approvals import approve_items
 from reqtrace.services.errors import SelectionRefused
 from reqtrace.workflow import role_may
-from web.common import KIND_BY_PLURAL, project_or_404
+from web.common import KIND_BY_PLURAL, project_or_404, project_view
 from web.db import session
 from web.pages import action, page
 
@@ -66,7 +66,7 @@ def _queue(project, *, refused: dict[str, str] | None = None, selected: list[str
             item["selected"] = item["id"] in selected and item["id"] not in refused
     # The refusal names SHOWN items and counts the rest: a crafted selection of thousands is no page to read.
     named = dict(list(refused.items())[:SHOWN])
-    return {"project": {"key": project.key, "name": project.name, "status": project.status}, **data,
+    return {"project": project_view(project), **data,
             "level_filter": level, "may_approve": role_may(current_user.role, "approve"), "refused": named,
             "refused_more": len(refused) - len(named)}
 

@@ -19,15 +19,12 @@ from reqtrace.services.baselines import (
 from reqtrace.services.errors import Conflict, Invalid
 from reqtrace.trace.graph import LEVELS, hid_key
 from reqtrace.workflow import role_may
-from web.common import project_or_404
+from web.common import project_or_404, project_view
 from web.db import session
 from web.pages import action, page, refuse
 
 blueprint = Blueprint("baselines", __name__)
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 @page(blueprint, "/p/<key>/baselines", "baselines.html")
@@ -36,7 +33,7 @@ def index(key: str):
     project = project_or_404(key)
     baselines = [{"name": b.name, "note": b.note, "created_at": b.created_at, "created_by": b.created_by,
                   "counts": b.counts} for b in list_baselines(session(), project)]
-    return {"project": _project(project), "baselines": baselines,
+    return {"project": project_view(project), "baselines": baselines,
             "may_create": role_may(current_user.role, "baseline")}
 
 
@@ -53,7 +50,7 @@ def create(key: str):
     except (Invalid, Conflict) as error:
         db.rollback()
         return refuse(str(error), 422, back=url_for("baselines.index", key=key), back_label="Back to the baselines",
-                      project=_project(project))
+                      project=project_view(project))
     flash(f"Baseline {baseline.name} frozen: {baseline.counts['requirement']} approved requirements.", "info")
     outside = links_outside(baseline_state(db, baseline))
     if outside:
@@ -75,7 +72,7 @@ def show(key: str, name: str):
                             for (level, hid), data in state.items() if level == kind),
                            key=lambda row: hid_key(row["id"])) for kind in LEVELS}
     others = [b.name for b in list_baselines(session(), project) if b.name != name]
-    return {"project": _project(project), "baseline": {"name": baseline.name, "note": baseline.note,
+    return {"project": project_view(project), "baseline": {"name": baseline.name, "note": baseline.note,
                                                        "created_at": baseline.created_at,
                                                        "created_by": baseline.created_by, "counts": baseline.counts},
             "levels": levels, "others": others, "links_outside": outside}
@@ -89,4 +86,4 @@ def compare(key: str):
     old = request.args.get("from") or (names[0] if names else CURRENT)
     new = request.args.get("to") or CURRENT
     result = compare_states(resolve_state(session(), project, old), resolve_state(session(), project, new))
-    return {"project": _project(project), "from": old, "to": new, "choices": names + [CURRENT], **result}
+    return {"project": project_view(project), "from": old, "to": new, "choices": names + [CURRENT], **result}

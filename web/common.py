@@ -97,3 +97,8 @@ def _when(value) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def project_view(project) -> dict:
+    """A project as every page's template and JSON twin name it."""
+    return {"key": project.key, "name": project.name, "status": project.status}

@@ -21,7 +21,7 @@ from reqtrace.services.links import upstream_hids
 from reqtrace.services.neighbours import neighbours
 from reqtrace.services.projects import describe
 from reqtrace.workflow import OWNING_ROLES, available_transitions, may_transition, role_may, transition
-from web.common import can_edit, kind_or_404, project_or_404
+from web.common import can_edit, kind_or_404, project_or_404, project_view
 from web.db import session
 from web.forms import FORMS, empty_values, parse, values_of
 from web.pages import action, page, refuse, require
@@ -69,7 +69,7 @@ def listing(key: str, plural: str):
     rows = [{"id": row[0], "title": row[1], "status": row[2], "owner": row[3], "version": row[4],
              **dict(zip(columns, row[5:]))} for row in db.exec(statement)]
     labels = {spec.name: spec.label for spec in FORMS[kind]}
-    return {"project": _project(project), "kind": kind, "plural": plural, "rows": rows, "columns": columns,
+    return {"project": project_view(project), "kind": kind, "plural": plural, "rows": rows, "columns": columns,
             "column_labels": {column: labels.get(column, column.replace("_", " ").capitalize()) for column in columns},
             "filter": {name: value for name, value in args.items() if value}, "total": total,
             "page": page_number, "pages": pages, "can_create": role_may(current_user.role, "create")}
@@ -86,7 +86,7 @@ def detail(key: str, hid: str):
     # (so not in the JSON twin of anyone else either).
     answers = {"vendor_answers": requirement_answers(session(), project, item)} \
         if kind == "requirement" and role_may(current_user.role, "answers") else {}
-    return {"project": _project(project), "kind": kind, "item": data, "rendered": rendered,
+    return {"project": project_view(project), "kind": kind, "item": data, "rendered": rendered,
             "updated_at": item.updated_at, "created_at": item.created_at,
             **neighbours(session(), kind, item),
             "can_edit": can_edit(item.owner),
@@ -190,7 +190,7 @@ def change_status(key: str, hid: str):
         message = (f"{hid} changed since you opened it (now version {now.get('version')}, status "
                    f"{now.get('status')}): look at it again and then {move.action}.")
         return refuse(message, 409, back=url_for("items.detail", key=key, hid=hid), back_label=f"Back to {hid}",
-                      project=_project(project))
+                      project=project_view(project))
     flash(f"{hid} is now {target}.", "info")
     if above:
         flash(unapproved_above_warning(hid, above), "warning")
@@ -212,7 +212,7 @@ def history(key: str, hid: str):
                         for name, before, after in audit.diff(event.before, event.after)
                         if name not in ("version", "hid")],
         })
-    return {"project": _project(project), "kind": kind, "item": {"id": item.hid, "title": item.title},
+    return {"project": project_view(project), "kind": kind, "item": {"id": item.hid, "title": item.title},
             "events": events}
 
 
@@ -224,9 +224,6 @@ def preview():
         text = (request.get_json(silent=True) or {}).get("text")
     return jsonify({"html": render_markdown(text or "")})
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 def _form_data(project, kind: str, *, values: dict, item, errors: dict | None = None, message: str = "",
@@ -248,7 +245,7 @@ def _form_data(project, kind: str, *, values: dict, item, errors: dict | None = 
     if owner and owner not in {entry["username"] for entry in owners}:
         # An owner no account matches (set by an import, or an account since removed) stays unless changed.
         owners.append({"username": owner, "name": f"{owner}, no owner account"})
-    return {"project": _project(project), "kind": kind, "plural": PLURALS[kind],
+    return {"project": project_view(project), "kind": kind, "plural": PLURALS[kind],
             "fields": [spec.__dict__ for spec in FORMS[kind]], "values": values, "link_choices": choices,
             "owners": owners, "may_assign_owner": role_may(current_user.role, "assign-owner"),
             "item": {"id": item.hid, "title": item.title, "version": item.version, "status": item.status}

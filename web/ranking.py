@@ -17,7 +17,7 @@ from reqtrace.scoring.report import BASIS_TEXT, build_report, strategy_chart, to
 from reqtrace.services.errors import NotFound
 from reqtrace.services.evidence import never_scripted, requirement_evidence, rescore_counts, still_scoring
 from reqtrace.services.vendors import get_vendor
-from web.common import scores_project_or_403
+from web.common import project_view, scores_project_or_403
 from web.db import session
 from web.pages import action, page
 from web.security import wants_json
@@ -27,9 +27,6 @@ PER_PAGE = 100
 # What-if runs are for reading the ranking, not for studying noise: fewer samples than the report's.
 WHAT_IF_SAMPLES = 300
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 class WhatIfRefused(ValueError):
@@ -112,7 +109,7 @@ def index(key: str):
     typed = _typed([node.hid for node in strategies]) if (what_if is not None or refused) else {}
     for row in strategy_rows:  # the form shows the numbers as typed, not renormalised
         row["typed"] = typed.get(row["id"]) or ("1" if typed else None)
-    return {"project": _project(project), "scope": data.scope.label, "settings": dict(data.settings.__dict__),
+    return {"project": project_view(project), "scope": data.scope.label, "settings": dict(data.settings.__dict__),
             "what_if": what_if is not None, "stored_weights": data.strategy_weights, "stale_weights": stale,
             "strategies": strategy_rows, "ranking": ranking, "checks": checks,
             "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking})),
@@ -144,7 +141,7 @@ def requirements(key: str):
     except ValueError:
         number = 1
     pages = max(1, math.ceil(len(rows) / PER_PAGE))
-    return {"project": _project(project), "vendors": [{"slug": r.vendor, "name": r.name,
+    return {"project": project_view(project), "vendors": [{"slug": r.vendor, "name": r.name,
                                                        "knocked_out": r.knocked_out} for r in results],
             "rows": rows[(number - 1) * PER_PAGE:number * PER_PAGE], "total": len(rows), "page": number,
             "pages": pages, "filters": {"strategy": strategy, "priority": priority},
@@ -178,7 +175,7 @@ def evidence(key: str, vendor: str, hid: str):
     shown = dict(score.__dict__)  # its evaluator means hold submitted entries only: nothing sealed in them
     for photo in found["photos"]:
         photo["url"] = url_for("sessions.photo", key=key, attachment_id=photo["id"])
-    return {"project": _project(project), "vendor": {"slug": seller.slug, "name": seller.name},
+    return {"project": project_view(project), "vendor": {"slug": seller.slug, "name": seller.name},
             "requirement": {"id": hid, "title": requirement.title, "priority": requirement.priority,
                             "strategies": list(requirement.strategies), "processes": list(requirement.processes)},
             "score": shown, "basis_text": BASIS_TEXT.get(score.basis, score.basis),

@@ -25,15 +25,12 @@ from reqtrace.richtext import render_markdown
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
-from web.common import project_or_404
+from web.common import project_or_404, project_view
 from web.db import session
 from web.pages import action, page, refuse
 
 blueprint = Blueprint("scripts", __name__)
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 @page(blueprint, "/p/<key>/scripts", "scripts.html")
@@ -57,7 +54,7 @@ def index(key: str):
                          ProbeResult.requirements, ProbeResult.details)
                   .join(Vendor, Vendor.id == ProbeResult.vendor_id).where(ProbeResult.project_id == project.id)
                   .order_by(ProbeResult.run_at.desc()).limit(20)).all()]
-    return {"project": _project(project), "versions": versions,
+    return {"project": project_view(project), "versions": versions,
             "vendors": [{"slug": v.slug, "name": v.name, "issued": issued.get(v.slug)}
                         for v in list_vendors(db, project)],
             "rescore_needed": rescore_needed(db, project), "probes": probes,
@@ -84,7 +81,7 @@ def show(key: str, version: int):
     for entry in rescore:
         flagged.setdefault(entry["step"], []).append(entry["vendor"])
     latest = list_versions(db, project)[0].version
-    return {"project": _project(project), "script": content, "minutes_text": minutes_text(content["minutes"]),
+    return {"project": project_view(project), "script": content, "minutes_text": minutes_text(content["minutes"]),
             "sample_data_html": render_markdown(content["sample_data"]),
             "introduction_html": render_markdown(content["introduction"]),
             "unproved": [{"id": hid, "title": titles.get(hid, ""), "must": hid in gaps["unproved_must"]}
@@ -126,7 +123,7 @@ def build(key: str):
     except (Invalid, NotFound) as error:
         db.rollback()
         return refuse(str(error), 422, back=url_for("scripts.index", key=key), back_label="Back to the scripts",
-                      project=_project(project))
+                      project=project_view(project))
     flash(f"Built version {script.version}.", "info")
     return redirect(url_for("scripts.show", key=key, version=script.version))
 
@@ -170,7 +167,7 @@ def edit(key: str, version: int):
     except (Invalid, Conflict) as error:
         db.rollback()
         return refuse(str(error), 409 if isinstance(error, Conflict) else 422, back=url_for("scripts.show", key=key, version=version),
-                      back_label=f"Back to version {version}", project=_project(project))
+                      back_label=f"Back to version {version}", project=project_view(project))
     flash(f"Saved as version {saved.version}: {note}.", "info")
     return redirect(url_for("scripts.show", key=key, version=saved.version) + _anchor(anchor))
 

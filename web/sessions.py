@@ -27,7 +27,7 @@ from reqtrace.services.sessions import remove_attendee as remove_session_attende
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import role_may
 from web.auth import name_the_login
-from web.common import project_or_404
+from web.common import project_or_404, project_view
 from web.db import session
 from web.pages import action, page, refuse, require
 from web.security import wants_json
@@ -37,9 +37,6 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": ("image/png", "png"), b"\xff\xd8\xff": ("image/jpeg", "jpg"),
                     b"GIF87a": ("image/gif", "gif"), b"GIF89a": ("image/gif", "gif")}
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 def _session_or_404(project, session_id: int) -> DemoSession:
@@ -52,7 +49,7 @@ def _session_or_404(project, session_id: int) -> DemoSession:
 def _refused_here(error: Invalid, project, session_id: int):
     """A refused change to a session: the reason, and the way back to the session's page."""
     return refuse(str(error), 422, back=url_for("sessions.show", key=project.key, session_id=session_id),
-                  back_label="Back to the session", project=_project(project))
+                  back_label="Back to the session", project=project_view(project))
 
 
 def _describe(db, demo: DemoSession, known: dict | None = None) -> dict:
@@ -92,7 +89,7 @@ def index(key: str):
     versions = [script.version for script in db.exec(select(PocScript).where(PocScript.project_id == project.id)
                                                      .order_by(PocScript.version.desc())).scalars()]
     known = _known(db, project, demos)
-    return {"project": _project(project), "sessions": [_describe(db, demo, known) for demo in demos],
+    return {"project": project_view(project), "sessions": [_describe(db, demo, known) for demo in demos],
             "vendors": [{"slug": v.slug, "name": v.name} for v in list_vendors(db, project)],
             "users": evaluators, "versions": versions, "may_schedule": role_may(current_user.role, "schedule")}
 
@@ -118,7 +115,7 @@ def schedule(key: str):
     except (Invalid, NotFound, ValueError) as error:
         db.rollback()
         return refuse(str(error), 422, back=url_for("sessions.index", key=key), back_label="Back to the sessions",
-                      project=_project(project))
+                      project=project_view(project))
     flash(f"Scheduled {demo.title}.", "info")
     for note in notes:
         flash(f"Note: {note}.", "warning")
@@ -137,7 +134,7 @@ def show(key: str, session_id: int):
     active = db.exec(select(User.username, User.display_name, User.role).where(User.active.is_(True))
                      .order_by(User.username)).all()
     # "users" (every active username) is what scripts read; "candidates" are those the lead may still add.
-    return {"project": _project(project), "session": data, "attending": mine is not None,
+    return {"project": project_view(project), "session": data, "attending": mine is not None,
             "submitted": bool(mine and mine.submitted_at), "may_schedule": role_may(current_user.role, "schedule"),
             "may_consensus": role_may(current_user.role, "consensus"),
             "consensus_recorded": consensus_recorded(db, demo),
@@ -245,7 +242,7 @@ def checklist(key: str, session_id: int):
     total = sum(len(s["steps"]) for s in scenarios)
     # Scored: the latest entry counts (a verdict other than "not shown" with no score is "not assessed").
     done = sum(1 for s in scenarios for step in s["steps"] if step["result"] and step["result"]["counts"])
-    return {"project": _project(project), "session": _describe(db, demo), "scenarios": scenarios,
+    return {"project": project_view(project), "session": _describe(db, demo), "scenarios": scenarios,
             "submitted": me.submitted_at is not None, "evaluator": current_user.username,
             "total_steps": total, "done_steps": done, "unscored_steps": total - done,
             "first_unscored": next((step["hid"] for s in scenarios for step in s["steps"]
@@ -316,7 +313,7 @@ def tick(key: str, session_id: int):
         db.rollback()
         abort(403, description=str(error))
     if outcome["status"] == "refused":
-        return refuse(outcome["error"], 422, back=back, back_label="Back to the checklist", project=_project(project))
+        return refuse(outcome["error"], 422, back=back, back_label="Back to the checklist", project=project_view(project))
     return redirect(back)
 
 
@@ -358,7 +355,7 @@ def consensus(key: str, session_id: int):
     only_disagreements = request.args.get("show") == "disagreements"
     if only_disagreements:
         view["rows"] = [row for row in view["rows"] if row["disagree"]]
-    return {"project": _project(project), "session": _describe(db, demo), **view, "titles": titles,
+    return {"project": project_view(project), "session": _describe(db, demo), **view, "titles": titles,
             "only_disagreements": only_disagreements}
 
 
@@ -377,7 +374,7 @@ def record_consensus(key: str, session_id: int):
     except (Invalid, PermissionDenied) as error:
         db.rollback()
         return refuse(str(error), 422, back=url_for("sessions.consensus", key=key, session_id=session_id),
-                      back_label="Back to the consensus", project=_project(project))
+                      back_label="Back to the consensus", project=project_view(project))
     flash(f"Consensus recorded for {form.get('requirement')}.", "info")
     return redirect(url_for("sessions.consensus", key=key, session_id=session_id) + f"#{form.get('step')}")
 
@@ -415,7 +412,7 @@ def upload_photo(key: str, session_id: int):
     if problem:
         if wants_json():
             return jsonify({"error": problem}), 422
-        return refuse(problem, 422, back=back, back_label="Back to the checklist", project=_project(project))
+        return refuse(problem, 422, back=back, back_label="Back to the checklist", project=project_view(project))
     digest = hashlib.sha256(data).hexdigest()
     folder = _attachments_dir()
     stored = f"{digest}.{kind[1]}"
@@ -482,7 +479,7 @@ def _not_yours(error: checklists.NotYours, back: str, project):
     """A checklist form sent from one evaluator's page while another user is logged in: nothing was saved."""
     return refuse(f"This checklist is {error.evaluator}'s, but you are logged in as {error.user}, so nothing was "
                   f"saved. Log in as {error.evaluator} to save it.", 409, back=back,
-                  back_label="Back to the checklist", project=_project(project))
+                  back_label="Back to the checklist", project=project_view(project))
 
 
 def _script_version(db, project, text: str) -> PocScript:

@@ -18,15 +18,12 @@ from reqtrace.trace.load import load_graph
 from reqtrace.trace.matrix_page import MatrixFilter, matrix_page
 from reqtrace.vocab import CAPABILITY, PRIORITY, STATUS
 from reqtrace.workflow import may_review, role_may
-from web.common import project_or_404
+from web.common import project_or_404, project_view
 from web.db import session
 from web.pages import action, page, refuse
 
 blueprint = Blueprint("trace", __name__)
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 @page(blueprint, "/p/<key>/tree", "tree.html")
@@ -61,7 +58,7 @@ def tree(key: str):
     unplaced = {kind: [{"id": n.hid, "title": n.title, "status": n.status} for n in graph.active(kind)
                        if n.hid not in placed and (not text or text in n.hid.lower() or text in n.title.lower())]
                 for kind in ("role", "process", "requirement")}
-    return {"project": _project(project), "q": request.args.get("q", ""), "strategies": strategies,
+    return {"project": project_view(project), "q": request.args.get("q", ""), "strategies": strategies,
             "unplaced": unplaced}
 
 
@@ -78,7 +75,7 @@ def matrix(key: str):
         .order_by(Strategy.seq, Strategy.hid))]
     tags = sorted({tag for (tags,) in db.exec(select(Requirement.tags).distinct()
                                               .where(Requirement.project_id == project.id)) for tag in tags})
-    return {"project": _project(project), **result,
+    return {"project": project_view(project), **result,
             "options": {"strategies": strategies, "priorities": list(PRIORITY.terms.items()),
                         "capabilities": list(CAPABILITY.terms.items()), "statuses": list(STATUS.terms.items()),
                         "tags": tags}}
@@ -93,7 +90,7 @@ def gaps(key: str):
     titles = {hid: node.title for kind in graph.nodes for hid, node in graph.nodes[kind].items()}
     listed = lambda ids: [{"id": hid, "title": titles.get(hid, "")} for hid in ids]  # noqa: E731
     return {
-        "project": _project(project),
+        "project": project_view(project),
         "technology_driven": listed(report.technology_driven),
         "unsupported_strategies": [{"id": hid, "title": titles.get(hid, ""), "reason": report.reasons[hid]}
                                    for hid in report.unsupported_strategies],
@@ -121,7 +118,7 @@ def suspect(key: str):
     links = suspect_details(session(), project)
     for link in links:
         link["may_review"] = may_review(current_user.role, current_user.username, link["to"]["owner"])
-    return {"project": _project(project), "links": links}
+    return {"project": project_view(project), "links": links}
 
 
 @action(blueprint, "/p/<key>/suspect/review", permission="review")
@@ -145,7 +142,7 @@ def review(key: str):
     except NotFound as error:
         db.rollback()
         return refuse(str(error), 404, back=url_for("trace.suspect", key=key), back_label="Back to the suspect links",
-                      project=_project(project))
+                      project=project_view(project))
     except PermissionDenied as error:
         db.rollback()
         abort(403, description=str(error))
@@ -167,5 +164,5 @@ def impact(key: str, hid: str):
     levels = [{"name": name, "entries": [{"id": h, "title": titles.get(h, "")} for h in result[name]]}
               for name in ("roles", "processes", "requirements") if name in result]
     poc = poc_impact(session(), project, result.get("requirements", [item.hid] if kind == "requirement" else []))
-    return {"project": _project(project), "kind": kind, "item": {"id": item.hid, "title": item.title},
+    return {"project": project_view(project), "kind": kind, "item": {"id": item.hid, "title": item.title},
             "levels": levels, "links": result["links"], **poc}

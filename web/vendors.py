@@ -26,7 +26,7 @@ from reqtrace.services.vendors import (
 )
 from reqtrace.vocab import DEPLOYMENT, VENDOR_FLAG
 from reqtrace.workflow import role_may
-from web.common import project_or_404
+from web.common import project_or_404, project_view
 from web.db import session
 from web.pages import action, field_errors, page
 
@@ -36,9 +36,6 @@ ANSWERS_PER_PAGE = 50  # as the requirements list and the matrix
 LABELS = {"slug": "Slug", "name": "Name", "product": "Product", "deployment": "Deployment model",
           "sandbox_url": "Sandbox URL", "flags": "Flags", "cost_5y": "Five-year cost", "notes": "Notes"}
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 def _sees_details() -> bool:
@@ -68,7 +65,7 @@ def _choices() -> dict:
 
 def _listing(project, *, values: dict | None = None, errors: dict | None = None, message: str = "") -> dict:
     details = _sees_details()
-    return {"project": _project(project),
+    return {"project": project_view(project),
             "vendors": [_row(snapshot(v), details=details) for v in list_vendors(session(), project)],
             "may_edit": role_may(current_user.role, "vendors"), "sees_details": details,
             "values": values or {"flags": []}, "errors": errors or {}, "message": message, **_choices()}
@@ -103,7 +100,7 @@ def _form(project, vendor, *, values: dict | None = None, errors: dict | None = 
           saved: dict | None = None) -> dict:
     stored = snapshot(vendor)
     shown = dict(values) if values is not None else {name: stored[name] for name in FIELDS}
-    return {"project": _project(project), "vendor": {"slug": vendor.slug, "name": vendor.name,
+    return {"project": project_view(project), "vendor": {"slug": vendor.slug, "name": vendor.name,
                                                      "version": values.get("version") if values else stored["version"]},
             "values": shown, "errors": errors or {}, "message": message, "saved": saved, **_choices()}
 
@@ -174,6 +171,6 @@ def answers(key: str, vendor: str):
         abort(400, description=f"The filter cannot be used: {error}.")
     found = vendor_answers(session(), project, seller, answer_filter, page=request.args.get("page", 1, type=int),
                            per_page=ANSWERS_PER_PAGE)
-    return {"project": _project(project), "vendor": {"slug": seller.slug, "name": seller.name,
+    return {"project": project_view(project), "vendor": {"slug": seller.slug, "name": seller.name,
                                                      "product": seller.product},
             "may_edit": role_may(current_user.role, "vendors"), **found}

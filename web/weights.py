@@ -19,7 +19,7 @@ from reqtrace.services.strategy_weights import (
     stored_judgements,
 )
 from reqtrace.services.items import list_items
-from web.common import project_or_404
+from web.common import project_or_404, project_view
 from web.db import session
 from web.pages import action, page
 
@@ -27,9 +27,6 @@ blueprint = Blueprint("weights", __name__)
 # Saaty's scale, as the form offers it: "a is 5 times as important as b" … "b is 5 times as important as a".
 SCALE = ["9", "8", "7", "6", "5", "4", "3", "2", "1", "1/2", "1/3", "1/4", "1/5", "1/6", "1/7", "1/8", "1/9"]
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 def _result_data(result) -> dict:
@@ -47,7 +44,7 @@ def _view(project, values: dict[tuple[str, str], str], *, result=None, error: st
     titles = {item.hid: item.title for item in list_items(db, project, "strategy", include_retired=False)}
     strategies = active_strategies(db, project)
     stored = (project.settings or {}).get("strategy_weights") or {}
-    return {"project": _project(project), "strategies": [{"id": hid, "title": titles.get(hid, "")}
+    return {"project": project_view(project), "strategies": [{"id": hid, "title": titles.get(hid, "")}
                                                          for hid in strategies],
             "pairs": [{"a": a, "b": b, "value": values.get((a, b), "1"), "field": f"pair.{a}.{b}"}
                       for a, b in combinations(strategies, 2)],

@@ -32,7 +32,7 @@ from reqtrace.services.projects import get_project
 from reqtrace.services.vendors import get_vendor, list_vendors
 from reqtrace.workflow import action_phrase, role_may
 from web import jobs
-from web.common import project_or_404, scores_project_or_403
+from web.common import project_or_404, project_view, scores_project_or_403
 from web.db import session
 from web.pages import action, page, refuse, require
 from web.security import wants_json
@@ -47,9 +47,6 @@ FIELD_LABELS = {"id": "ID", "title": "Title", "statement": "Requirement text", "
                 CUSTOM: "Keep as a custom field", IGNORE: "Ignore"}
 CHOICES = (*MAPPABLE, CUSTOM, IGNORE)  # what a column can become on the preview page
 
-
-def _project(project) -> dict:
-    return {"key": project.key, "name": project.name, "status": project.status}
 
 
 @page(blueprint, "/p/<key>/workbooks", "workbooks.html")
@@ -66,7 +63,7 @@ def index(key: str):
         vendors.append({"slug": vendor.slug, "name": vendor.name, "deployment": vendor.deployment, "answers": answers,
                         "issued_at": issue.issued_at if issue else None,
                         "issued_baseline": issue.baseline if issue else None})
-    return {"project": _project(project), "vendors": vendors,
+    return {"project": project_view(project), "vendors": vendors,
             "may_import": role_may(current_user.role, "import"),
             "may_questionnaire": role_may(current_user.role, "questionnaire"),
             "max_upload_mb": current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)}
@@ -198,7 +195,7 @@ def job(key: str, job_id: str):
     project = project_or_404(key)
     state = _job_or_404(project.key, job_id)
     exported = state["kind"].startswith("export-") and state["status"] == "done"
-    return {"project": _project(project), "job": state, "heading": _heading(state),
+    return {"project": project_view(project), "job": state, "heading": _heading(state),
             "download": url_for("workbooks.job_file", key=project.key, job_id=state["id"]) if exported else None,
             "field_choices": [(name, FIELD_LABELS.get(name, name)) for name in CHOICES]}
 

@@ -37,7 +37,8 @@ from reqtrace.trace.graph import hid_key
 from reqtrace.vocab import ANSWER, UnknownValue
 
 UNANSWERED_NAMED = 20  # the unanswered requirements a warning names, before "and N more"
-# The columns the vendor fills in.
+# What the vendor typed, unlike the locked columns (whose changes the checksum finds): a formula there with no
+# calculated value would read as empty, an answer lost without a word.
 ANSWERED = ("Answer", "Comment", "How we will demonstrate it")
 
 
@@ -159,7 +160,6 @@ def _answers(sheet, errors: list, progress: Progress | None = None) -> list[dict
         if any(value not in ("", None) for value in row):  # a blank row is skipped, but counts as validated
             rows.append(_answer_row(row, index, cell, positions, seen, errors))
         report_rows(progress, "validate", index - 1, total)
-    # A formula never calculated reads as empty: an answer or comment would be lost without a word.
     for row_index, column in sorted(sheet.formulas_without_value):
         name = next((name for name in ANSWERED if positions[name] == column), None)
         if name is not None and row_index > 0:

@@ -35,7 +35,11 @@ class SlugList(TypeDecorator):
         return [part for part in value.split(",") if part]
 
 
+def like_literal(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern with ESCAPE '\\' (IDs and slugs may hold "_")."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def slug_list_pattern(slug: str) -> str:
     """The LIKE pattern that matches rows whose SlugList column holds `slug`."""
-    escaped = slug.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%,{escaped},%"
+    return f"%,{like_literal(slug)},%"

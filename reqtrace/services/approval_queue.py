@@ -48,12 +48,12 @@ def approval_queue(session: Session, project: Project, *, level: str | None = No
 
 
 def _entry(kind: str, item: Item, submitted: tuple | None, above: list[tuple[str, str]],
-           findings: "_Findings") -> dict[str, Any]:
+           findings: "_Findings | None") -> dict[str, Any]:
     warnings = [unapproved_above_warning(item.hid, above)] if above else []
     waiting_above = [hid for hid, status in above if status == AWAITING_APPROVAL]
     if waiting_above:
         warnings[0] += f" {', '.join(waiting_above)} {'is' if len(waiting_above) == 1 else 'are'} in this queue too."
-    warnings += findings.about(kind, item.hid)
+    warnings += findings.about(kind, item.hid) if findings is not None else []
     return {"id": item.hid, "title": item.title, "owner": item.owner, "version": item.version,
             "updated_at": item.updated_at, "submitted_at": submitted[0] if submitted else None,
             "submitted_by": submitted[1] if submitted else None,

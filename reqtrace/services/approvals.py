@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from reqtrace.model import ITEM_MODELS, LEVELS, LINKS_UP, AuditEvent, Item, Project, User
+from reqtrace.model.types import like_literal
 from reqtrace.services.errors import PermissionDenied, SelectionRefused, VersionConflict
 from reqtrace.services.items import kind_of_hid, set_status
 from reqtrace.services.projects import describe
@@ -141,7 +142,7 @@ def _last_changes(session: Session, project: Project, stale: list[tuple[str, Ite
         return {}
     own = [and_(AuditEvent.entity_type == kind, AuditEvent.entity_id == item.hid) for kind, item in stale]
     links = [and_(AuditEvent.entity_type == "link",
-                  AuditEvent.entity_id.like(f"%->{_escaped(item.hid)}", escape="\\")) for _kind, item in stale]
+                  AuditEvent.entity_id.like(f"%->{like_literal(item.hid)}", escape="\\")) for _kind, item in stale]
     latest: dict[str, AuditEvent] = {}
     for event in session.exec(select(AuditEvent).where(AuditEvent.project_id == project.id, or_(*own, *links))
                               .order_by(AuditEvent.at, AuditEvent.id)).scalars():
@@ -151,7 +152,3 @@ def _last_changes(session: Session, project: Project, stale: list[tuple[str, Ite
     return {item.hid: f"{event.actor} {describe(event, actor_role=roles.get(event.actor))}"
             for _kind, item in stale if (event := latest.get(item.hid)) is not None}
 
-
-def _escaped(text: str) -> str:
-    """`text` matched literally by LIKE (an imported ID may hold "_")."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

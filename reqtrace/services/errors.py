@@ -43,7 +43,7 @@ class SelectionRefused(ServiceError):
     `reasons` maps each such item's ID to why, in the order the items were listed (top-down).
     """
 
-    def __init__(self, reasons: dict[str, str], *, done: str = "approved"):
+    def __init__(self, reasons: dict[str, str]):
         self.reasons = reasons
         named = "; ".join(f"{hid} {reason}" for hid, reason in reasons.items())
-        super().__init__(f"Nothing was {done}: {named}.")
+        super().__init__(f"Nothing was approved: {named}.")

@@ -138,14 +138,18 @@ def test_altered_plain_text_is_refused_naming_sheet_row_and_column(url, markdown
 
 # --- questionnaires issued before, with the Markdown as written ---------------------------------
 
-@pytest.mark.parametrize("baseline", [None, "B1"], ids=["approved", "baseline"])
-def test_a_questionnaire_issued_with_markdown_still_comes_back_accepted(url, markdown_requirement, tmp_path,
-                                                                         monkeypatch, baseline):
-    if baseline:
-        assert run(url, "baseline", "create", baseline, "--project", "crm").exit_code == 0
+@pytest.fixture(params=[None, "B1"], ids=["approved", "baseline"])
+def old_questionnaire(request, url, markdown_requirement, tmp_path, monkeypatch):
+    """atlas's questionnaire as issued before plain text, from the approved set or a baseline, unanswered."""
+    if request.param:
+        assert run(url, "baseline", "create", request.param, "--project", "crm").exit_code == 0
     path = tmp_path / "atlas-old.xlsx"
     issued_as_before(url, path, monkeypatch)
-    answer(path, {markdown_requirement: "customisation"})
+    return path
+
+
+def test_a_questionnaire_issued_with_markdown_still_comes_back_accepted(url, markdown_requirement, old_questionnaire):
+    path = answer(old_questionnaire, {markdown_requirement: "customisation"})
 
     code, summary = import_responses(url, path, "atlas")
 
@@ -153,14 +157,9 @@ def test_a_questionnaire_issued_with_markdown_still_comes_back_accepted(url, mar
     assert answers_only(stored_answers(url, "atlas")) == {"REQ-1": "customisation"}
 
 
-@pytest.mark.parametrize("baseline", [None, "B1"], ids=["approved", "baseline"])
-def test_altered_markdown_of_a_questionnaire_issued_before_is_still_refused(url, markdown_requirement, tmp_path,
-                                                                            monkeypatch, baseline):
-    if baseline:
-        assert run(url, "baseline", "create", baseline, "--project", "crm").exit_code == 0
-    path = tmp_path / "atlas-old.xlsx"
-    issued_as_before(url, path, monkeypatch)
-    answer(path, {markdown_requirement: "fully supported"})
+def test_altered_markdown_of_a_questionnaire_issued_before_is_still_refused(url, markdown_requirement,
+                                                                            old_questionnaire):
+    path = answer(old_questionnaire, {markdown_requirement: "fully supported"})
     rows = row_numbers(openpyxl.load_workbook(path)[SHEET])
     row = rows[markdown_requirement]
 
