@@ -24,6 +24,7 @@ class FormField:
     help: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = False
+    prompt: str = ""  # a select's first option while nothing is chosen (a new item): the writer must choose
 
 
 def _choices(vocabulary) -> tuple[tuple[str, str], ...]:
@@ -70,7 +71,11 @@ FORMS: dict[str, list[FormField]] = {
         FormField("statement", "Statement", "markdown", "What the system must do to support the process."),
         FormField("acceptance", "Acceptance criteria", "markdown", "What an evaluator checks during the demo."),
         FormField("kind", "Kind", "select", choices=_choices(KIND)),
-        FormField("capability", "Capability", "select", choices=_choices(CAPABILITY)),
+        FormField("capability", "Capability", "select",
+                  "What the requirement builds: the technology itself, people's skills and habits, the way a process "
+                  "runs, or knowledge and insight drawn from customer data. A plan that is all technology is "
+                  "flagged on the gaps page.", choices=_choices(CAPABILITY), required=True,
+                  prompt="Choose what it builds…"),
         FormField("priority", "Priority", "select", choices=_choices(PRIORITY)),
         FormField("weight", "Weight", "number", "Leave blank for the priority's default (must 5, should 3, could 1, "
                                                "won't 0)."),
@@ -138,6 +143,6 @@ def _number(value: float) -> str:
 
 def empty_values(kind: str) -> dict[str, Any]:
     defaults = {"strategy": {"perspective": "customer"}, "process": {"management": "balanced-flow"},
-                "requirement": {"kind": "process-control", "capability": "technology", "priority": "should",
+                "requirement": {"kind": "process-control", "capability": "", "priority": "should",
                                 "excluded_deployments": []}}
     return {"links": [], **defaults.get(kind, {})}

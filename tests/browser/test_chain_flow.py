@@ -13,11 +13,14 @@ def log_out(page: Page) -> None:
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
-def create(page: Page, sample_server, plural: str, fields: dict[str, str], link: str | None = None) -> str:
+def create(page: Page, sample_server, plural: str, fields: dict[str, str], link: str | None = None,
+           choices: dict[str, str] | None = None) -> str:
     """Fill the new-item form; returns the new item's ID from the page it lands on."""
     page.goto(f"{sample_server.url}/p/crm/{plural}/new")
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)
+    for label, value in (choices or {}).items():
+        page.get_by_label(label, exact=True).select_option(label=value)
     if link:
         page.locator(".link-filter").fill(link)
         page.locator(f"input[name=links][value='{link}']").check()
@@ -46,8 +49,9 @@ def test_owner_builds_a_chain_lead_approves_and_baselines_then_a_change_is_trace
         "Title": "Agent sees contract, history and open orders in one view",
         "Statement": "The agent sees everything needed to solve the call without switching systems.",
         "Acceptance criteria": "- Open Tarnside Brewery and see its contract and last three calls"},
-        link=process)
+        link=process, choices={"Capability": "Knowledge & insight"})
     expect(page.get_by_text("Serves")).to_contain_text(strategy)
+    expect(page.locator("main")).to_contain_text("Knowledge & insight")
     page.screenshot(path=artifacts / "requirement-created.png", full_page=True)
 
     # The new chain appears in the tree and in the matrix.
@@ -124,3 +128,16 @@ def test_main_pages_on_a_tablet(browser, sample_server, artifacts):
         assert overflow <= 1, f"{path} scrolls sideways by {overflow}px on a tablet"
         page.screenshot(path=artifacts / f"tablet-{name}.png", full_page=True)
     context.close()
+
+
+def test_a_new_requirement_is_not_created_until_its_capability_is_chosen(page: Page, sample_server):
+    log_in(page, sample_server.url, "owner")
+    page.goto(f"{sample_server.url}/p/crm/requirements/new")
+    page.get_by_label("Title", exact=True).fill("Coach agents on first-call fixes")
+    page.get_by_role("button", name="Create").click()
+    expect(page).to_have_url(f"{sample_server.url}/p/crm/requirements/new")  # the browser kept the form
+    assert page.locator("#capability").evaluate("select => select.validity.valueMissing")
+    page.get_by_label("Capability", exact=True).select_option(label="People")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Coach agents on first-call fixes")
+    expect(page.locator("main")).to_contain_text("People")

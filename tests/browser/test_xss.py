@@ -233,7 +233,7 @@ def hostile(playwright, tmp_path_factory, sample_sqlite_file) -> Hostile:
         for index, payload in enumerate(texts):
             links = [] if index % 7 == 3 else [process if index % 2 else "PRC-8"]  # some technology-driven
             hid = api.create("requirements", title=one_line(index, payload), statement=payload,
-                             acceptance=f"- {payload}\n- second line", links=links)
+                             acceptance=f"- {payload}\n- second line", links=links, capability="technology")
             result.items[hid] = one_line(index, payload)
             assert api.json(f"/p/crm/items/{hid}.json")["item"]["statement"] == payload.strip()
         # A strategy nobody sponsors (listed on the gaps page by its hostile title).
@@ -403,6 +403,7 @@ def test_the_new_item_form_echoes_hostile_input_safely(browse, hostile, artifact
     page.fill("#acceptance", PAYLOADS[26][1])
     page.fill("#tags", PAYLOADS[25][1])  # tags are slugs: this is refused and shown again
     page.fill("#weight", PAYLOADS[24][1])
+    page.select_option("#capability", "process")
     with page.expect_navigation():
         page.click("button.primary")
     page.wait_for_load_state("load")

@@ -219,7 +219,12 @@ class Visitor:
         return form_values(page.one("form", cls="item-form"))
 
     def create(self, plural: str, changes: dict[str, Any], key: str = "crm", *, form=None):
-        """Open the new-item form (or reuse `form`), fill some fields, submit it."""
+        """Open the new-item form (or reuse `form`), fill some fields, submit it.
+
+        A new requirement's capability must be chosen (the form offers none chosen): unless the test chooses,
+        it chooses technology, as a writer would who does not care which."""
+        if plural == "requirements":
+            changes = {"capability": "technology", **changes}
         pairs = replace(form if form is not None else self.new_form(plural, key), **changes)
         return self.post(f"/p/{key}/{plural}/new", pairs)
 

@@ -31,7 +31,8 @@ def _requests(lead: Visitor) -> dict[str, tuple[str, list]]:
     strip = lambda pairs: [(n, v) for n, v in pairs if n != "csrf_token"]  # noqa: E731
     return {
         "items.create": ("/p/crm/requirements/new",
-                         replace(strip(lead.new_form("requirements")), title="Forged", links=["PRC-8"])),
+                         replace(strip(lead.new_form("requirements")), title="Forged", capability="technology",
+                                 links=["PRC-8"])),
         "items.save": ("/p/crm/items/REQ-47/edit", replace(strip(lead.edit_form("REQ-47")), title="Forged")),
         "items.change_status": ("/p/crm/items/REQ-47/status", [("status", "retired"), ("version", "1")]),
         "approvals.approve": ("/p/crm/approvals", [("item", "STR-4"), ("version:STR-4", "1")]),

@@ -107,6 +107,26 @@ def test_every_problem_is_shown_at_once(auth):
         assert _errors_in(_field(page, field)), field
 
 
+def test_a_new_requirements_capability_is_chosen_not_assumed(auth):
+    """The form offers no capability chosen, so a plan is all technology only if its writers said so."""
+    owner = auth("owner")
+    select = parse_html(owner.get("/p/crm/requirements/new").get_data(as_text=True)).one("select", id="capability")
+    assert "required" in select.attrs
+    chosen = [option for option in select.find_all("option") if "selected" in option.attrs]
+    assert [(option.attrs["value"], option.text) for option in chosen] == [("", "Choose what it builds…")]
+    form = owner.new_form("requirements")
+    response = owner.post("/p/crm/requirements/new", replace(form, title="Coach agents on first-call fixes",
+                                                              links=["PRC-8"], capability=""))
+    assert response.status_code == 422
+    assert "capability is empty" in _errors_in(_field(parse_html(response.get_data(as_text=True)), "capability"))
+    assert owner.json("/p/crm/requirements.json")["total"] == 172
+    hid = _created(owner.post("/p/crm/requirements/new", replace(form, title="Coach agents on first-call fixes",
+                                                                  links=["PRC-8"], capability="people")))
+    assert owner.item(hid)["capability"] == "people"
+    edit = parse_html(owner.get(f"/p/crm/items/{hid}/edit").get_data(as_text=True)).one("select", id="capability")
+    assert [option.attrs["value"] for option in edit.find_all("option") if "selected" in option.attrs] == ["people"]
+
+
 @pytest.mark.parametrize("field, value, words", INVALID[:5], ids=[f"{f}={v or 'empty'}" for f, v, _ in INVALID[:5]])
 def test_an_invalid_edit_changes_nothing(auth, field, value, words):
     owner = auth("owner")

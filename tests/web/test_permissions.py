@@ -36,7 +36,8 @@ def _refused(response, what: str) -> None:
 def test_create_a_requirement(auth, user, allowed):
     lead, actor = auth("lead"), auth(user)
     form = replace([(name, value) for name, value in lead.new_form("requirements") if name != "csrf_token"],
-                   title=f"Created by {user}", statement="Works offline.", priority="must", links=["PRC-8"])
+                   title=f"Created by {user}", statement="Works offline.", priority="must", capability="technology",
+                   links=["PRC-8"])
     assert (actor.get("/p/crm/requirements/new").status_code == 200) is allowed
     response = actor.post("/p/crm/requirements/new", form)
     listing = lead.json("/p/crm/requirements.json?q=Created+by")
