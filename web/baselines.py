@@ -26,7 +26,6 @@ from web.pages import action, page, refuse
 blueprint = Blueprint("baselines", __name__)
 
 
-
 @page(blueprint, "/p/<key>/baselines", "baselines.html")
 def index(key: str):
     """The project's baselines, newest first."""

@@ -225,7 +225,6 @@ def preview():
     return jsonify({"html": render_markdown(text or "")})
 
 
-
 def _form_data(project, kind: str, *, values: dict, item, errors: dict | None = None, message: str = "",
                conflict: dict | None = None, was: dict | None = None) -> dict:
     db = session()

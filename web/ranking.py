@@ -28,7 +28,6 @@ PER_PAGE = 100
 WHAT_IF_SAMPLES = 300
 
 
-
 class WhatIfRefused(ValueError):
     """The what-if weights cannot be used; the page shows why, with the saved weights and what was typed."""
 

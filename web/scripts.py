@@ -32,7 +32,6 @@ from web.pages import action, page, refuse
 blueprint = Blueprint("scripts", __name__)
 
 
-
 @page(blueprint, "/p/<key>/scripts", "scripts.html")
 def index(key: str):
     """The script's versions and which version each vendor was given."""

@@ -38,7 +38,6 @@ IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": ("image/png", "png"), b"\xff\xd8\xff":
                     b"GIF87a": ("image/gif", "gif"), b"GIF89a": ("image/gif", "gif")}
 
 
-
 def _session_or_404(project, session_id: int) -> DemoSession:
     try:
         return get_session(session(), project, session_id)

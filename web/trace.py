@@ -25,7 +25,6 @@ from web.pages import action, page, refuse
 blueprint = Blueprint("trace", __name__)
 
 
-
 @page(blueprint, "/p/<key>/tree", "tree.html")
 def tree(key: str):
     """Strategy -> roles -> processes -> requirements, filterable by text; orphans listed apart."""

@@ -37,7 +37,6 @@ LABELS = {"slug": "Slug", "name": "Name", "product": "Product", "deployment": "D
           "sandbox_url": "Sandbox URL", "flags": "Flags", "cost_5y": "Five-year cost", "notes": "Notes"}
 
 
-
 def _sees_details() -> bool:
     return role_may(current_user.role, "ranking")
 

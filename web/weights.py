@@ -28,7 +28,6 @@ blueprint = Blueprint("weights", __name__)
 SCALE = ["9", "8", "7", "6", "5", "4", "3", "2", "1", "1/2", "1/3", "1/4", "1/5", "1/6", "1/7", "1/8", "1/9"]
 
 
-
 def _result_data(result) -> dict:
     worst = result.most_inconsistent
     return {"weights": result.weights, "lambda_max": result.lambda_max, "ci": result.ci, "cr": result.cr,

@@ -48,7 +48,6 @@ FIELD_LABELS = {"id": "ID", "title": "Title", "statement": "Requirement text", "
 CHOICES = (*MAPPABLE, CUSTOM, IGNORE)  # what a column can become on the preview page
 
 
-
 @page(blueprint, "/p/<key>/workbooks", "workbooks.html")
 def index(key: str):
     """Workbooks to download and upload: requirements, questionnaires, answers, the scoring record."""
@@ -441,4 +440,3 @@ def _compact(summary: dict) -> dict:
     summary["items"] = items[:PREVIEW_ITEMS]
     summary["items_total"] = len(items)
     return summary
-

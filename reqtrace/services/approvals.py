@@ -151,4 +151,3 @@ def _last_changes(session: Session, project: Project, stale: list[tuple[str, Ite
     roles = dict(session.exec(select(User.username, User.role).where(User.username.in_(actors))).all())
     return {item.hid: f"{event.actor} {describe(event, actor_role=roles.get(event.actor))}"
             for _kind, item in stale if (event := latest.get(item.hid)) is not None}
-

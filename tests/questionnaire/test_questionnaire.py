@@ -552,7 +552,6 @@ def test_text_output_says_it_was_refused_and_where(url, answered, tmp_path):
     assert f"row {rows[ids[4]]}, column E" in result.stderr and "maybe" in result.stderr
 
 
-
 # --- progress and the one-screen summary -------------------------------------------------------
 # The counts are taken from the workbooks themselves (openpyxl), not from the product's own summary.
 

@@ -455,7 +455,6 @@ def test_an_edit_posted_from_an_older_version_does_not_undo_the_newer_one(lead, 
         assert versions(db) == [1, 2]
 
 
-
 # --- the opening and the scenarios ------------------------------------------------------------------
 
 def form_of(page, field_id: str, **changes) -> tuple[str, list[tuple[str, str]]]:
