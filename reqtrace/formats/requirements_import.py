@@ -71,6 +71,7 @@ from reqtrace.services.sync import (
     SyncPlan,
     apply_plan,
     load_state,
+    missing_link,
     new_links_to_retired_items,
     plan_sync,
 )
@@ -177,7 +178,7 @@ def import_requirements(session: Session, project_key: str, path: str | Path, *,
     if project is not None and result.format == "reqtrace":
         _warn_about_stale_rows(plan, result)
     _refuse_new_links_to_retired_items(plan, result, state)
-    _check_links_of_skipped_rows(plan, result, state)
+    _check_links_of_skipped_rows(plan, result)
     if options.role is None or options.role == ADMIN:
         _check_owners(session, plan, result)
     if result.format == "foreign":
@@ -719,21 +720,18 @@ def _read_rows(sheet: Sheet, kind: str, columns: list[MappedColumn], first: int,
                                       where=where))
 
 
-def _check_links_of_skipped_rows(plan: SyncPlan, result: ReadResult, state: StoredState) -> None:
+def _check_links_of_skipped_rows(plan: SyncPlan, result: ReadResult) -> None:
     """A row left out for another error still has its links to items that exist neither in the project nor in the
     workbook reported, in the same pass."""
     if not result.unchecked_links:
         return
-    known = {kind: set(rows) for kind, rows in state.items.items()}
-    for item in plan.items:
-        known.setdefault(item.kind, set()).add(item.hid)
+    skipped: dict[str, set[str]] = {}
     for kind, hid in result.skipped:
-        known.setdefault(kind, set()).add(hid)
+        skipped.setdefault(kind, set()).add(hid)
     for upstream_kind, hid, upstream, where in result.unchecked_links:
         for target in upstream:
-            if target not in known.get(upstream_kind, ()):
-                plan.errors.append({**where, "message": f"{hid or 'this row'} links to {upstream_kind} {target}, "
-                                                        "which does not exist"})
+            if target not in plan.known.get(upstream_kind, ()) and target not in skipped.get(upstream_kind, ()):
+                plan.errors.append({**where, "message": missing_link(hid, upstream_kind, target)})
 
 
 def _skip(result: ReadResult, kind: str, hid: str | None, raw_id: Any) -> None:

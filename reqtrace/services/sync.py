@@ -28,6 +28,7 @@ from reqtrace.schemas import EDITABLE_FIELDS, defaults
 from reqtrace.services.errors import Conflict
 from reqtrace.services.items import seq_of_hid
 from reqtrace.trace.graph import hid_key, nogc
+from reqtrace.words import first_named
 
 
 class PlanOutdated(Conflict):
@@ -35,7 +36,7 @@ class PlanOutdated(Conflict):
 
     def __init__(self, hids: list[str]):
         self.hids = hids
-        listed = ", ".join(hids[:10]) + (f" and {len(hids) - 10} more" if len(hids) > 10 else "")
+        listed = first_named(hids, 10)
         what = f"{listed} was" if len(hids) == 1 else f"{listed} were"
         super().__init__(f"{what} changed by someone else while this import was being saved: nothing was imported; "
                          "try again")
@@ -85,6 +86,8 @@ class SyncPlan:
     items: list[ItemPlan]
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # The IDs per level a link may name: the project's items and those the plan adds.
+    known: dict[str, set[str]] = field(default_factory=dict)
 
     def count(self, action: str) -> int:
         return sum(1 for item in self.items if item.action == action)
@@ -120,6 +123,10 @@ def load_state(session: Session, project: Project | None) -> StoredState:
     return StoredState(_load_items(session, project), _load_links(session, project))
 
 
+def missing_link(hid: str | None, upstream_kind: str, target: str) -> str:
+    return f"{hid or 'this row'} links to {upstream_kind} {target}, which does not exist"
+
+
 def plan_sync(session: Session, project: Project | None, desired: list[Desired], *,
               retire_missing_kinds: set[str] = frozenset(), default_status: str = "draft",
               state: StoredState | None = None, unchanged: set[tuple[str, str]] = frozenset()) -> SyncPlan:
@@ -139,7 +146,7 @@ def plan_sync(session: Session, project: Project | None, desired: list[Desired],
         if item.hid is not None and (seq := seq_of_hid(item.kind, item.hid)) is not None:
             numbers[item.kind] = max(numbers[item.kind], seq)
             sort_after[item.kind] = max(sort_after[item.kind], seq)
-    known = {kind: set(existing[kind]) for kind in LEVELS}
+    known = plan.known = {kind: set(existing[kind]) for kind in LEVELS}
     seq_of: dict[tuple[str, str], int] = {}
     for item in desired:
         if item.hid is None:
@@ -302,7 +309,7 @@ def _plan_item(item: Desired, row: dict | None, links, known, plan: SyncPlan, de
         missing = [hid for hid in item.upstream if hid not in known[spec.upstream]]
         for hid in missing:
             plan.errors.append({**item.where, "column": item.where.get("link_column", item.where.get("column")),
-                                "message": f"{item.hid} links to {spec.upstream} {hid}, which does not exist"})
+                                "message": missing_link(item.hid, spec.upstream, hid)})
         wanted = [hid for hid in dict.fromkeys(item.upstream) if hid not in missing]
         have = sorted(links[kind].get(item.hid, set()), key=hid_key) if row is not None else []
         result.links_add = [hid for hid in wanted if hid not in have]

@@ -176,6 +176,23 @@ def test_a_row_with_a_bad_cell_still_has_its_links_to_nothing_reported(sample: R
     assert sample.snapshot() == before
 
 
+def test_a_bad_row_linking_to_nothing_is_reported_when_importing_into_a_new_project(sample: Reqtrace,
+                                                                                     sample_export):
+    """A new project has no stored items to check the links against: the same report, no crash."""
+    def edit(workbook):
+        sheet = workbook["Requirements"]
+        cell(sheet, "REQ-5", "Processes").value = "PRC-99, PRC-1"
+        cell(sheet, "REQ-5", "Priority").value = "banana"
+        return row_of(sheet, "REQ-5")
+    edit_workbook(sample_export, edit)
+    code, summary = sample.import_json(sample_export, "fresh")
+    assert code == 1 and summary["applied"] is False
+    messages = " | ".join(error["message"] for error in summary["errors"])
+    assert "banana" in messages and "REQ-5 links to process PRC-99, which does not exist" in messages
+    assert "PRC-1," not in messages and "PRC-1 " not in messages
+    assert sample.run("project", "list", "--json").stdout.count('"fresh"') == 0
+
+
 def test_dry_run_reports_the_same_errors_and_exits_1(sample: Reqtrace, sample_export):
     edit_workbook(sample_export, CASES["priority banana"].edit)
     code, summary = sample.import_json(sample_export, "crm", "--dry-run")
