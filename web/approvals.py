@@ -9,6 +9,7 @@ from reqtrace.services.approval_queue import approval_queue
 from reqtrace.services.approvals import approve_items
 from reqtrace.services.errors import SelectionRefused
 from reqtrace.workflow import role_may
+from reqtrace.words import first_named
 from web.common import KIND_BY_PLURAL, project_or_404, project_view
 from web.db import session
 from web.pages import action, page
@@ -44,7 +45,7 @@ def approve(key: str):
         db.rollback()
         data = _queue(project, refused=refusal.reasons, selected=selected)
         return render_template("approvals.html", **data), 409
-    named = ", ".join(done.items[:SHOWN]) + (f" and {len(done.items) - SHOWN} more" if len(done.items) > SHOWN else "")
+    named = first_named(done.items, SHOWN)
     flash(f"Approved {named}.", "info")
     for warning in done.warnings[:SHOWN]:
         flash(warning, "warning")

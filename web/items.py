@@ -268,9 +268,11 @@ def _form_response(project, kind: str, item, raw: dict, error):
         labels = {spec.name: spec.label for spec in FORMS[kind]}
         rows = []
         for name in [*EDITABLE_FIELDS[kind], "links"]:
-            if name not in labels or name not in raw or _show(values.get(name)) == _show(saved.get(name)):
+            if name not in labels or name not in raw:
                 continue
             yours, theirs = _show(values.get(name)), _show(saved.get(name))
+            if yours == theirs:
+                continue
             you, they = (yours != was[name], theirs != was[name]) if name in was else (True, True)
             if they and not you:
                 values[name] = saved.get(name)  # only they changed it: their value stays

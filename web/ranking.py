@@ -10,12 +10,12 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from reqtrace.model import ProbeResult
-from reqtrace.scoring.decision import decision_checks
+from reqtrace.scoring.decision import decision_checks, settled
 from reqtrace.scoring.engine import score_vendors
 from reqtrace.scoring.load import load_scoring_input, score_one
 from reqtrace.scoring.report import BASIS_TEXT, build_report, strategy_chart, to_html, to_markdown
 from reqtrace.services.errors import NotFound
-from reqtrace.services.evidence import never_scripted, requirement_evidence, rescore_counts, still_scoring
+from reqtrace.services.evidence import evidence_warnings, requirement_evidence
 from reqtrace.services.vendors import get_vendor
 from web.common import project_view, scores_project_or_403
 from web.db import session
@@ -112,9 +112,8 @@ def index(key: str):
             "what_if": what_if is not None, "stored_weights": data.strategy_weights, "stale_weights": stale,
             "strategies": strategy_rows, "ranking": ranking, "checks": checks,
             "chart": Markup(strategy_chart({"strategies": strategy_rows, "ranking": ranking})),
-            "what_if_error": refused, "still_scoring": still_scoring(session(), project),
-            "rescore_needed": rescore_counts(session(), project, data.graph),
-            "never_scripted": never_scripted(session(), project, [r.hid for r in counted]), **({"_status": 400} if refused else {})}
+            "what_if_error": refused, **evidence_warnings(session(), project, data.graph, [r.hid for r in counted]),
+            "spreads_settled": settled(checks["evaluator_spread"]), **({"_status": 400} if refused else {})}
 
 
 @page(blueprint, "/p/<key>/ranking/requirements", "ranking_requirements.html", permission="ranking")

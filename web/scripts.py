@@ -11,7 +11,7 @@ from reqtrace.poc import edits
 from reqtrace.poc.render import minutes_text, to_html, to_markdown
 from reqtrace.poc.scripts import (
     build_version,
-    citable,
+    check_new_citations,
     get_version,
     issue_to_vendor,
     list_versions,
@@ -152,9 +152,7 @@ def edit(key: str, version: int):
         changed, note, anchor = edits.apply_edit(content, form.get("op", ""), form,
                                                  new_step=lambda: next_step_id(db, project))
         edits.check_changed(content, changed, anchor or "the script")
-        known = set(db.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).scalars())
-        scope_label, scope = citable(db, project, script.baseline)
-        edits.check_citations(changed, known, before=content, scope=scope, scope_label=scope_label)
+        check_new_citations(db, project, script, content, changed)
         saved = save_version(db, project, changed, actor=current_user.username, baseline=script.baseline, note=note,
                              based_on=version)
         db.commit()

@@ -16,6 +16,7 @@ from reqtrace import __version__, audit
 from reqtrace.config import data_dir
 from reqtrace.model import (Attachment, DemoSession, PocScript, ProbeResult, Requirement, User, Vendor, as_utc,
                             utcnow)
+from reqtrace.model.poc import LIVE_SESSION
 from reqtrace.poc.scripts import get_version, read_version
 from reqtrace.richtext import render_markdown
 from reqtrace.schemas import Problem
@@ -81,7 +82,7 @@ def index(key: str):
     project = project_or_404(key)
     db = session()
     demos = db.exec(select(DemoSession)
-                    .where(DemoSession.project_id == project.id, DemoSession.cancelled_at.is_(None))
+                    .where(DemoSession.project_id == project.id, LIVE_SESSION)
                     .order_by(DemoSession.scheduled_for.desc(), DemoSession.id.desc())).scalars().all()
     evaluators = [{"username": username, "name": name} for username, name in db.exec(
         select(User.username, User.display_name).where(User.active.is_(True)).order_by(User.username)).all()]
@@ -137,7 +138,8 @@ def show(key: str, session_id: int):
             "submitted": bool(mine and mine.submitted_at), "may_schedule": role_may(current_user.role, "schedule"),
             "may_consensus": role_may(current_user.role, "consensus"),
             "consensus_recorded": consensus_recorded(db, demo),
-            "may_cancel": not any(recorded_in(db, demo).values()),
+            # Counted only for those who may cancel: three counts on every view of the page otherwise.
+            "may_cancel": role_may(current_user.role, "schedule") and not any(recorded_in(db, demo).values()),
             "users": [username for username, _name, _role in active],
             "candidates": [{"username": username, "name": name, "role": role} for username, name, role in active
                            if username not in present]}

@@ -16,6 +16,7 @@ from reqtrace.services.errors import Invalid
 from reqtrace.services.users import owner_problem
 from reqtrace.services.sync import (Desired, PlanOutdated, apply_plan, load_state, new_links_to_retired_items,
                                    plan_sync)
+from reqtrace.words import first_named
 
 
 def plan_catalog(session: Session, project: Project | None, catalog: Catalog, *, status: str | None = None):
@@ -58,7 +59,7 @@ def load_catalog(session: Session, project: Project, catalog: Catalog, *, actor:
     try:
         summary = apply_plan(session, project, plan, actor=actor)
     except PlanOutdated as error:  # saved by someone else since planning: a refusal like any plan problem
-        named = ", ".join(error.hids[:10]) + (f" and {len(error.hids) - 10} more" if len(error.hids) > 10 else "")
+        named = first_named(error.hids, 10)
         plan.errors.append({"file": None, "line": None, "item": error.hids[0],
                             "message": f"{named} changed while the catalogue was being loaded (someone saved it "
                                        f"meanwhile): nothing was loaded; load the catalogue again"})

@@ -35,6 +35,7 @@ from reqtrace.services.responses import replace_answers, stored_responses
 from reqtrace.services.scope import effective_weight
 from reqtrace.trace.graph import hid_key
 from reqtrace.vocab import ANSWER, UnknownValue
+from reqtrace.words import first_named
 
 UNANSWERED_NAMED = 20  # the unanswered requirements a warning names, before "and N more"
 # What the vendor typed, unlike the locked columns (whose changes the checksum finds): a formula there with no
@@ -77,12 +78,11 @@ def import_responses(session: Session, project: Project, vendor: Vendor, path: s
     stored = stored_responses(session, vendor)
     answers = {row["hid"]: row for row in rows if row["answer"]}
     # An answer outside the six is an error (reported above), not a blank: it is neither answered nor unanswered.
-    summary["answered"], summary["unanswered"] = len(answers), sum(1 for row in rows if not row["answer_text"])
+    blank = [row["hid"] for row in rows if not row["answer_text"]]
+    summary["answered"], summary["unanswered"] = len(answers), len(blank)
     summary["rows"] = len(rows)
     if summary["unanswered"]:
-        blank = [row["hid"] for row in rows if not row["answer_text"]]
-        named = ", ".join(blank[:UNANSWERED_NAMED]) + (f" and {len(blank) - UNANSWERED_NAMED} more"
-                                                       if len(blank) > UNANSWERED_NAMED else "")
+        named = first_named(blank, UNANSWERED_NAMED)
         warnings.append(_error(SHEET, None, column_letter(4), f"{summary['unanswered']} requirement(s) have no "
                                                              f"answer ({named}): they are scored as unanswered"))
     for hid, row in answers.items():

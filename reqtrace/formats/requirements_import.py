@@ -78,6 +78,7 @@ from reqtrace.services.sync import (
 from reqtrace.services.users import USERNAME, owner_problem
 from reqtrace.trace.graph import hid_key, nogc
 from reqtrace.workflow import ADMIN
+from reqtrace.words import and_list
 
 
 TITLE_FROM_STATEMENT = 90  # characters of a statement used as title when a workbook has no title column
@@ -825,15 +826,11 @@ def id_problem(raw: str) -> str:
         spaces = [character for character in others if character.isspace()]
         named = (["spaces"] if spaces else []) + [repr(character) for character in others
                                                   if character not in spaces]
-        broken.append("it holds " + _and(named))
+        broken.append("it holds " + and_list(named))
     if len(raw) > MAX_HID:
         broken.append(f"it has {len(raw)} characters, more than {MAX_HID}")
-    return (_and(broken or ["it breaks the rule"]) + " (an ID holds only letters A-Z, digits, '-', '_' and '.', "
+    return (and_list(broken or ["it breaks the rule"]) + " (an ID holds only letters A-Z, digits, '-', '_' and '.', "
             f"starts with a letter and has at most {MAX_HID} characters)")
-
-
-def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _fill_title(data: dict[str, Any]) -> bool:

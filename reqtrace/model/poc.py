@@ -89,6 +89,10 @@ class DemoSession(SQLModel, table=True):
     cancelled_at: datetime | None = None
 
 
+# The sessions that count: every list, check and count of a vendor's sessions leaves the cancelled ones out.
+LIVE_SESSION = DemoSession.cancelled_at.is_(None)
+
+
 class SessionAttendee(SQLModel, table=True):
     __tablename__ = "demo_session_attendee"
 

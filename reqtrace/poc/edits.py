@@ -8,6 +8,7 @@ from typing import Any
 
 from reqtrace.schemas import Problem, clean_line, split_list
 from reqtrace.services.errors import Invalid
+from reqtrace.words import and_list
 
 
 class Unchanged(Exception):
@@ -27,7 +28,6 @@ def apply_edit(content: dict[str, Any], operation: str, form: Mapping[str, str],
     changed by an edit of the opening or a scenario: a client sending the title alone keeps the introduction.
     Raises Invalid for an unknown operation or bad input, Unchanged for a move at the edge."""
     step, scenario = form.get("step", ""), form.get("scenario", "")
-    sent = {name: form[name] for name in (*OPENING, "narrative") if name in form}
     if operation in ("up", "down"):
         return move_step(content, step, -1 if operation == "up" else 1), f"moved {step} {operation}", step
     if operation == "edit":
@@ -43,11 +43,11 @@ def apply_edit(content: dict[str, Any], operation: str, form: Mapping[str, str],
         fields = {name: form.get(name, "5" if name == "timebox_minutes" else "") for name in STEP_FIELDS}
         return add_step(content, scenario, hid, **fields), f"added {hid}", hid
     if operation == "opening":
-        changed = edit_opening(content, **{name: value for name, value in sent.items() if name in OPENING})
+        changed = edit_opening(content, **{name: form[name] for name in OPENING if name in form})
         edited = [name.replace("_", " ") for name in OPENING if changed[name] != content[name]] or ["script"]
-        return changed, f"edited the {_and(edited)}", ""
+        return changed, f"edited the {and_list(edited)}", ""
     if operation == "scenario":
-        fields = {name: value for name, value in sent.items() if name in ("title", "narrative")}
+        fields = {name: form[name] for name in ("title", "narrative") if name in form}
         return edit_scenario(content, scenario, **fields), f"edited {scenario}", scenario
     if operation in ("scenario-up", "scenario-down"):
         direction = operation.removeprefix("scenario-")
@@ -251,10 +251,6 @@ def _line(where: str, value: Any) -> str:
         return clean_line(value or "")
     except ValueError as error:
         raise Invalid([Problem(where, str(error))]) from None
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _minutes(hid: str, value: Any) -> int:

@@ -18,11 +18,12 @@ from sqlmodel import Session
 from reqtrace import audit
 from reqtrace.bulk import bulk_insert
 from reqtrace.model import PocScript, Project, Requirement, Scenario, ScriptIssue, Step, Vendor, utcnow
+from reqtrace.poc import edits
 from reqtrace.poc.generate import DEFAULT_TIMEBOX, ScriptDraft, build_script, coverage
 from reqtrace.schemas import MAX_ID, MAX_TEXT, MAX_TITLE, Problem
 from reqtrace.services.baselines import baseline_state, get_baseline
 from reqtrace.services.errors import Conflict, Invalid, NotFound
-from reqtrace.services.scope import current_scope, effective_weight
+from reqtrace.services.scope import approved_weighted_hids, current_scope, effective_weight
 from reqtrace.trace.graph import hid_key
 from reqtrace.trace.load import load_graph
 
@@ -53,11 +54,23 @@ def citable(session: Session, project: Project, baseline: str) -> tuple[str, set
     if baseline:
         _, rows = scope_for(session, project, baseline)
         return f"the requirements of baseline {baseline}", {row["hid"] for row in rows}
-    names = ["hid", "priority", "weight"]
-    rows = [dict(zip(names, row)) for row in session.exec(
-        select(Requirement.hid, Requirement.priority, Requirement.weight)
-        .where(Requirement.project_id == project.id, Requirement.status == "approved"))]
-    return "the approved requirements", {row["hid"] for row in rows if effective_weight(row) > 0}
+    return "the approved requirements", approved_weighted_hids(session, project)
+
+
+def check_new_citations(session: Session, project: Project, script: PocScript, before: dict[str, Any],
+                        after: dict[str, Any]) -> None:
+    """`edits.check_citations` for an edit of `script` from `before` to `after`, looking the project's
+    requirements and the script's scope up only when the edit cites something the script did not (a move or a
+    text edit adds nothing to check, and a baseline's scope is a read of the whole baseline)."""
+    if not _cited(after) - _cited(before):
+        return
+    known = set(session.exec(select(Requirement.hid).where(Requirement.project_id == project.id)).scalars())
+    label, scope = citable(session, project, script.baseline)
+    edits.check_citations(after, known, before=before, scope=scope, scope_label=label)
+
+
+def _cited(content: dict[str, Any]) -> set[str]:
+    return {hid for scenario in content["scenarios"] for step in scenario["steps"] for hid in step["requirements"]}
 
 
 def build_version(session: Session, project: Project, *, actor: str, baseline: str | None = None) -> PocScript:

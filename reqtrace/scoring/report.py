@@ -16,7 +16,7 @@ from sqlmodel import Session
 from reqtrace.model import Project
 from reqtrace.scoring.decision import STABILITY_SAMPLES, STABILITY_SEED, decision_checks, settled
 from reqtrace.scoring.load import score_project
-from reqtrace.services.evidence import never_scripted, rescore_counts, still_scoring
+from reqtrace.services.evidence import evidence_warnings
 
 BASIS_TEXT = {"demo": "demonstrated", "consensus": "consensus score", "claim": "questionnaire claim only",
               "probe cap": "capped by a failed probe", "none": "no evidence"}
@@ -35,9 +35,7 @@ def build_report(session: Session, project: Project, *, samples: int = STABILITY
                   for node in graph.active("strategy")]
     strategies = [s for s in strategies if s["requirements"]]
     return {
-        "still_scoring": still_scoring(session, project),
-        "rescore_needed": rescore_counts(session, project, graph),
-        "never_scripted": never_scripted(session, project, [r.hid for r in counted]),
+        **evidence_warnings(session, project, graph, [r.hid for r in counted]),
         "project": {"key": project.key, "name": project.name},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "scope": data.scope.label,

@@ -19,7 +19,8 @@ from reqtrace.schemas import EDITABLE_FIELDS, Problem
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.trace.graph import hid_key
 
-BASELINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,79}$")
+MAX_BASELINE_NAME = 80  # as the model's column
+BASELINE_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9 ._\-]{{0,{MAX_BASELINE_NAME - 1}}}$")
 CURRENT = "current"  # the name that means "the project as it is now" in comparisons
 JSON_SUFFIX = ".json"  # every page's JSON twin is its address + ".json", so no name may end in it
 
@@ -61,8 +62,9 @@ def check_baseline_name(name: str) -> str:
     """The name, trimmed, runs of spaces made one; Invalid, saying why, if no baseline may carry it."""
     # A page shows "QA  B1" as "QA B1", and a list of names could not tell the two apart.
     name = " ".join((name or "").split())
-    if len(name) > 80:
-        raise Invalid([Problem("name", f"a baseline name has at most 80 characters (this one has {len(name)})")])
+    if len(name) > MAX_BASELINE_NAME:
+        raise Invalid([Problem("name", f"a baseline name has at most {MAX_BASELINE_NAME} characters "
+                                       f"(this one has {len(name)})")])
     if not name:
         raise Invalid([Problem("name", "give the baseline a name, e.g. POC issue 1")])
     if not BASELINE_NAME.match(name) or name.lower() == CURRENT:
@@ -70,7 +72,8 @@ def check_baseline_name(name: str) -> str:
         odd = sorted({c for c in name if not ((c.isascii() and c.isalnum()) or c in " ._-")})
         which = f" ({name!r} holds {', '.join(repr(c) for c in odd)})" if odd else ""
         raise Invalid([Problem("name", "a baseline name has unaccented letters (A-Z, a-z), digits, spaces, '.', "
-                                       "'_' or '-', starts with a letter or a digit, has at most 80 characters, "
+                                       "'_' or '-', starts with a letter or a digit, has at most "
+                                       f"{MAX_BASELINE_NAME} characters, "
                                        f"and is not '{CURRENT}'{which}")])
     if name.endswith(JSON_SUFFIX):
         # /p/KEY/baselines/x.json is the JSON of baseline "x": a baseline named "x.json" could never be opened.

@@ -349,12 +349,13 @@ def latest_entries(session: Session, demo: DemoSession, evaluator: str | None = 
 
 def consensus_view(session: Session, project: Project, demo: DemoSession) -> dict[str, Any]:
     """Per step and requirement, every evaluator's score and the spread; refused while sealed."""
-    if not all_submitted(session, demo):
-        waiting = [person.username for person in attendees(session, demo) if person.submitted_at is None]
+    present = attendees(session, demo)
+    waiting = [person.username for person in present if person.submitted_at is None]
+    if not present or waiting:  # as all_submitted, from the one read
         raise PermissionDenied(f"the scores stay sealed until every attendee has submitted; still to submit: "
                                f"{', '.join(waiting)} (take someone who will never submit off the session, "
                                f"with the reason)")
-    people = [person.username for person in attendees(session, demo)]
+    people = [person.username for person in present]
     latest = latest_entries(session, demo)
     order = {key: index for index, key in enumerate(session.exec(
         select(Scenario.key).where(Scenario.script_id == demo.script_id).order_by(Scenario.seq)).scalars())}

@@ -27,6 +27,7 @@ from reqtrace.model import (
     Vendor,
     VendorResponse,
 )
+from reqtrace.model.poc import LIVE_SESSION
 from reqtrace.services.checklists import corrected_ids
 
 
@@ -38,6 +39,14 @@ def sealed_evaluators(session: Session, project: Project) -> set[tuple[str, str]
                         .join(Vendor, Vendor.id == DemoSession.vendor_id)
                         .where(DemoSession.project_id == project.id, SessionAttendee.submitted_at.is_(None))).all()
     return {(slug, username) for slug, username in rows}
+
+
+def evidence_warnings(session: Session, project: Project, graph, counted: list[str]) -> dict[str, Any]:
+    """What the ranking and the report say before any number: who is still scoring, how many scores may be out
+    of date, and which `counted` requirements some vendor was never asked to demonstrate."""
+    return {"still_scoring": still_scoring(session, project),
+            "rescore_needed": rescore_counts(session, project, graph),
+            "never_scripted": never_scripted(session, project, counted)}
 
 
 def still_scoring(session: Session, project: Project) -> dict[str, list[str]]:
@@ -85,7 +94,7 @@ def requirement_evidence(session: Session, project: Project, vendor: Vendor, hid
                          ) -> dict[str, Any]:
     demos = {demo.id: demo for demo in session.exec(select(DemoSession).where(
         DemoSession.vendor_id == vendor.id, DemoSession.project_id == project.id,
-        DemoSession.cancelled_at.is_(None))).scalars()}
+        LIVE_SESSION)).scalars()}
     citing: dict[tuple[int, str], list[str]] = {}  # (script id, step) -> requirements, for steps citing hid
     scripts = {demo.script_id for demo in demos.values()}
     if scripts:

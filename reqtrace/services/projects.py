@@ -126,7 +126,10 @@ def recent_changes(session: Session, project: Project, *, limit: int = 12) -> li
 
 VERBS = {"create": "created", "update": "changed", "status": "changed the status of", "retire": "retired",
          "link": "linked", "unlink": "unlinked", "review": "reviewed", "readiness": "assessed the readiness of",
-         "correct": "corrected a submitted score in", "score late": "scored a step late in"}
+         "correct": "corrected a submitted score in", "score late": "scored a step late in",
+         "submit": "submitted their scores in", "import": "imported", "strategy_weights": "applied strategy weights in",
+         "strategy_weights_clear": "cleared the strategy weights of",
+         "scoring_settings": "changed the scoring settings of", "password": "set a new password for"}
 ITEM_TYPES = ("strategy", "role", "process", "requirement")
 
 
@@ -156,19 +159,13 @@ def describe(event: AuditEvent, *, actor_role: str | None = None) -> str:
 PHRASES = {
     "attend": lambda subject, before, after: f"added {after['username']} to {subject}",
     "remove attendee": lambda subject, before, after: f"took {before['username']} off {subject}",
-    "submit": lambda subject, before, after: f"submitted their scores in {subject}",
     "record": lambda subject, before, after: (f"recorded a consensus score for {subject.removeprefix('consensus ')} "
                                               f"({after['vendor']})"),
     "issue": lambda subject, before, after: (f"issued the questionnaire to {after['vendor']}"
                                              if subject.startswith("questionnaire ")
                                              else f"issued {subject} to {after['vendor']}"),
-    "import": lambda subject, before, after: f"imported {subject}",
     "run": lambda subject, before, after: (f"ran the {after['probe']} probe on {subject.removeprefix('probe ')}: "
                                            f"{'passed' if after['passed'] else 'failed'}"),
-    "strategy_weights": lambda subject, before, after: f"applied strategy weights in {subject}",
-    "strategy_weights_clear": lambda subject, before, after: f"cleared the strategy weights of {subject}",
-    "scoring_settings": lambda subject, before, after: f"changed the scoring settings of {subject}",
-    "password": lambda subject, before, after: f"set a new password for {subject}",
     "logout": lambda subject, before, after: f"logged {subject} out everywhere",
     "cancel": lambda subject, before, after: f"cancelled {subject} ({before['title']})",
 }

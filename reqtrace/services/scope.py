@@ -59,9 +59,7 @@ def weighted_scope_ids(session: Session, project: Project) -> tuple[str, str, se
     weight above 0, chosen in SQL without reading their texts (for pages that only need what is in scope)."""
     baseline = latest_baseline(session, project)
     if baseline is None:
-        statement = select(Requirement.id).where(
-            Requirement.project_id == project.id, Requirement.status == "approved",
-            _weighted(Requirement.weight, Requirement.priority))
+        statement = select(Requirement.id).where(*_approved_and_weighted(project))
         return scope_label(""), "", set(session.exec(statement).scalars())
     frozen = BaselineItem.data
     statement = select(Requirement.id).join(BaselineItem, and_(
@@ -70,6 +68,16 @@ def weighted_scope_ids(session: Session, project: Project) -> tuple[str, str, se
         Requirement.project_id == project.id,
         _weighted(frozen["weight"].as_float(), frozen["priority"].as_string()))
     return scope_label(baseline.name), baseline.name, set(session.exec(statement).scalars())
+
+
+def approved_weighted_hids(session: Session, project: Project) -> set[str]:
+    """The IDs of the requirements approved now that carry weight (the scope when there is no baseline)."""
+    return set(session.exec(select(Requirement.hid).where(*_approved_and_weighted(project))).scalars())
+
+
+def _approved_and_weighted(project: Project) -> tuple:
+    return (Requirement.project_id == project.id, Requirement.status == "approved",
+            _weighted(Requirement.weight, Requirement.priority))
 
 
 def _weighted(weight, priority):

@@ -22,13 +22,14 @@ from reqtrace.model import (
     Vendor,
     utcnow,
 )
+from reqtrace.model.poc import LIVE_SESSION
 from reqtrace.schemas import Problem, clean_text, clean_title
 from reqtrace.services.errors import Invalid, NotFound
 
 
 def current_session(session: Session, vendor: Vendor, *, script: PocScript | None = None) -> DemoSession | None:
     """The vendor's latest session, or its latest on one script version (where a paper checklist goes)."""
-    statement = select(DemoSession).where(DemoSession.vendor_id == vendor.id, DemoSession.cancelled_at.is_(None))
+    statement = select(DemoSession).where(DemoSession.vendor_id == vendor.id, LIVE_SESSION)
     if script is not None:
         statement = statement.where(DemoSession.script_id == script.id)
     return session.exec(statement.order_by(DemoSession.created_at.desc(), DemoSession.id.desc())).scalars().first()
@@ -82,7 +83,7 @@ def scheduling_notes(session: Session, demo: DemoSession) -> list[str]:
                      f"{script.version}: the steps scored may not be the ones they prepared")
     if demo.scheduled_for is not None:
         twins = session.exec(select(DemoSession.title).where(
-            DemoSession.vendor_id == vendor.id, DemoSession.id != demo.id, DemoSession.cancelled_at.is_(None),
+            DemoSession.vendor_id == vendor.id, DemoSession.id != demo.id, LIVE_SESSION,
             DemoSession.scheduled_for == demo.scheduled_for)).scalars().all()
         if twins:
             notes.append(f"{vendor.slug} already has {', '.join(twins)} at that time: if it was scheduled twice, "

@@ -16,6 +16,7 @@ from reqtrace.services import guesses, logins
 from reqtrace.services.errors import Conflict, Invalid, NotFound
 from reqtrace.vocab import USER_ROLE, UnknownValue
 from reqtrace.workflow import ADMIN, OWNING_ROLES
+from reqtrace.words import first_named
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 MIN_PASSWORD = 8
@@ -133,7 +134,7 @@ def update_user(session: Session, *, username: str, actor: str, role: str | None
             (after["role"] not in OWNING_ROLES or not after["active"]):
         owned = owned_items(session, username)
         if owned:
-            shown = ", ".join(owned[:5]) + (f" and {len(owned) - 5} more" if len(owned) > 5 else "")
+            shown = first_named(owned, 5)
             what = "a deactivated account" if not after["active"] else f"the {USER_ROLE.label(after['role'])} role"
             raise Invalid([Problem(field, f"{username} owns {len(owned)} item{'s' if len(owned) != 1 else ''} "
                                           f"({shown}), which {what} cannot own: give them another owner first")])
